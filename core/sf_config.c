@@ -1,0 +1,293 @@
+#include "core/sf_config.h"
+
+#include <ini.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct {
+  char *key;
+  char *value;
+  int used;
+} sf_cfg_item;
+
+struct sf_config {
+  sf_cfg_item *items;
+  int n, cap;
+  char err[512];
+  int has_err;
+};
+
+sf_config *sf_cfg_new(void) { return calloc(1, sizeof(sf_config)); }
+
+void sf_cfg_free(sf_config *cfg) {
+  if (!cfg) return;
+  for (int i = 0; i < cfg->n; ++i) {
+    free(cfg->items[i].key);
+    free(cfg->items[i].value);
+  }
+  free(cfg->items);
+  free(cfg);
+}
+
+void sf_cfg_fail(sf_config *cfg, const char *fmt, ...) {
+  if (cfg->has_err) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cfg->err, sizeof cfg->err, fmt, ap);
+  va_end(ap);
+  cfg->has_err = 1;
+}
+
+const char *sf_cfg_error(const sf_config *cfg) { return cfg->has_err ? cfg->err : NULL; }
+
+static sf_cfg_item *find(const sf_config *cfg, const char *key) {
+  for (int i = 0; i < cfg->n; ++i)
+    if (strcmp(cfg->items[i].key, key) == 0) return &cfg->items[i];
+  return NULL;
+}
+
+static char *trimmed_copy(const char *s, size_t len) {
+  while (len && (*s == ' ' || *s == '\t')) { ++s; --len; }
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n')) --len;
+  char *r = malloc(len + 1);
+  memcpy(r, s, len);
+  r[len] = 0;
+  return r;
+}
+
+int sf_cfg_set(sf_config *cfg, const char *key, const char *value) {
+  char *k = trimmed_copy(key, strlen(key));
+  if (!k[0] || strchr(k, ' ') || strchr(k, '=')) {
+    sf_cfg_fail(cfg, "invalid config key '%s'", key);
+    free(k);
+    return -1;
+  }
+  char *v = trimmed_copy(value, strlen(value));
+  sf_cfg_item *it = find(cfg, k);
+  if (it) {
+    free(it->value);
+    it->value = v;
+    free(k);
+    return 0;
+  }
+  if (cfg->n == cfg->cap) {
+    cfg->cap = cfg->cap ? 2 * cfg->cap : 32;
+    cfg->items = realloc(cfg->items, (size_t)cfg->cap * sizeof *cfg->items);
+  }
+  cfg->items[cfg->n++] = (sf_cfg_item){k, v, 0};
+  return 0;
+}
+
+int sf_cfg_set_override(sf_config *cfg, const char *assignment) {
+  const char *eq = strchr(assignment, '=');
+  if (!eq || eq == assignment) {
+    sf_cfg_fail(cfg, "override '%s' is not of the form section.key=value", assignment);
+    return -1;
+  }
+  char *key = trimmed_copy(assignment, (size_t)(eq - assignment));
+  int rc = sf_cfg_set(cfg, key, eq + 1);
+  free(key);
+  return rc;
+}
+
+typedef struct {
+  sf_config *cfg;
+  const char *path;
+} ini_ctx;
+
+static int sf_ini_line(void *user, const char *section, const char *name, const char *value) {
+  ini_ctx *c = user;
+  char key[512];
+  if (section && section[0])
+    snprintf(key, sizeof key, "%s.%s", section, name);
+  else
+    snprintf(key, sizeof key, "%s", name);
+  return sf_cfg_set(c->cfg, key, value ? value : "") == 0;
+}
+
+int sf_cfg_load_file(sf_config *cfg, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    sf_cfg_fail(cfg, "cannot open config file '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  ini_ctx c = {cfg, path};
+  int line = ini_parse_file(f, sf_ini_line, &c);
+  fclose(f);
+  if (line != 0) {
+    sf_cfg_fail(cfg, "config file '%s': cannot parse line %d", path, line);
+    return -1;
+  }
+  return 0;
+}
+
+int sf_cfg_has(const sf_config *cfg, const char *key) { return find(cfg, key) != NULL; }
+
+const char *sf_cfg_peek(const sf_config *cfg, const char *key) {
+  sf_cfg_item *it = find(cfg, key);
+  return it ? it->value : NULL;
+}
+
+static const char *take(sf_config *cfg, const char *key) {
+  sf_cfg_item *it = find(cfg, key);
+  if (!it) return NULL;
+  it->used = 1;
+  return it->value;
+}
+
+long sf_cfg_int(sf_config *cfg, const char *key, long def, long min, long max) {
+  const char *s = take(cfg, key);
+  if (!s) return def;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (!s[0] || *end || errno) {
+    sf_cfg_fail(cfg, "config key '%s': '%s' is not an integer", key, s);
+    return def;
+  }
+  if (v < min || v > max) {
+    sf_cfg_fail(cfg, "config key '%s': %ld is out of range [%ld, %ld]", key, v, min, max);
+    return def;
+  }
+  return v;
+}
+
+static int parse_double(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  while (*end == ' ') ++end;
+  if (!s[0] || *end || errno == ERANGE) return -1;
+  *out = v;
+  return 0;
+}
+
+double sf_cfg_float(sf_config *cfg, const char *key, double def, double min, double max) {
+  const char *s = take(cfg, key);
+  if (!s) return def;
+  double v;
+  if (parse_double(s, &v) != 0) {
+    sf_cfg_fail(cfg, "config key '%s': '%s' is not a number", key, s);
+    return def;
+  }
+  if (!isfinite(v)) {
+    sf_cfg_fail(cfg, "config key '%s': '%s' is not a finite number", key, s);
+    return def;
+  }
+  if (v < min || v > max) {
+    sf_cfg_fail(cfg, "config key '%s': %g is out of range [%g, %g]", key, v, min, max);
+    return def;
+  }
+  return v;
+}
+
+int sf_cfg_bool(sf_config *cfg, const char *key, int def) {
+  const char *s = take(cfg, key);
+  if (!s) return def;
+  if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")) return 1;
+  if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")) return 0;
+  sf_cfg_fail(cfg, "config key '%s': '%s' is not a boolean (true/false)", key, s);
+  return def;
+}
+
+const char *sf_cfg_str(sf_config *cfg, const char *key, const char *def) {
+  const char *s = take(cfg, key);
+  return s ? s : def;
+}
+
+int sf_cfg_choice(sf_config *cfg, const char *key, const char *def, const char *const *choices) {
+  const char *s = sf_cfg_str(cfg, key, def);
+  for (int i = 0; choices[i]; ++i)
+    if (strcmp(s, choices[i]) == 0) return i;
+  char list[256] = "";
+  for (int i = 0; choices[i]; ++i) {
+    strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
+    strncat(list, choices[i], sizeof list - strlen(list) - 1);
+  }
+  sf_cfg_fail(cfg, "config key '%s': '%s' is not one of %s", key, s, list);
+  for (int i = 0; choices[i]; ++i)
+    if (strcmp(def, choices[i]) == 0) return i;
+  return 0;
+}
+
+int sf_cfg_floats(sf_config *cfg, const char *key, const double *def, int ndef,
+                  double min, double max, double *out, int cap) {
+  const char *s = take(cfg, key);
+  if (!s) {
+    int n = ndef < cap ? ndef : cap;
+    for (int i = 0; i < n; ++i) out[i] = def[i];
+    return n;
+  }
+  int n = 0;
+  const char *p = s;
+  while (1) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    char *item = trimmed_copy(p, len);
+    double v;
+    int bad = parse_double(item, &v) != 0 || !isfinite(v);
+    if (bad) {
+      sf_cfg_fail(cfg, "config key '%s': '%s' is not a finite number", key, item);
+      free(item);
+      return 0;
+    }
+    free(item);
+    if (v < min || v > max) {
+      sf_cfg_fail(cfg, "config key '%s': %g is out of range [%g, %g]", key, v, min, max);
+      return 0;
+    }
+    if (n == cap) {
+      sf_cfg_fail(cfg, "config key '%s': more than %d values", key, cap);
+      return 0;
+    }
+    out[n++] = v;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  return n;
+}
+
+int sf_cfg_check_unused(sf_config *cfg) {
+  for (int i = 0; i < cfg->n; ++i)
+    if (!cfg->items[i].used) {
+      sf_cfg_fail(cfg, "unknown config key '%s'", cfg->items[i].key);
+      return -1;
+    }
+  return 0;
+}
+
+int sf_cfg_count(const sf_config *cfg) { return cfg->n; }
+
+void sf_cfg_entry(const sf_config *cfg, int i, const char **key, const char **value) {
+  *key = cfg->items[i].key;
+  *value = cfg->items[i].value;
+}
+
+int sf_cfg_write_ini(const sf_config *cfg, const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  /* Top-level keys first, then one block per section in first-seen order. */
+  for (int i = 0; i < cfg->n; ++i)
+    if (!strchr(cfg->items[i].key, '.')) fprintf(f, "%s = %s\n", cfg->items[i].key, cfg->items[i].value);
+  for (int i = 0; i < cfg->n; ++i) {
+    const char *dot = strchr(cfg->items[i].key, '.');
+    if (!dot) continue;
+    size_t sl = (size_t)(dot - cfg->items[i].key);
+    int seen = 0;
+    for (int j = 0; j < i && !seen; ++j)
+      seen = strncmp(cfg->items[j].key, cfg->items[i].key, sl + 1) == 0;
+    if (seen) continue;
+    fprintf(f, "\n[%.*s]\n", (int)sl, cfg->items[i].key);
+    for (int j = i; j < cfg->n; ++j)
+      if (strncmp(cfg->items[j].key, cfg->items[i].key, sl + 1) == 0)
+        fprintf(f, "%s = %s\n", cfg->items[j].key + sl + 1, cfg->items[j].value);
+  }
+  int rc = ferror(f) ? -1 : 0;
+  if (fclose(f) != 0) rc = -1;
+  return rc;
+}

@@ -1,0 +1,25 @@
+/* Shared definitions for every spikefly module: the host+device marker for
+ * per-element inline arithmetic, and the project's error codes. */
+#ifndef SF_DEFS_H
+#define SF_DEFS_H
+
+/* SF_HD marks a function that is compiled for both the CPU loops and the CUDA
+ * kernels. Per-element arithmetic (one environment's RK4 step, one neuron's
+ * LIF update) is written once with this marker so the CPU tests exercise the
+ * very code the GPU runs. */
+#if defined(__CUDACC__)
+#define SF_HD __host__ __device__ __forceinline__
+#else
+#define SF_HD static inline
+#endif
+
+/* Exit codes of the command-line program. */
+enum {
+  SF_EXIT_OK = 0,
+  SF_EXIT_FAIL = 1,  /* a run that started and failed (I/O, divergence) */
+  SF_EXIT_USAGE = 2, /* bad input: command line, config, missing file */
+};
+
+#define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
