@@ -39,17 +39,19 @@ SF_HD sf_u32x4 sf_philox4x32(sf_u32x4 c, uint32_t k0, uint32_t k1) {
   return c;
 }
 
-/* The counter layout: the seed is the key; (env, agent, step, stream) the
- * counter. `stream` names the purpose of a draw (sim reset, observation
- * noise, exploration noise...) and a sub-index for draws of more than four
- * numbers; see SF_STREAM_* below. */
-SF_HD sf_u32x4 sf_rng_bits(uint64_t seed, uint32_t agent, uint32_t env,
-                           uint32_t step, uint32_t stream) {
+/* The counter layout. Every agent carries its own seed, and the seed is the
+ * key: an agent's draws depend on its seed alone, never on its position in a
+ * population, so a sweep of P agents reproduces each agent run by itself, and
+ * agents of a slope sweep that share a seed see the same environments (common
+ * random numbers). The counter is (env, step, stream, lane): `step` a per-env
+ * step count, `stream` the purpose of the draw (SF_STREAM below) and `lane`
+ * free for a caller's extra index (a parameter's index, a layer...). */
+SF_HD sf_u32x4 sf_rng_bits(uint64_t seed, uint32_t env, uint32_t step, uint32_t stream, uint32_t lane) {
   sf_u32x4 c;
   c.v[0] = env;
-  c.v[1] = agent;
-  c.v[2] = step;
-  c.v[3] = stream;
+  c.v[1] = step;
+  c.v[2] = stream;
+  c.v[3] = lane;
   return sf_philox4x32(c, (uint32_t)seed, (uint32_t)(seed >> 32));
 }
 
