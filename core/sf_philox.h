@@ -55,10 +55,10 @@ SF_HD sf_u32x4 sf_rng_bits(uint64_t seed, uint32_t env, uint32_t step, uint32_t 
   return sf_philox4x32(c, (uint32_t)seed, (uint32_t)(seed >> 32));
 }
 
-/* Uniform in the open interval (0, 1): 24 random bits, never 0 nor 1, so it
- * can go straight into a logarithm. */
+/* Uniform in the open interval (0, 1): 23 random bits centred in their bin,
+ * exact in float32, never 0 nor 1, so it can go straight into a logarithm. */
 SF_HD float sf_u01(uint32_t bits) {
-  return ((float)(bits >> 8) + 0.5f) * (1.0f / 16777216.0f);
+  return ((float)(bits >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 /* Uniform in [lo, hi). */
