@@ -4,7 +4,7 @@
 
 #include "core/sf_defs.h"
 
-#define SF_COMMAND(name, summary) int sf_cmd_##name(int argc, char **argv);
+#define SF_COMMAND(ident, name, summary) int sf_cmd_##ident(int argc, char **argv);
 #include "host/sf_commands.def"
 #undef SF_COMMAND
 
@@ -15,7 +15,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-#define SF_COMMAND(name, summary) {#name, summary, sf_cmd_##name},
+#define SF_COMMAND(ident, name, summary) {name, summary, sf_cmd_##ident},
 #include "host/sf_commands.def"
 #undef SF_COMMAND
 };
