@@ -1,0 +1,197 @@
+#include "host/sf_replay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sf_philox.h"
+
+sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int act_dim) {
+  sf_replay *rb = calloc(1, sizeof *rb);
+  if (!rb) return NULL;
+  rb->P = P;
+  rb->capacity = capacity;
+  rb->obs_dim = obs_dim;
+  rb->priv_dim = priv_dim;
+  rb->act_dim = act_dim;
+  /* An episode takes at least two rows, so capacity / 2 episodes at most. */
+  rb->max_eps = (int)(capacity / 2 + 1);
+  size_t rows = (size_t)P * (size_t)capacity;
+  rb->obs = malloc(rows * obs_dim * sizeof(float));
+  rb->priv = malloc(rows * priv_dim * sizeof(float));
+  rb->act = malloc(rows * act_dim * sizeof(float));
+  rb->rew = malloc(rows * sizeof(float));
+  rb->flags = malloc(rows);
+  rb->eps = malloc((size_t)P * rb->max_eps * sizeof(sf_episode_ref));
+  rb->ep_head = calloc(P, sizeof(int));
+  rb->ep_count = calloc(P, sizeof(int));
+  rb->write_row = calloc(P, sizeof(long));
+  rb->transitions = calloc(P, sizeof(long));
+  rb->added = calloc(P, sizeof(long));
+  if (!rb->obs || !rb->priv || !rb->act || !rb->rew || !rb->flags || !rb->eps || !rb->ep_head ||
+      !rb->ep_count || !rb->write_row || !rb->transitions || !rb->added) {
+    sf_replay_free(rb);
+    return NULL;
+  }
+  return rb;
+}
+
+void sf_replay_free(sf_replay *rb) {
+  if (!rb) return;
+  free(rb->obs);
+  free(rb->priv);
+  free(rb->act);
+  free(rb->rew);
+  free(rb->flags);
+  free(rb->eps);
+  free(rb->ep_head);
+  free(rb->ep_count);
+  free(rb->write_row);
+  free(rb->transitions);
+  free(rb->added);
+  free(rb);
+}
+
+static sf_episode_ref *ep_at(const sf_replay *rb, int p, int i) {
+  return &rb->eps[(size_t)p * rb->max_eps + (size_t)((rb->ep_head[p] + i) % rb->max_eps)];
+}
+
+/* Evict the oldest episodes while they overlap rows [start, start + n). */
+static void evict_overlapping(sf_replay *rb, int p, long start, long n) {
+  while (rb->ep_count[p] > 0) {
+    sf_episode_ref *e = ep_at(rb, p, 0);
+    long e0 = e->start, e1 = e->start + e->len + 1;
+    if (e1 <= start || e0 >= start + n) break;
+    rb->transitions[p] -= e->len;
+    rb->ep_head[p] = (rb->ep_head[p] + 1) % rb->max_eps;
+    rb->ep_count[p]--;
+  }
+}
+
+int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const float *priv,
+                          const float *act, const float *rew, const uint8_t *flags) {
+  long rows = (long)len + 1;
+  if (len < 1 || rows > rb->capacity) return -1;
+  long start = rb->write_row[p];
+  if (start + rows > rb->capacity) {
+    /* Episodes stay contiguous: skip the ring's tail and wrap to row 0.
+     * Everything still stored in the skipped tail is evicted with it. */
+    evict_overlapping(rb, p, start, rb->capacity - start);
+    start = 0;
+  }
+  evict_overlapping(rb, p, start, rows);
+  size_t base = (size_t)p * rb->capacity + (size_t)start;
+  memcpy(rb->obs + base * rb->obs_dim, obs, (size_t)rows * rb->obs_dim * sizeof(float));
+  memcpy(rb->priv + base * rb->priv_dim, priv, (size_t)rows * rb->priv_dim * sizeof(float));
+  memcpy(rb->act + base * rb->act_dim, act, (size_t)len * rb->act_dim * sizeof(float));
+  memset(rb->act + (base + len) * rb->act_dim, 0, rb->act_dim * sizeof(float));
+  memcpy(rb->rew + base, rew, (size_t)len * sizeof(float));
+  rb->rew[base + len] = 0.0f;
+  memcpy(rb->flags + base, flags, (size_t)len);
+  rb->flags[base + len] = SF_ROW_END;
+  if (rb->ep_count[p] == rb->max_eps) {
+    rb->transitions[p] -= ep_at(rb, p, 0)->len;
+    rb->ep_head[p] = (rb->ep_head[p] + 1) % rb->max_eps;
+    rb->ep_count[p]--;
+  }
+  sf_episode_ref *e = ep_at(rb, p, rb->ep_count[p]);
+  e->start = start;
+  e->len = len;
+  rb->ep_count[p]++;
+  rb->write_row[p] = start + rows;
+  rb->transitions[p] += len;
+  rb->added[p] += len;
+  return 0;
+}
+
+static long windows_of(int len, int stride, int warmup) {
+  return len > warmup ? (long)(len - warmup - 1) / stride + 1 : 0;
+}
+
+long sf_replay_windows(const sf_replay *rb, int p, int stride, int warmup) {
+  long n = 0;
+  for (int i = 0; i < rb->ep_count[p]; ++i) n += windows_of(ep_at(rb, p, i)->len, stride, warmup);
+  return n;
+}
+
+sf_seq_batch *sf_seq_batch_new(int T, int B, int obs_dim, int priv_dim, int act_dim) {
+  sf_seq_batch *b = calloc(1, sizeof *b);
+  b->T = T;
+  b->B = B;
+  b->obs = calloc((size_t)(T + 1) * B * obs_dim, sizeof(float));
+  b->priv = calloc((size_t)(T + 1) * B * priv_dim, sizeof(float));
+  b->act = calloc((size_t)T * B * act_dim, sizeof(float));
+  b->rew = calloc((size_t)T * B, sizeof(float));
+  b->done = calloc((size_t)T * B, sizeof(float));
+  b->mask = calloc((size_t)T * B, sizeof(float));
+  b->guide = calloc((size_t)T * B, sizeof(float));
+  b->episode = calloc(B, sizeof(int));
+  b->offset = calloc(B, sizeof(int));
+  return b;
+}
+
+void sf_seq_batch_free(sf_seq_batch *b) {
+  if (!b) return;
+  free(b->obs);
+  free(b->priv);
+  free(b->act);
+  free(b->rew);
+  free(b->done);
+  free(b->mask);
+  free(b->guide);
+  free(b->episode);
+  free(b->offset);
+  free(b);
+}
+
+int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed,
+                     uint32_t draw, sf_seq_batch *b) {
+  int n_eps = rb->ep_count[p];
+  long *cum = malloc((size_t)(n_eps + 1) * sizeof(long));
+  cum[0] = 0;
+  for (int i = 0; i < n_eps; ++i) cum[i + 1] = cum[i] + windows_of(ep_at(rb, p, i)->len, stride, warmup);
+  long total = cum[n_eps];
+  if (total == 0) {
+    free(cum);
+    return -1;
+  }
+  const int T = b->T, B = b->B, od = rb->obs_dim, pd = rb->priv_dim, ad = rb->act_dim;
+  for (int j = 0; j < B; ++j) {
+    sf_u32x4 r = sf_rng_bits(seed, (uint32_t)j, draw, SF_STREAM(SF_RNG_SAMPLE, 0), 0);
+    /* 64 random bits make the modulo bias negligible for any buffer size. */
+    uint64_t u = ((uint64_t)r.v[0] << 32) | r.v[1];
+    long w = (long)(u % (uint64_t)total);
+    int lo = 0, hi = n_eps - 1; /* the episode whose window range holds w */
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (cum[mid + 1] <= w) lo = mid + 1;
+      else hi = mid;
+    }
+    const sf_episode_ref *e = ep_at(rb, p, lo);
+    int off = (int)(w - cum[lo]) * stride;
+    b->episode[j] = lo;
+    b->offset[j] = off;
+    size_t base = (size_t)p * rb->capacity + (size_t)e->start;
+    for (int t = 0; t <= T; ++t) {
+      /* Padding past the end repeats the final observation; its mask is 0. */
+      int s = off + t <= e->len ? off + t : e->len;
+      size_t row = base + (size_t)s;
+      memcpy(b->obs + ((size_t)t * B + j) * od, rb->obs + row * od, od * sizeof(float));
+      memcpy(b->priv + ((size_t)t * B + j) * pd, rb->priv + row * pd, pd * sizeof(float));
+      if (t == T) break;
+      int real = off + t < e->len;
+      size_t o = (size_t)t * B + j;
+      if (real) {
+        memcpy(b->act + o * ad, rb->act + row * ad, ad * sizeof(float));
+      } else {
+        memset(b->act + o * ad, 0, ad * sizeof(float));
+      }
+      uint8_t f = real ? rb->flags[row] : 0;
+      b->rew[o] = real ? rb->rew[row] : 0.0f;
+      b->done[o] = (f & SF_ROW_TERMINATED) ? 1.0f : 0.0f;
+      b->guide[o] = (f & SF_ROW_GUIDE) ? 1.0f : 0.0f;
+      b->mask[o] = real ? 1.0f : 0.0f;
+    }
+  }
+  free(cum);
+  return 0;
+}

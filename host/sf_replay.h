@@ -1,0 +1,93 @@
+/* Replay buffer of whole episodes, one ring per agent, sampled as
+ * fixed-length sequences for training a stateful SNN.
+ *
+ * An episode of L transitions takes L + 1 rows: row t holds what was seen at
+ * step t (noisy observation, privileged observation) and what followed (the
+ * action, its reward, whether it terminated or truncated the episode, and
+ * which policy acted); the last row holds only the final observations, which
+ * the TD target needs. Rows never straddle episodes, so a sequence never
+ * crosses an episode boundary. When the ring is full the oldest episodes are
+ * evicted whole.
+ *
+ * Sequences start at multiples of `stride` inside an episode and run for T
+ * steps; one is valid when at least one step after the warm-up exists
+ * (start + warmup < L). Steps past the episode's end are padding, marked by
+ * mask = 0. Output tensors are sequence-major [T][B][F] per agent (with T + 1
+ * rows for the observations, so step t's next observation is row t + 1). */
+#ifndef SF_REPLAY_H
+#define SF_REPLAY_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  SF_ROW_TERMINATED = 1, /* the action of this row ended the episode by termination */
+  SF_ROW_TRUNCATED = 2,  /* ... by the time limit (not a terminal state) */
+  SF_ROW_GUIDE = 4,      /* the guide policy acted (JSRL jump start) */
+  SF_ROW_END = 8,        /* final row of an episode: observations only */
+};
+
+typedef struct {
+  long start; /* first row */
+  int len;    /* transitions */
+} sf_episode_ref;
+
+typedef struct {
+  int P, obs_dim, priv_dim, act_dim;
+  long capacity; /* rows per agent */
+  float *obs;    /* [P][capacity][obs_dim] */
+  float *priv;   /* [P][capacity][priv_dim] */
+  float *act;    /* [P][capacity][act_dim] */
+  float *rew;    /* [P][capacity] */
+  uint8_t *flags;
+  /* per agent: episodes in insertion order, a ring of at most capacity / 2 */
+  sf_episode_ref *eps; /* [P][max_eps] */
+  int max_eps;
+  int *ep_head, *ep_count; /* [P] */
+  long *write_row;         /* [P] next row to write */
+  long *transitions;       /* [P] transitions held */
+  long *added;             /* [P] transitions ever added */
+} sf_replay;
+
+/* Returns NULL when the memory cannot be had. */
+sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int act_dim);
+void sf_replay_free(sf_replay *rb);
+
+/* Append one finished episode of agent p: `len` transitions, obs and priv
+ * with len + 1 rows, act/rew/flags with len rows. An episode longer than the
+ * capacity is an error (-1). */
+int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const float *priv,
+                          const float *act, const float *rew, const uint8_t *flags);
+
+/* Number of valid sequence windows of agent p (for the sampler and tests). */
+long sf_replay_windows(const sf_replay *rb, int p, int stride, int warmup);
+
+typedef struct {
+  int T, B;
+  float *obs;      /* [T+1][B][obs_dim] */
+  float *priv;     /* [T+1][B][priv_dim] */
+  float *act;      /* [T][B][act_dim] */
+  float *rew;      /* [T][B] */
+  float *done;     /* [T][B] 1 where the step terminated the episode */
+  float *mask;     /* [T][B] 1 for real steps, 0 for padding */
+  float *guide;    /* [T][B] 1 where the guide acted */
+  int *episode;    /* [B] which stored episode (row of eps), for tests */
+  int *offset;     /* [B] start step inside its episode */
+} sf_seq_batch;
+
+sf_seq_batch *sf_seq_batch_new(int T, int B, int obs_dim, int priv_dim, int act_dim);
+void sf_seq_batch_free(sf_seq_batch *b);
+
+/* Draw b->B windows of agent p uniformly among all valid ones, with Philox
+ * keyed by `seed` and counted by `draw` (the caller's update counter), and
+ * gather them into b. Returns 0, or -1 when the agent holds no valid window. */
+int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed,
+                     uint32_t draw, sf_seq_batch *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
