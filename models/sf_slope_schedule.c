@@ -19,7 +19,7 @@ sf_slope_config sf_slope_default(sf_slope_kind kind) {
   c.steps = 10;
   c.window = 10;
   c.order = 3.0f;
-  c.return_scale = 500.0f;
+  c.return_scale = 400.0f;
   return c;
 }
 

@@ -13,8 +13,8 @@
  *             (s^order keeps the sign of s), so rising returns steepen the
  *             surrogate, a plateau holds it, and falling returns flatten it
  *             again to widen the gradient's reach. x = R / return_scale,
- *             clamped to [-1, 1]; return_scale is the best possible return
- *             (500 for a perfect 500-step hover).
+ *             clamped to [-1, 1]; return_scale is the return counted as
+ *             success (400, the paper's reward range (0, 400)).
  */
 #ifndef SF_SLOPE_SCHEDULE_H
 #define SF_SLOPE_SCHEDULE_H
@@ -38,7 +38,7 @@ typedef struct {
   int steps;          /* interval: number of increments from k_start to k_max */
   int window;         /* adaptive: evaluations averaged (10) */
   float order;        /* adaptive: exponent on s (3) */
-  float return_scale; /* adaptive: return that normalises to 1 (500) */
+  float return_scale; /* adaptive: return that normalises to 1 (400) */
 } sf_slope_config;
 
 typedef struct {
