@@ -1,0 +1,159 @@
+#include "sim/sf_env.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int sf_env_model_from_config(sf_config *cfg, sf_env_model *model) {
+  int a = sf_quad_params_from_config(cfg, &model->quad);
+  int b = sf_env_config_from_config(cfg, &model->task);
+  return a || b ? -1 : 0;
+}
+
+sf_env_data *sf_env_data_new(int P, int N, const uint64_t *seeds) {
+  if (P <= 0 || N <= 0) return NULL;
+  sf_env_data *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  d->P = P;
+  d->N = N;
+  d->n = (long)P * N;
+  size_t n = (size_t)d->n;
+  d->x = calloc(SF_QX_N * n, sizeof *d->x);
+  d->hist = calloc((size_t)SF_HIST_LEN * SF_ACT_DIM * n, sizeof *d->hist);
+  d->hist_head = calloc(n, sizeof *d->hist_head);
+  d->ep_step = calloc(n, sizeof *d->ep_step);
+  d->rng_ctr = calloc(n, sizeof *d->rng_ctr);
+  d->seed = calloc((size_t)P, sizeof *d->seed);
+  d->progress = calloc((size_t)P, sizeof *d->progress);
+  if (!d->x || !d->hist || !d->hist_head || !d->ep_step || !d->rng_ctr || !d->seed || !d->progress) {
+    sf_env_data_free(d);
+    return NULL;
+  }
+  memcpy(d->seed, seeds, (size_t)P * sizeof *seeds);
+  return d;
+}
+
+void sf_env_data_free(sf_env_data *d) {
+  if (!d) return;
+  free(d->x);
+  free(d->hist);
+  free(d->hist_head);
+  free(d->ep_step);
+  free(d->rng_ctr);
+  free(d->seed);
+  free(d->progress);
+  free(d);
+}
+
+/* Small batches are not worth waking the thread team for. */
+#define SF_OMP_MIN 256
+
+static void reset_one(const sf_env_model *m, sf_env_data *d, long i) {
+  float tp[3], tv[3], ta[3];
+  sf_traj_target(&m->task, 0.0f, tp, tv, ta);
+  sf_quad_state s;
+  int p = (int)(i / d->N), n = (int)(i % d->N);
+  sf_env_reset_sample(&m->task, &m->quad, d->seed[p], (uint32_t)n, d->rng_ctr[i], tp, tv, &s);
+  sf_quad_store(&s, d->x, d->n, i);
+  for (int j = 0; j < SF_ACT_DIM; ++j) {
+    float a = sf_motor_to_action(&m->quad, s.u[j]);
+    for (int k = 0; k < SF_HIST_LEN; ++k) d->hist[(long)(k * SF_ACT_DIM + j) * d->n + i] = a;
+  }
+  d->hist_head[i] = 0;
+  d->ep_step[i] = 0;
+  d->rng_ctr[i] += 1;
+}
+
+void sf_env_reset_all(const sf_env_model *m, sf_env_data *d) {
+#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+  for (long i = 0; i < d->n; ++i) reset_one(m, d, i);
+}
+
+void sf_env_reset_masked(const sf_env_model *m, sf_env_data *d, const uint8_t *mask) {
+#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+  for (long i = 0; i < d->n; ++i)
+    if (mask[i]) reset_one(m, d, i);
+}
+
+void sf_env_step(const sf_env_model *m, sf_env_data *d, const float *actions, float *reward, uint8_t *terminated,
+                 uint8_t *truncated) {
+  const sf_quad_params *q = &m->quad;
+  const sf_env_config *e = &m->task;
+#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+  for (long i = 0; i < d->n; ++i) {
+    sf_quad_state s;
+    sf_quad_load(d->x, d->n, i, &s);
+    float a[SF_ACT_DIM];
+    for (int j = 0; j < SF_ACT_DIM; ++j) a[j] = sf_clampf(actions[i * SF_ACT_DIM + j], -1.0f, 1.0f);
+    sf_quad_step(q, &s, a);
+    sf_quad_store(&s, d->x, d->n, i);
+
+    int head = d->hist_head[i];
+    for (int j = 0; j < SF_ACT_DIM; ++j) d->hist[(long)(head * SF_ACT_DIM + j) * d->n + i] = a[j];
+    d->hist_head[i] = (head + 1) % SF_HIST_LEN;
+    int step = ++d->ep_step[i];
+    d->rng_ctr[i] += 1;
+
+    float tp[3], tv[3], ta[3];
+    sf_traj_target(e, (float)step * q->dt, tp, tv, ta);
+    int term = sf_env_terminated(e, &s, tp);
+    if (reward) {
+      float un[SF_ACT_DIM];
+      for (int j = 0; j < SF_ACT_DIM; ++j) un[j] = (a[j] + 1.0f) * 0.5f;
+      sf_reward_coef rc = sf_reward_coef_at(e, d->progress[i / d->N]);
+      reward[i] = sf_env_reward(&rc, &s, tp, tv, un);
+    }
+    if (terminated) terminated[i] = (uint8_t)term;
+    if (truncated) truncated[i] = (uint8_t)(!term && step >= e->time_limit);
+  }
+}
+
+void sf_env_observe(const sf_env_model *m, const sf_env_data *d, float *obs) {
+#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+  for (long i = 0; i < d->n; ++i) {
+    sf_quad_state s;
+    sf_quad_load(d->x, d->n, i, &s);
+    float tp[3], tv[3], ta[3];
+    sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
+    float *o = obs + i * SF_OBS_DIM;
+    sf_env_obs_clean(&s, tp, tv, o);
+    sf_env_obs_noise(&m->task, d->seed[i / d->N], (uint32_t)(i % d->N), d->rng_ctr[i], o);
+  }
+}
+
+void sf_env_observe_privileged(const sf_env_model *m, const sf_env_data *d, float *obs) {
+#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+  for (long i = 0; i < d->n; ++i) {
+    sf_quad_state s;
+    sf_quad_load(d->x, d->n, i, &s);
+    float tp[3], tv[3], ta[3];
+    sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
+    float *o = obs + i * SF_PRIV_DIM;
+    sf_env_obs_clean(&s, tp, tv, o);
+    int head = d->hist_head[i];
+    for (int k = 0; k < SF_HIST_LEN; ++k) {
+      int slot = (head + k) % SF_HIST_LEN;
+      for (int j = 0; j < SF_ACT_DIM; ++j)
+        o[SF_OBS_DIM + k * SF_ACT_DIM + j] = d->hist[(long)(slot * SF_ACT_DIM + j) * d->n + i];
+    }
+  }
+}
+
+void sf_env_get_state(const sf_env_data *d, long i, sf_quad_state *s) { sf_quad_load(d->x, d->n, i, s); }
+
+void sf_env_set_state(sf_env_data *d, long i, const sf_quad_state *s) { sf_quad_store(s, d->x, d->n, i); }
+
+void sf_env_get_target(const sf_env_model *m, const sf_env_data *d, long i, float p[3], float v[3], float a[3]) {
+  sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, p, v, a);
+}
+
+int sf_env_data_arrays(sf_env_data *d, sf_env_array *out) {
+  size_t n = (size_t)d->n;
+  out[0] = (sf_env_array){"x", d->x, SF_DT_F32, SF_QX_N * n};
+  out[1] = (sf_env_array){"hist", d->hist, SF_DT_F32, (size_t)SF_HIST_LEN * SF_ACT_DIM * n};
+  out[2] = (sf_env_array){"hist_head", d->hist_head, SF_DT_I32, n};
+  out[3] = (sf_env_array){"ep_step", d->ep_step, SF_DT_I32, n};
+  out[4] = (sf_env_array){"rng_ctr", d->rng_ctr, SF_DT_U32, n};
+  out[5] = (sf_env_array){"seed", d->seed, SF_DT_U64, (size_t)d->P};
+  out[6] = (sf_env_array){"progress", d->progress, SF_DT_F32, (size_t)d->P};
+  return SF_ENV_NARRAYS;
+}
