@@ -1,0 +1,91 @@
+/* The int8 SNN actor: the network of sf_ctrl_f32.h in integer arithmetic.
+ *
+ * Number formats (F = SF_CTRL_I8_FRAC = 8):
+ * - observation i: float obs[i] -> q = round(obs[i] / sx[i]), clipped to
+ *   [-127, 127] (NaN -> 0); 1/sx[i] is in_mul[i], calibrated on recorded
+ *   observations.
+ * - layer weights: int8 with one scale per output neuron o, sw[o] (symmetric,
+ *   [-127, 127]). Layer 1's weights have the input scales folded in:
+ *   fc1.weight[o][i] * sx[i] ~ w1[o][i] * sw1[o].
+ * - neuron o's membrane, bias and threshold are int32 in units of
+ *   sw[o] / 2^F: U = u * sw[o] / 2^F. A neuron's spikes do not change when
+ *   U, I and theta are scaled together, so each neuron keeps its own unit and
+ *   no rescaling multiply is needed: the input current is acc * 2^F + bias
+ *   with acc the integer weighted sum. The membrane saturates at +-2^30.
+ * - beta: Q16 (65536 = 1.0); the leak beta * u is rounded to nearest.
+ * - layers 2 and 3 see spikes: the current is the sum of the weight rows of
+ *   the inputs that spiked, additions only. Rows are stored as bytes w + 128,
+ *   four outputs per 32-bit word (output 4c + b in byte b of word c), and
+ *   added two outputs per 32-bit addition (16-bit lanes; at most 256 rows per
+ *   pass so no lane carries into the next); the bias 128 per row is removed
+ *   once per sum.
+ * - output o: z = acc * sw3[o] + b3[o] in Q12 (z * 4096), from
+ *   (acc * out_mul[o]) >> 16 with out_mul = round(sw3 * 2^28), rounded; tanh
+ *   by linear interpolation in a table of tanh(k / 32), k = 0..256, Q15; the
+ *   action is the Q15 value times 2^-15 (exact in float).
+ * Right shifts of negative values are arithmetic (GCC and Clang on every
+ * target this module is built for). */
+#ifndef SF_CTRL_I8_H
+#define SF_CTRL_I8_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SF_CTRL_I8_FRAC 8
+#define SF_CTRL_I8_UMAX (1 << 30)
+#define SF_CTRL_I8_ZFRAC 12
+#define SF_CTRL_I8_OUT_SHIFT 16
+#define SF_CTRL_I8_TANH_N 256       /* table entries - 1: z in [0, 8] */
+#define SF_CTRL_I8_TANH_STEP_BITS 7 /* Q12 z >> 7 = table index (step 1/32) */
+#define SF_CTRL_I8_MAX_ROWS 256     /* rows added per pass of 16-bit lanes */
+
+typedef struct {
+  const int32_t *bias; /* round(b / sw * 2^F) */
+  const int32_t *thr;  /* round(theta / sw * 2^F) */
+  const int32_t *beta; /* round(beta * 2^16), beta clamped to [0, 1] */
+} sf_ctrl_i8_lif;
+
+typedef struct {
+  int n_in, n_h1, n_h2, n_out;
+  const float *in_mul;     /* [n_in] 1 / sx */
+  const int8_t *w1;        /* [n_h1][n_in] */
+  sf_ctrl_i8_lif lif1;     /* [n_h1] each */
+  const uint32_t *w2;      /* [n_h1][words(n_h2)] packed rows, see above */
+  sf_ctrl_i8_lif lif2;     /* [n_h2] each */
+  const uint32_t *w3;      /* [n_h2][words(n_out)] */
+  const int32_t *out_mul;  /* [n_out] */
+  const int32_t *out_bias; /* [n_out] round(b3 * 2^12) */
+  const int16_t *tanh_q15; /* [SF_CTRL_I8_TANH_N + 1] */
+} sf_ctrl_i8_net;
+
+/* Words per packed row of n outputs. */
+#define SF_CTRL_I8_WORDS(n) (((n) + 3) / 4)
+
+/* Caller-owned buffers, sized by the network. */
+typedef struct {
+  int32_t *u1;      /* [n_h1] membranes */
+  int32_t *u2;      /* [n_h2] */
+  uint8_t *s1;      /* [n_h1] spikes of the last step */
+  uint8_t *s2;      /* [n_h2] */
+  int32_t *qx;      /* [n_in] scratch: quantised observation */
+  uint16_t *rows1;  /* [n_h1] scratch: offsets in w2 of the rows of the
+                       layer-1 neurons that spiked */
+  uint16_t *rows2;  /* [n_h2] scratch: the same into w3 */
+} sf_ctrl_i8_state;
+
+void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st);
+void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs,
+                     float *act);
+
+/* Quantises one observation value (shared with the exporter's reference). */
+int32_t sf_ctrl_i8_quant_input(float x, float mul);
+/* tanh of a Q12 value from the table, as a float in [-1, 1]. */
+float sf_ctrl_i8_tanh(int32_t z_q12, const int16_t *tanh_q15);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
