@@ -1,0 +1,157 @@
+#include "models/sf_cpu_kernels.h"
+
+#include <cblas.h>
+
+#include "models/sf_lif_math.h"
+
+/* The build targets baseline x86-64 (SSE2); the hot loops are compiled again
+ * for AVX2 and AVX-512 and the best one is picked at load time. Every clone
+ * performs the same IEEE operations in the same order (no contraction into
+ * FMA: -ffp-contract=off), so the results do not depend on the clone. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define SF_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define SF_CLONES
+#endif
+
+#define SF_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Tiles of the LIF loops are at most this many neurons wide. */
+#define SF_TILE_N 64
+static const float zeros[SF_TILE_N];
+
+void sf_transpose(const float *W, int rows, int cols, float *Wt) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) Wt[(long)c * rows + r] = W[(long)r * cols + c];
+}
+
+SF_CLONES void sf_linear_rows(long nrows, int K, int N, const float *restrict x, const float *restrict Wt,
+                              const float *restrict b, float *restrict y) {
+  for (long r = 0; r < nrows; ++r) {
+    const float *xr = x + r * K;
+    float *restrict yr = y + r * N;
+    for (int n = 0; n < N; ++n) yr[n] = b[n];
+    for (int k = 0; k < K; ++k) {
+      float xk = xr[k];
+      if (xk == 0.0f) continue;
+      const float *restrict w = Wt + (long)k * N;
+#pragma omp simd
+      for (int n = 0; n < N; ++n) yr[n] += xk * w[n];
+    }
+  }
+}
+
+SF_ALWAYS_INLINE void lif_forward_body(int mode, float k, int T, int B, int N, int b0, int b1, int n0, int n1,
+                                       const float *restrict beta_c, const float *restrict theta,
+                                       float *restrict u, float *restrict s) {
+  const long BN = (long)B * N;
+  const int w = n1 - n0;
+  const float *bc = beta_c + n0, *th = theta + n0;
+  for (int t = 0; t < T; ++t) {
+    for (int b = b0; b < b1; ++b) {
+      long row = ((long)t * B + b) * N + n0;
+      float *ur = u + row, *sr = s + row;
+      const float *up = t ? ur - BN : zeros, *sp = t ? sr - BN : zeros;
+#pragma omp simd
+      for (int j = 0; j < w; ++j) sf_lif_forward(mode, bc[j], th[j], k, up[j], sp[j], ur[j], &ur[j], &sr[j]);
+    }
+  }
+}
+
+SF_CLONES void sf_lif_forward_tile(int mode, float k, int T, int B, int N, int b0, int b1, int n0, int n1,
+                                   const float *beta_c, const float *theta, float *u, float *s) {
+  /* The mode is a literal in each call, so each copy of the loop is
+   * specialised and the Heaviside one vectorises. */
+  if (mode == SF_SPIKE_SIGMOID)
+    lif_forward_body(SF_SPIKE_SIGMOID, k, T, B, N, b0, b1, n0, n1, beta_c, theta, u, s);
+  else
+    lif_forward_body(SF_SPIKE_HEAVISIDE, k, T, B, N, b0, b1, n0, n1, beta_c, theta, u, s);
+}
+
+SF_ALWAYS_INLINE void lif_step_body(int mode, float k, long rows, int N, const float *restrict beta_c,
+                                    const float *restrict theta, const float *restrict cur, float *restrict u,
+                                    float *restrict s) {
+  for (long r = 0; r < rows; ++r) {
+    const float *cr = cur + r * N;
+    float *ur = u + r * N, *sr = s + r * N;
+#pragma omp simd
+    for (int n = 0; n < N; ++n) sf_lif_forward(mode, beta_c[n], theta[n], k, ur[n], sr[n], cr[n], &ur[n], &sr[n]);
+  }
+}
+
+SF_CLONES void sf_lif_step_rows(int mode, float k, long rows, int N, const float *beta_c, const float *theta,
+                                const float *cur, float *u, float *s) {
+  if (mode == SF_SPIKE_SIGMOID)
+    lif_step_body(SF_SPIKE_SIGMOID, k, rows, N, beta_c, theta, cur, u, s);
+  else
+    lif_step_body(SF_SPIKE_HEAVISIDE, k, rows, N, beta_c, theta, cur, u, s);
+}
+
+SF_ALWAYS_INLINE void lif_backward_body(int mode, int detach_reset, float k, int T, int B, int N, int b0, int b1,
+                                        int n0, int n1, const float *restrict beta_c, const float *restrict theta,
+                                        float *restrict u, const float *restrict s, const float *restrict gs,
+                                        float *restrict acc) {
+  const long BN = (long)B * N;
+  const int w = n1 - n0;
+  const float *bc = beta_c + n0, *th = theta + n0;
+  float gbeta[SF_TILE_N], gtheta[SF_TILE_N], gcur[SF_TILE_N];
+  for (int j = 0; j < w; ++j) gbeta[j] = gtheta[j] = gcur[j] = 0.0f;
+  for (int t = T - 1; t >= 0; --t) {
+    for (int b = b0; b < b1; ++b) {
+      long row = ((long)t * B + b) * N + n0;
+      float *ur = u + row;
+      const float *gr = gs + row;
+      const float *up = t ? ur - BN : zeros, *sp = t ? s + row - BN : zeros;
+      const float *un = t + 1 < T ? ur + BN : zeros; /* already dL/dI_{t+1} = dL/dU_{t+1} */
+#pragma omp simd
+      for (int j = 0; j < w; ++j) {
+        float g = sf_lif_backward(mode, detach_reset, bc[j], th[j], k, ur[j], up[j], sp[j], gr[j], un[j],
+                                  &gbeta[j], &gtheta[j]);
+        ur[j] = g;
+        gcur[j] += g;
+      }
+    }
+  }
+  for (int j = 0; j < w; ++j) {
+    acc[j] = gbeta[j];
+    acc[w + j] = gtheta[j];
+    acc[2 * w + j] = gcur[j];
+  }
+}
+
+SF_CLONES void sf_lif_backward_tile(int mode, int detach_reset, float k, int T, int B, int N, int b0, int b1,
+                                    int n0, int n1, const float *beta_c, const float *theta, float *u,
+                                    const float *s, const float *gs, float *acc) {
+  if (mode == SF_SPIKE_SIGMOID) {
+    if (detach_reset)
+      lif_backward_body(SF_SPIKE_SIGMOID, 1, k, T, B, N, b0, b1, n0, n1, beta_c, theta, u, s, gs, acc);
+    else
+      lif_backward_body(SF_SPIKE_SIGMOID, 0, k, T, B, N, b0, b1, n0, n1, beta_c, theta, u, s, gs, acc);
+  } else {
+    if (detach_reset)
+      lif_backward_body(SF_SPIKE_HEAVISIDE, 1, k, T, B, N, b0, b1, n0, n1, beta_c, theta, u, s, gs, acc);
+    else
+      lif_backward_body(SF_SPIKE_HEAVISIDE, 0, k, T, B, N, b0, b1, n0, n1, beta_c, theta, u, s, gs, acc);
+  }
+}
+
+void sf_colsum_add(long rows, int N, const float *a, float *out) {
+  for (int n0 = 0; n0 < N; n0 += SF_TILE_N) {
+    int w = N - n0 < SF_TILE_N ? N - n0 : SF_TILE_N;
+    double acc[SF_TILE_N] = {0};
+    for (long r = 0; r < rows; ++r) {
+      const float *ar = a + r * N + n0;
+      for (int j = 0; j < w; ++j) acc[j] += ar[j];
+    }
+    for (int j = 0; j < w; ++j) out[n0 + j] = (float)(out[n0 + j] + acc[j]);
+  }
+}
+
+void sf_linear_backward(long rows, int K, int N, const float *x, int ldx, const float *W, int ldw, const float *dy,
+                        float *dW, float *db, float *dx, int ldx_out) {
+  if (rows <= 0) return;
+  if (dW) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, (int)rows, 1.0f, dy, N, x, ldx, 1.0f, dW, K);
+  if (db) sf_colsum_add(rows, N, dy, db);
+  if (dx)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, K, N, 1.0f, dy, N, W, ldw, 0.0f, dx, ldx_out);
+}
