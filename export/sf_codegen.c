@@ -112,14 +112,15 @@ sf_module *sf_module_new(sf_export_format fmt, const sf_snn_net *net, const sf_q
   } else {
     sf_quant_view(q, &m->i8);
     m->ist = calloc((size_t)n, sizeof *m->ist);
-    m->ibuf = calloc((n1 + n2 + n_in) * n, sizeof(int32_t));
-    m->rows = calloc((n1 + n2) * n, sizeof(uint16_t));
+    const size_t na = 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2), ni = n1 + n2 + na + n_in;
+    m->ibuf = calloc(ni * n, sizeof(int32_t));
+    m->rows = calloc((2 * n1 + n2) * n, sizeof(uint16_t));
     if (!m->ist || !m->ibuf || !m->rows) goto fail;
     for (int k = 0; k < n; ++k) {
-      int32_t *b = m->ibuf + (n1 + n2 + n_in) * k;
+      int32_t *b = m->ibuf + ni * k;
       uint8_t *s = m->spk + (n1 + n2) * k;
-      uint16_t *r = m->rows + (n1 + n2) * k;
-      sf_ctrl_i8_state st = {b, b + n1, s, s + n1, b + n1 + n2, r, r + n1};
+      uint16_t *r = m->rows + (2 * n1 + n2) * k;
+      sf_ctrl_i8_state st = {b, b + n1, s, s + n1, b + n1 + n2, b + n1 + n2 + na, r, r + n1, r + 2 * n1};
       m->ist[k] = st;
     }
   }
@@ -189,7 +190,7 @@ size_t sf_export_flash_bytes(sf_export_format fmt, const sf_snn_net *net) {
 size_t sf_export_state_bytes(sf_export_format fmt, const sf_snn_net *net) {
   size_t n_in = (size_t)net->n_in, n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2;
   if (fmt == SF_EXPORT_FLOAT32) return 4 * n1 + 8 * n2 + n1 + n2;
-  return 4 * (n1 + n2 + n_in) + (n1 + n2) + 2 * (n1 + n2);
+  return 4 * (n1 + n2 + 4 * SF_CTRL_I8_WORDS(n2) + n_in) + (n1 + n2) + 2 * (2 * n1 + n2);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -223,13 +224,21 @@ static void begin(emitter *e, FILE *f, const char *decl) {
 
 static void end(emitter *e) { fputs("\n};\n\n", e->f); }
 
-/* Floats as 9 significant digits: read back as float, the same bits. */
-static void float_array(FILE *f, const char *name, const float *x, size_t n, const char *dims) {
+/* Floats as 9 significant digits: read back as float, the same bits.
+ * row > 0 writes a two-dimensional array's rows in their own braces. */
+static void float_array(FILE *f, const char *name, const float *x, size_t n, const char *dims, size_t row) {
   char decl[160];
   snprintf(decl, sizeof decl, "static const float %s%s", name, dims);
   emitter e;
   begin(&e, f, decl);
-  for (size_t i = 0; i < n; ++i) item(&e, "%.8ef", (double)x[i]);
+  for (size_t i = 0; i < n; ++i) {
+    if (row && i % row == 0) {
+      fputs(i ? "\n  {" : " {", f);
+      e.col = 3;
+    }
+    item(&e, "%.8ef", (double)x[i]);
+    if (row && i % row == row - 1) fputs(" },", f);
+  }
   end(&e);
 }
 
@@ -310,28 +319,30 @@ static int write_header(const sf_export_spec *sp, const char *path, char *err, s
     }
     char d[64];
     snprintf(d, sizeof d, "[%d]", n1 * n_in);
-    float_array(f, "sf_ctrl_w1", net->w1, (size_t)n1 * n_in, d);
+    float_array(f, "sf_ctrl_w1", net->w1, (size_t)n1 * n_in, d, 0);
     snprintf(d, sizeof d, "[%d]", n1);
-    float_array(f, "sf_ctrl_b1", a.b1, (size_t)n1, d);
-    float_array(f, "sf_ctrl_beta1", a.beta1, (size_t)n1, d);
-    float_array(f, "sf_ctrl_thr1", net->thr1, (size_t)n1, d);
+    float_array(f, "sf_ctrl_b1", a.b1, (size_t)n1, d, 0);
+    float_array(f, "sf_ctrl_beta1", a.beta1, (size_t)n1, d, 0);
+    float_array(f, "sf_ctrl_thr1", net->thr1, (size_t)n1, d, 0);
     snprintf(d, sizeof d, "[%d]", n1 * n2);
-    float_array(f, "sf_ctrl_w2t", a.w2t, (size_t)n1 * n2, d);
+    float_array(f, "sf_ctrl_w2t", a.w2t, (size_t)n1 * n2, d, 0);
     snprintf(d, sizeof d, "[%d]", n2);
-    float_array(f, "sf_ctrl_b2", a.b2, (size_t)n2, d);
-    float_array(f, "sf_ctrl_beta2", a.beta2, (size_t)n2, d);
-    float_array(f, "sf_ctrl_thr2", net->thr2, (size_t)n2, d);
+    float_array(f, "sf_ctrl_b2", a.b2, (size_t)n2, d, 0);
+    float_array(f, "sf_ctrl_beta2", a.beta2, (size_t)n2, d, 0);
+    float_array(f, "sf_ctrl_thr2", net->thr2, (size_t)n2, d, 0);
     snprintf(d, sizeof d, "[%d]", n2 * n3);
-    float_array(f, "sf_ctrl_w3t", a.w3t, (size_t)n2 * n3, d);
+    float_array(f, "sf_ctrl_w3t", a.w3t, (size_t)n2 * n3, d, 0);
     snprintf(d, sizeof d, "[%d]", n3);
-    float_array(f, "sf_ctrl_b3", a.b3, (size_t)n3, d);
+    float_array(f, "sf_ctrl_b3", a.b3, (size_t)n3, d, 0);
     f32_free(&a);
   } else {
     const sf_quant_net *q = sp->q;
     char d[64];
     snprintf(d, sizeof d, "[%d]", n_in);
-    fputs("/* 1 / input scale: observation units -> int8 steps */\n", f);
-    float_array(f, "sf_ctrl_in_mul", q->in_mul, (size_t)n_in, d);
+    fprintf(f, "/* quantised observations lie in [-SF_CTRL_IN_MAX, SF_CTRL_IN_MAX] */\n#define SF_CTRL_IN_MAX %ld\n",
+            (long)q->in_max);
+    fputs("/* 1 / input scale: observation units -> integer steps */\n", f);
+    float_array(f, "sf_ctrl_in_mul", q->in_mul, (size_t)n_in, d, 0);
     fputs("/* fc1 (input scales folded in), per-row scales below in comments only */\n", f);
     i8_array(f, "sf_ctrl_w1", q->w1, (size_t)n1 * n_in);
     i32_array(f, "int32_t", "sf_ctrl_bias1", q->bias1, (size_t)n1);
@@ -370,9 +381,9 @@ static int write_header(const sf_export_spec *sp, const char *path, char *err, s
   }
   char d[64];
   snprintf(d, sizeof d, "[%d][%d]", T, n_in);
-  float_array(f, "sf_ctrl_test_obs", sp->test.obs, (size_t)T * n_in, d);
+  float_array(f, "sf_ctrl_test_obs", sp->test.obs, (size_t)T * n_in, d, (size_t)n_in);
   snprintf(d, sizeof d, "[%d][%d]", T, n3);
-  float_array(f, "sf_ctrl_test_act", act, (size_t)T * n3, d);
+  float_array(f, "sf_ctrl_test_act", act, (size_t)T * n3, d, (size_t)n3);
   fputs("#endif\n\n#endif\n", f);
   free(act);
   if (fclose(f) != 0) {

@@ -10,22 +10,22 @@
  * saturated at 2^30, so beta u + I - theta stays below 2^31. */
 #define SF_QUANT_BOUND (1L << 28)
 
-static int32_t q8(float x, float s) {
-  float v = roundf(x / s);
-  return (int32_t)(v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v));
+static int32_t qn(float x, float s, int32_t lim) {
+  float v = roundf(x / s), l = (float)lim;
+  return (int32_t)(v > l ? l : (v < -l ? -l : v));
 }
 
-float sf_quant_best_scale(const float *x, size_t n, size_t stride) {
+float sf_quant_best_scale(const float *x, size_t n, size_t stride, int32_t lim) {
   float amax = 0.0f;
   for (size_t i = 0; i < n; ++i) amax = fmaxf(amax, fabsf(x[i * stride]));
   if (amax == 0.0f) return 0.0f;
-  float best = amax / 127.0f;
+  float best = amax / (float)lim;
   double best_err = INFINITY;
   for (int k = 0; k <= 50; ++k) {
-    float s = amax * (1.0f - 0.01f * (float)k) / 127.0f;
+    float s = amax * (1.0f - 0.01f * (float)k) / (float)lim;
     double err = 0.0;
     for (size_t i = 0; i < n; ++i) {
-      double d = (double)x[i * stride] - (double)s * q8(x[i * stride], s);
+      double d = (double)x[i * stride] - (double)s * qn(x[i * stride], s, lim);
       err += d * d;
     }
     if (err < best_err) {
@@ -89,24 +89,24 @@ static int to_fixed(double v, const char *what, const char *layer, int n, int32_
 static void quant_rows(const float *w, int n_out, int n_in, const float *bias, const float *thr, int8_t *qw,
                        float *sw) {
   for (int o = 0; o < n_out; ++o) {
-    float s = sf_quant_best_scale(w + (size_t)o * n_in, (size_t)n_in, 1);
+    float s = sf_quant_best_scale(w + (size_t)o * n_in, (size_t)n_in, 1, 127);
     if (s == 0.0f) {
       float m = fmaxf(fabsf(bias[o]), thr ? fabsf(thr[o]) : 0.0f);
       s = m > 0.0f ? m / 65536.0f : 1.0f;
     }
     sw[o] = s;
-    for (int i = 0; i < n_in; ++i) qw[(size_t)o * n_in + i] = (int8_t)q8(w[(size_t)o * n_in + i], s);
+    for (int i = 0; i < n_in; ++i) qw[(size_t)o * n_in + i] = (int8_t)qn(w[(size_t)o * n_in + i], s, 127);
   }
 }
 
-static int quant_lif(const char *layer, int n, const int8_t *qw, int n_in, int32_t in_max, const float *sw,
-                     const float *b, const float *beta, const float *thr, int32_t *qb, int32_t *qthr,
-                     int32_t *qbeta, char *err, size_t errlen) {
-  const double unit = (double)(1 << SF_CTRL_I8_FRAC);
+static int quant_lif(const char *layer, int n, const int8_t *qw, int n_in, int32_t in_max, int frac,
+                     const float *sw, const float *b, const float *beta, const float *thr, int32_t *qb,
+                     int32_t *qthr, int32_t *qbeta, char *err, size_t errlen) {
+  const double unit = (double)(1 << frac);
   for (int o = 0; o < n; ++o) {
     long acc_max = 0;
     for (int i = 0; i < n_in; ++i) acc_max += labs((long)qw[(size_t)o * n_in + i]) * in_max;
-    if (acc_max * (1L << SF_CTRL_I8_FRAC) > SF_QUANT_BOUND) {
+    if (acc_max * (1L << frac) > SF_QUANT_BOUND) {
       snprintf(err, errlen, "%s neuron %d: the weighted input sum can reach %ld, over the int8 format's bound", layer,
                o, acc_max);
       return -1;
@@ -115,7 +115,8 @@ static int quant_lif(const char *layer, int n, const int8_t *qw, int n_in, int32
         to_fixed((double)thr[o] / sw[o] * unit, "threshold", layer, o, &qthr[o], err, errlen))
       return -1;
     float bt = beta[o] < 0.0f ? 0.0f : (beta[o] > 1.0f ? 1.0f : beta[o]);
-    qbeta[o] = (int32_t)nearbyint((double)bt * 65536.0);
+    double b31 = nearbyint((double)bt * 2147483648.0);
+    qbeta[o] = (int32_t)(b31 > 2147483647.0 ? 2147483647.0 : b31);
   }
   return 0;
 }
@@ -157,30 +158,37 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
     sf_quant_free(q);
     return -1;
   }
-  /* Inputs: a feature that never varied in calibration keeps the range [-1, 1]. */
-  for (int i = 0; i < net->n_in; ++i) {
-    float s = sf_quant_best_scale(calib + i, n_calib, (size_t)net->n_in);
-    if (s == 0.0f) s = 1.0f / 127.0f;
-    q->in_scale[i] = s;
-    q->in_mul[i] = 1.0f / s;
-  }
+  /* Inputs: 16-bit unless some neuron's bias or threshold, in the unit of
+   * its sums, would not fit; then fewer bits. A feature that never varied
+   * in calibration keeps the range [-1, 1]. */
+  static const int32_t in_limits[] = {32767, 8191, 2047, 511, 127};
   float *w1f = malloc(sizeof(float) * (size_t)net->n_h1 * net->n_in);
   if (!w1f) {
     snprintf(err, errlen, "out of memory quantising the network");
     sf_quant_free(q);
     return -1;
   }
-  for (int o = 0; o < net->n_h1; ++o)
-    for (int i = 0; i < net->n_in; ++i)
-      w1f[(size_t)o * net->n_in + i] = net->w1[(size_t)o * net->n_in + i] * q->in_scale[i];
-  quant_rows(w1f, net->n_h1, net->n_in, net->b1, net->thr1, q->w1, q->sw1);
+  int ok = -1;
+  for (size_t l = 0; l < sizeof in_limits / sizeof in_limits[0] && ok != 0; ++l) {
+    q->in_max = in_limits[l];
+    for (int i = 0; i < net->n_in; ++i) {
+      float s = sf_quant_best_scale(calib + i, n_calib, (size_t)net->n_in, q->in_max);
+      if (s == 0.0f) s = 1.0f / (float)q->in_max;
+      q->in_scale[i] = s;
+      q->in_mul[i] = 1.0f / s;
+    }
+    for (int o = 0; o < net->n_h1; ++o)
+      for (int i = 0; i < net->n_in; ++i)
+        w1f[(size_t)o * net->n_in + i] = net->w1[(size_t)o * net->n_in + i] * q->in_scale[i];
+    quant_rows(w1f, net->n_h1, net->n_in, net->b1, net->thr1, q->w1, q->sw1);
+    ok = quant_lif("lif1", net->n_h1, q->w1, net->n_in, q->in_max, 0, q->sw1, net->b1, net->beta1, net->thr1,
+                   q->bias1, q->thr1, q->beta1, err, errlen);
+  }
   free(w1f);
   quant_rows(net->w2, net->n_h2, net->n_h1, net->b2, net->thr2, q->w2, q->sw2);
   quant_rows(net->w3, net->n_out, net->n_h2, net->b3, NULL, q->w3, q->sw3);
-  if (quant_lif("lif1", net->n_h1, q->w1, net->n_in, 127, q->sw1, net->b1, net->beta1, net->thr1, q->bias1,
-                q->thr1, q->beta1, err, errlen) ||
-      quant_lif("lif2", net->n_h2, q->w2, net->n_h1, 1, q->sw2, net->b2, net->beta2, net->thr2, q->bias2,
-                q->thr2, q->beta2, err, errlen)) {
+  if (ok != 0 || quant_lif("lif2", net->n_h2, q->w2, net->n_h1, 1, SF_CTRL_I8_FRAC2, q->sw2, net->b2, net->beta2,
+                           net->thr2, q->bias2, q->thr2, q->beta2, err, errlen)) {
     sf_quant_free(q);
     return -1;
   }
@@ -212,6 +220,7 @@ void sf_quant_view(const sf_quant_net *q, sf_ctrl_i8_net *v) {
   v->n_h1 = q->n_h1;
   v->n_h2 = q->n_h2;
   v->n_out = q->n_out;
+  v->in_max = q->in_max;
   v->in_mul = q->in_mul;
   v->w1 = q->w1;
   v->lif1.bias = q->bias1;
@@ -258,13 +267,13 @@ void sf_quant_ref_reset(sf_quant_ref_state *st, const sf_quant_net *q) {
 
 /* Fixed-point LIF layer over integer inputs x[n_in] (quantised observations
  * or 0/1 spikes): every neuron's weighted sum, then its update. */
-static void ref_layer(const int8_t *w, int n, int n_in, const int32_t *x, const int32_t *bias,
+static void ref_layer(const int8_t *w, int n, int n_in, int frac, const int32_t *x, const int32_t *bias,
                       const int32_t *thr, const int32_t *beta, int32_t *u, uint8_t *s) {
   for (int o = 0; o < n; ++o) {
     int64_t acc = 0;
     for (int i = 0; i < n_in; ++i) acc += (int64_t)w[(size_t)o * n_in + i] * x[i];
-    int64_t leak = ((int64_t)beta[o] * u[o] + 32768) >> 16;
-    int64_t v = leak + acc * 256 + bias[o] - (s[o] ? thr[o] : 0);
+    int64_t leak = ((int64_t)u[o] * 2 * beta[o] + 0x80000000LL) >> 32;
+    int64_t v = leak + acc * (1 << frac) + bias[o] - (s[o] ? thr[o] : 0);
     if (v > SF_CTRL_I8_UMAX) v = SF_CTRL_I8_UMAX;
     if (v < -SF_CTRL_I8_UMAX) v = -SF_CTRL_I8_UMAX;
     u[o] = (int32_t)v;
@@ -276,10 +285,10 @@ void sf_quant_ref_step(const sf_quant_net *q, sf_quant_ref_state *st, const floa
   int32_t *x = malloc(sizeof(int32_t) * (size_t)(q->n_in + q->n_h1 + q->n_h2));
   if (!x) return;
   int32_t *x1 = x + q->n_in, *x2 = x1 + q->n_h1;
-  for (int i = 0; i < q->n_in; ++i) x[i] = sf_ctrl_i8_quant_input(obs[i], q->in_mul[i]);
-  ref_layer(q->w1, q->n_h1, q->n_in, x, q->bias1, q->thr1, q->beta1, st->u1, st->s1);
+  for (int i = 0; i < q->n_in; ++i) x[i] = sf_ctrl_i8_quant_input(obs[i], q->in_mul[i], q->in_max);
+  ref_layer(q->w1, q->n_h1, q->n_in, 0, x, q->bias1, q->thr1, q->beta1, st->u1, st->s1);
   for (int j = 0; j < q->n_h1; ++j) x1[j] = st->s1[j];
-  ref_layer(q->w2, q->n_h2, q->n_h1, x1, q->bias2, q->thr2, q->beta2, st->u2, st->s2);
+  ref_layer(q->w2, q->n_h2, q->n_h1, SF_CTRL_I8_FRAC2, x1, q->bias2, q->thr2, q->beta2, st->u2, st->s2);
   for (int j = 0; j < q->n_h2; ++j) x2[j] = st->s2[j];
   for (int o = 0; o < q->n_out; ++o) {
     int64_t acc = 0;

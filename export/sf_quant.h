@@ -2,11 +2,11 @@
  *
  * Weights: symmetric int8 per output channel (row), the scale chosen among
  * 51 candidates (max|w| / 127 times 1.00, 0.99, ..., 0.50) to minimise the
- * squared rounding-and-clipping error of the row. Observations: one scale
- * per input feature, chosen the same way over recorded observations (the
- * calibration set), and folded into fc1's columns before fc1 is quantised.
- * Membrane, bias and threshold of each neuron are int32 in units of its
- * weight scale / 2^8, beta is Q16 (see sf_ctrl_i8.h for every format). */
+ * squared rounding-and-clipping error of the row. Observations: 16-bit, one
+ * scale per input feature, chosen the same way over recorded observations
+ * (the calibration set), and folded into fc1's columns before fc1 is
+ * quantised. Membrane, bias and threshold of each neuron are int32 in the
+ * unit of its weighted sums, beta is Q16 (sf_ctrl_i8.h has every format). */
 #ifndef SF_QUANT_H
 #define SF_QUANT_H
 
@@ -23,6 +23,7 @@ extern "C" {
 typedef struct {
   int n_in, n_h1, n_h2, n_out;
   int words2, words3;        /* packed words per row of w2 / w3 */
+  int32_t in_max;            /* observations quantised to [-in_max, in_max] */
   float *in_scale, *in_mul;  /* [n_in]: sx and 1/sx */
   int8_t *w1;                /* [n_h1][n_in] */
   float *sw1;                /* [n_h1] */
@@ -38,10 +39,10 @@ typedef struct {
   int16_t tanh_q15[SF_CTRL_I8_TANH_N + 1];
 } sf_quant_net;
 
-/* Scale s of the symmetric int8 quantisation of x[0..n) (stride `stride`)
- * minimising sum (x - s q)^2, q = clamp(round(x / s), -127, 127); 0 when
- * every x is 0. */
-float sf_quant_best_scale(const float *x, size_t n, size_t stride);
+/* Scale s of the symmetric quantisation of x[0..n) (stride `stride`) to
+ * [-lim, lim] minimising sum (x - s q)^2, q = clamp(round(x / s), -lim,
+ * lim); 0 when every x is 0. */
+float sf_quant_best_scale(const float *x, size_t n, size_t stride, int32_t lim);
 
 /* Quantises `net` with input scales calibrated on calib[n_calib][n_in].
  * Returns 0, or -1 with a message in err when a value does not fit its
