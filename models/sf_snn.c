@@ -16,6 +16,9 @@
 #define MAX_BCHUNKS 16
 /* Rows per task of the forward product. */
 #define ROW_BLOCK 16
+/* Loops with fewer element operations than this run on one thread: waking a
+ * team costs more than small calls (a streaming step of a few envs) take. */
+#define PAR_MIN_WORK (1L << 16)
 
 sf_snn_config sf_snn_actor_config(void) {
   sf_snn_config c;
@@ -137,7 +140,7 @@ static const float *beta_c(const sf_snn *net, int l, int p) {
 static void prepare(sf_snn *net) {
   const sf_snn_config *c = &net->cfg;
   const int L = c->nlayers;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)net->P * net->wt_size > PAR_MIN_WORK)
   for (int p = 0; p < net->P; ++p) {
     for (int l = 0; l <= L; ++l)
       sf_transpose(param(net, net->fc_w[l], p), layer_out(c, l), layer_in(c, l),
@@ -157,7 +160,7 @@ static void linear_forward(sf_snn *net, int l, long rows, const float *in, long 
   const int K = layer_in(&net->cfg, l), N = layer_out(&net->cfg, l);
   const long nblk = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
   const long ntask = (long)net->P * nblk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)net->P * rows * K * N > PAR_MIN_WORK)
   for (long i = 0; i < ntask; ++i) {
     int p = (int)(i / nblk);
     long r0 = (i % nblk) * ROW_BLOCK;
@@ -170,7 +173,7 @@ static void linear_forward(sf_snn *net, int l, long rows, const float *in, long 
 static void readout_activation(const sf_snn *net, long rows, float *y, long stride) {
   if (!net->cfg.tanh_out) return;
   const int O = net->cfg.out;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)net->P * rows * O > PAR_MIN_WORK)
   for (int p = 0; p < net->P; ++p)
     for (long i = 0; i < rows * O; ++i) y[p * stride + i] = sf_tanh(y[p * stride + i]);
 }
@@ -190,7 +193,7 @@ int sf_snn_forward(sf_snn *net, int T, int B, const float *x, float *y) {
     const int N = c->hidden[l];
     linear_forward(net, l, rows, in, in_stride, net->u[l], R * N);
     const int nbc = bchunks(B), nnc = (N + TILE_N - 1) / TILE_N;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)P * rows * N > PAR_MIN_WORK)
     for (int i = 0; i < P * nbc * nnc; ++i) {
       int p = i / (nbc * nnc), bc = i / nnc % nbc, nc = i % nnc;
       int n0 = nc * TILE_N, n1 = n0 + TILE_N < N ? n0 + TILE_N : N;
@@ -217,7 +220,7 @@ int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
   const int H = max_hidden(c);
 
   /* dL/d(readout pre-activation); the warm-up steps carry no loss. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)P * rows * O > PAR_MIN_WORK)
   for (int p = 0; p < P; ++p) {
     for (long r = 0; r < rows; ++r) {
       const float *d = dy + (p * rows + r) * O, *yr = net->y + p * R * O + r * O;
@@ -235,7 +238,7 @@ int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
   for (int l = L - 1; l >= 0; --l) {
     const int N = c->hidden[l], K = layer_in(c, l);
     const int nbc = bchunks(B), nnc = (N + TILE_N - 1) / TILE_N;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)P * rows * N > PAR_MIN_WORK)
     for (int i = 0; i < P * nbc * nnc; ++i) {
       int p = i / (nbc * nnc), bc = i / nnc % nbc, nc = i % nnc;
       int n0 = nc * TILE_N, n1 = n0 + TILE_N < N ? n0 + TILE_N : N;
@@ -245,7 +248,7 @@ int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
                            net->g + p * R * H, net->acc + ((long)p * MAX_BCHUNKS + bc) * 3 * H + 3 * n0);
     }
     /* Per-neuron sums over the row chunks, in a fixed order. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)P * nbc * N > PAR_MIN_WORK)
     for (int p = 0; p < P; ++p) {
       const float *beta = param(net, net->lif_beta[l], p);
       float *gb = grad(net, net->lif_beta[l], p), *gt = grad(net, net->lif_theta[l], p);
@@ -337,7 +340,7 @@ int sf_snn_step(sf_snn *net, sf_snn_state *st, const float *x, float *y) {
   for (int l = 0; l < L; ++l) {
     const int N = c->hidden[l];
     linear_forward(net, l, B, in, in_stride, st->cur, (long)B * H);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)P * B * N > PAR_MIN_WORK)
     for (int p = 0; p < P; ++p)
       sf_lif_step_rows(c->mode, net->slope[p], B, N, beta_c(net, l, p), param(net, net->lif_theta[l], p),
                        st->cur + (long)p * B * H, st->u[l] + (long)p * B * N, st->s[l] + (long)p * B * N);
