@@ -60,9 +60,31 @@ static const uint32_t sf_crc32c_table[256] = {
     0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <nmmintrin.h>
+#define SF_CRC32C_SSE42 1
+/* SSE4.2's crc32 instruction computes CRC32C, 8 bytes a step: about ten
+ * times the table's speed, which matters for checkpoints of large buffers. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t c, const unsigned char *p, size_t n) {
+  uint64_t c64 = c;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    c64 = _mm_crc32_u64(c64, v);
+  }
+  c = (uint32_t)c64;
+  for (; n; --n, ++p) c = _mm_crc32_u8(c, *p);
+  return c;
+}
+#endif
+
 uint32_t sf_crc32c(uint32_t crc, const void *data, size_t n) {
   const unsigned char *p = data;
   crc = ~crc;
+#ifdef SF_CRC32C_SSE42
+  /* Short inputs (event records) take the table, so both paths stay tested. */
+  if (n >= 256 && __builtin_cpu_supports("sse4.2")) return ~crc32c_sse42(crc, p, n);
+#endif
   for (size_t i = 0; i < n; ++i) crc = sf_crc32c_table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
   return ~crc;
 }

@@ -60,6 +60,16 @@ TEST(Crc32c, KnownVectors) {
   for (size_t cut = 0; cut <= text.size(); ++cut)
     EXPECT_EQ(sf_crc32c(sf_crc32c(0, text.data(), cut), text.data() + cut, text.size() - cut),
               crc32c_slow(text));
+  // Long inputs (the checkpoint's data) may take another path: same CRC.
+  std::string big(100000, 0);
+  uint64_t x = 88172645463325252ull;
+  for (char &ch : big) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    ch = (char)x;
+  }
+  for (size_t n : {(size_t)255, (size_t)256, (size_t)257, (size_t)1000, (size_t)4099, big.size()})
+    EXPECT_EQ(sf_crc32c(0, big.data(), n), crc32c_slow(big.substr(0, n))) << n;
+  EXPECT_EQ(sf_crc32c(sf_crc32c(0, big.data(), 3001), big.data() + 3001, big.size() - 3001), crc32c_slow(big));
   // The masked form: rotate right by 15, add 0xa282ead8.
   EXPECT_EQ(sf_tb_masked_crc("", 0), 0xA282EAD8u);
   uint32_t c = 0xE3069283u;
