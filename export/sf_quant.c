@@ -21,8 +21,9 @@ float sf_quant_best_scale(const float *x, size_t n, size_t stride, int32_t lim) 
   if (amax == 0.0f) return 0.0f;
   float best = amax / (float)lim;
   double best_err = INFINITY;
-  for (int k = 0; k <= 50; ++k) {
-    float s = amax * (1.0f - 0.01f * (float)k) / (float)lim;
+  /* Clipping points from max|x| down to max|x| / 20, geometrically spaced. */
+  for (int k = 0; k < 60; ++k) {
+    float s = amax * powf(0.95f, (float)k) / (float)lim;
     double err = 0.0;
     for (size_t i = 0; i < n; ++i) {
       double d = (double)x[i * stride] - (double)s * qn(x[i * stride], s, lim);

@@ -1,7 +1,7 @@
 /* Quantisation of an SNN actor to the int8 format of embedded/sf_ctrl_i8.h.
  *
  * Weights: symmetric int8 per output channel (row), the scale chosen among
- * 51 candidates (max|w| / 127 times 1.00, 0.99, ..., 0.50) to minimise the
+ * 60 candidates (max|w| / 127 times 0.95^k, k = 0..59) to minimise the
  * squared rounding-and-clipping error of the row. Observations: 16-bit, one
  * scale per input feature, chosen the same way over recorded observations
  * (the calibration set), and folded into fc1's columns before fc1 is

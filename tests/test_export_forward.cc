@@ -1,0 +1,250 @@
+// The exported controller's kernels against the trained network's reference
+// forward: float32 bit for bit, int8 bit for bit against the integer
+// reference and within a reported tolerance of the float network.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include "core/sf_philox.h"
+#include "export/sf_codegen.h"
+#include "export/sf_flight.h"
+#include "export/sf_quant.h"
+}
+
+namespace {
+
+struct Net {
+  sf_snn_net n{};
+  Net(int n_in, int h1, int h2, int out, uint64_t seed, float gain) {
+    EXPECT_EQ(sf_snn_net_alloc(&n, n_in, h1, h2, out), 0);
+    sf_snn_net_init_seeded(&n, seed, gain);
+  }
+  ~Net() { sf_snn_net_free(&n); }
+};
+
+struct Log {
+  sf_flight_log l{};
+  ~Log() { sf_flight_log_free(&l); }
+};
+
+sf_env_model default_model() {
+  sf_config *cfg = sf_cfg_new();
+  sf_env_model m;
+  EXPECT_EQ(sf_env_model_from_config(cfg, &m), 0);
+  sf_cfg_free(cfg);
+  return m;
+}
+
+// Observations recorded by flying the network itself.
+void record(const sf_snn_net *net, int episodes, uint64_t seed, Log *log) {
+  sf_env_model m = default_model();
+  ASSERT_EQ(sf_flight_run(&m, SF_POLICY_REFERENCE, net, nullptr, episodes, seed, nullptr, nullptr, &log->l), 0);
+  ASSERT_GT(log->l.steps, episodes);
+}
+
+// Observations for networks of other input sizes: a smooth random walk.
+std::vector<float> walk(int steps, int n_in, uint64_t seed) {
+  std::vector<float> x((size_t)steps * n_in);
+  std::vector<float> v(n_in, 0.0f);
+  for (int t = 0; t < steps; ++t)
+    for (int i = 0; i < n_in; ++i) {
+      sf_u32x4 b = sf_rng_bits(seed, (uint32_t)i, (uint32_t)t, 0, 0);
+      v[i] = 0.9f * v[i] + sf_uniform(b.v[0], -0.5f, 0.5f);
+      x[(size_t)t * n_in + i] = v[i];
+    }
+  return x;
+}
+
+std::vector<float> reference(const sf_snn_net *net, const sf_obs_seq &seq) {
+  std::vector<float> act((size_t)seq.steps * net->n_out);
+  sf_snn_ref_state st;
+  EXPECT_EQ(sf_snn_ref_alloc(&st, net), 0);
+  for (int t = 0; t < seq.steps; ++t) {
+    if (t == 0 || seq.reset[t]) sf_snn_ref_reset(&st, net);
+    sf_snn_ref_step(net, &st, seq.obs + (size_t)t * net->n_in, act.data() + (size_t)t * net->n_out);
+  }
+  sf_snn_ref_free(&st);
+  return act;
+}
+
+std::vector<float> quant_reference(const sf_quant_net *q, const sf_obs_seq &seq) {
+  std::vector<float> act((size_t)seq.steps * q->n_out);
+  sf_quant_ref_state st;
+  EXPECT_EQ(sf_quant_ref_alloc(&st, q), 0);
+  for (int t = 0; t < seq.steps; ++t) {
+    if (t == 0 || seq.reset[t]) sf_quant_ref_reset(&st, q);
+    sf_quant_ref_step(q, &st, seq.obs + (size_t)t * q->n_in, act.data() + (size_t)t * q->n_out);
+  }
+  sf_quant_ref_free(&st);
+  return act;
+}
+
+long bit_mismatches(const std::vector<float> &a, const std::vector<float> &b) {
+  EXPECT_EQ(a.size(), b.size());
+  long n = 0;
+  for (size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+  return n;
+}
+
+struct Case {
+  int h1, h2;
+  uint64_t seed;
+  float gain;
+};
+
+}  // namespace
+
+TEST(ExportForward, Float32ModuleMatchesReferenceBitForBit) {
+  const Case cases[] = {{256, 128, 7, 1.0f}, {256, 128, 11, 3.0f}, {37, 13, 5, 2.0f}};
+  for (const Case &c : cases) {
+    Net net(18, c.h1, c.h2, 4, c.seed, c.gain);
+    Log log;
+    record(&net.n, 12, c.seed, &log);
+    sf_obs_seq seq{log.l.obs, log.l.reset, log.l.steps};
+    std::vector<float> mod((size_t)seq.steps * 4);
+    std::vector<int> spikes(seq.steps);
+    ASSERT_EQ(sf_export_run_module(SF_EXPORT_FLOAT32, &net.n, nullptr, &seq, mod.data(), spikes.data(), nullptr), 0);
+    EXPECT_EQ(bit_mismatches(mod, reference(&net.n, seq)), 0) << "sizes " << c.h1 << "/" << c.h2;
+    long total = 0;
+    for (int s : spikes) total += s;
+    EXPECT_GT(total, 0) << "the case must exercise spikes";
+  }
+}
+
+TEST(ExportForward, Int8ModuleMatchesIntegerReferenceBitForBit) {
+  // Odd sizes (rows not a multiple of four words), and a wide first layer
+  // with more than 256 spikes per step (the 16-bit lanes' pass limit).
+  const Case cases[] = {{256, 128, 7, 1.0f}, {256, 128, 3, 3.0f}, {37, 13, 5, 2.0f}, {600, 22, 9, 6.0f}};
+  for (const Case &c : cases) {
+    Net net(18, c.h1, c.h2, 4, c.seed, c.gain);
+    if (c.h1 == 600)
+      for (int o = 0; o < 600; ++o) net.n.thr1[o] = 0.05f;  // most neurons fire
+    std::vector<float> obs = walk(300, 18, c.seed);
+    std::vector<uint8_t> reset(300, 0);
+    reset[150] = 1;
+    sf_obs_seq seq{obs.data(), reset.data(), 300};
+    sf_quant_net q;
+    char err[256];
+    ASSERT_EQ(sf_quantise(&net.n, obs.data(), 300, &q, err, sizeof err), 0) << err;
+    std::vector<float> mod(300 * 4);
+    std::vector<int> s1(300);
+    ASSERT_EQ(sf_export_run_module(SF_EXPORT_INT8, &net.n, &q, &seq, mod.data(), s1.data(), nullptr), 0);
+    EXPECT_EQ(bit_mismatches(mod, quant_reference(&q, seq)), 0) << "sizes " << c.h1 << "/" << c.h2;
+    int most = 0;
+    for (int s : s1) most = s > most ? s : most;
+    if (c.h1 == 600) {
+      EXPECT_GT(most, SF_CTRL_I8_MAX_ROWS);
+    }
+    sf_quant_free(&q);
+  }
+}
+
+// The int8 controller against the float network on observations it did not
+// calibrate on. A spiking network amplifies a rounding difference into a
+// flipped spike now and then, so the per-step difference has a tail: the
+// test reports it and bounds the mean and the typical step.
+TEST(ExportForward, Int8WithinToleranceOfFloat) {
+  Net net(18, 256, 128, 4, 7, 1.0f);
+  Log calib, eval;
+  record(&net.n, 20, 100, &calib);
+  record(&net.n, 20, 200, &eval);
+  sf_quant_net q;
+  char err[256];
+  ASSERT_EQ(sf_quantise(&net.n, calib.l.obs, (size_t)calib.l.steps, &q, err, sizeof err), 0) << err;
+  sf_obs_seq seq{eval.l.obs, eval.l.reset, eval.l.steps};
+  std::vector<float> mod((size_t)seq.steps * 4);
+  ASSERT_EQ(sf_export_run_module(SF_EXPORT_INT8, &net.n, &q, &seq, mod.data(), nullptr, nullptr), 0);
+  std::vector<float> ref = reference(&net.n, seq);
+  std::vector<double> step_max(seq.steps);
+  double sum = 0.0;
+  for (int t = 0; t < seq.steps; ++t) {
+    double m = 0.0;
+    for (int k = 0; k < 4; ++k) {
+      double d = std::fabs((double)mod[(size_t)t * 4 + k] - ref[(size_t)t * 4 + k]);
+      m = d > m ? d : m;
+      sum += d;
+    }
+    step_max[t] = m;
+  }
+  std::vector<double> sorted = step_max;
+  std::sort(sorted.begin(), sorted.end());
+  double median = sorted[sorted.size() / 2], p90 = sorted[sorted.size() * 9 / 10], worst = sorted.back();
+  double mean = sum / (4.0 * seq.steps);
+  std::printf("int8 vs float32, %d steps: per-step max |diff| median %.4f, 90th percentile %.4f, worst %.4f; "
+              "mean |diff| %.4f\n",
+              seq.steps, median, p90, worst, mean);
+  EXPECT_LT(mean, 0.1);
+  EXPECT_LT(median, 0.2);
+  EXPECT_GT(mean, 0.0);  // a quantised network that matched exactly would mean the float path ran
+  sf_quant_free(&q);
+}
+
+TEST(ExportForward, QuantiserScalesAndFormats) {
+  // Clipping a mild outlier beats covering it when the bulk is dense: with
+  // 100000 values in [-1, 1] and one at 2, clipping near 1 halves the
+  // rounding error of the bulk and costs about 1 on the outlier.
+  std::vector<float> x(100001);
+  for (int i = 0; i < 100000; ++i) x[i] = -1.0f + 2.0f * (float)i / 99999.0f;
+  x[100000] = 2.0f;
+  float s = sf_quant_best_scale(x.data(), x.size(), 1, 127);
+  EXPECT_LT(s, 1.5f / 127.0f);
+  EXPECT_GT(s, 0.8f / 127.0f);
+  // With a sparse bulk, a heavy outlier is covered instead: clipping it
+  // would cost more than the bulk's rounding gains.
+  std::vector<float> y(1001);
+  for (int i = 0; i < 1000; ++i) y[i] = -1.0f + 2.0f * (float)i / 999.0f;
+  y[1000] = 20.0f;
+  EXPECT_FLOAT_EQ(sf_quant_best_scale(y.data(), y.size(), 1, 127), 20.0f / 127.0f);
+  // A row without outliers keeps the max-abs scale.
+  float row[4] = {-0.5f, 0.25f, 1.0f, -1.0f};
+  EXPECT_FLOAT_EQ(sf_quant_best_scale(row, 4, 1, 127), 1.0f / 127.0f);
+  EXPECT_EQ(sf_quant_best_scale(row, 0, 1, 127), 0.0f);
+  // Inputs: NaN gives 0, large values saturate, rounding is to nearest.
+  EXPECT_EQ(sf_ctrl_i8_quant_input(NAN, 1.0f, 127), 0);
+  EXPECT_EQ(sf_ctrl_i8_quant_input(INFINITY, 1.0f, 127), 127);
+  EXPECT_EQ(sf_ctrl_i8_quant_input(-1e9f, 1.0f, 32767), -32767);
+  EXPECT_EQ(sf_ctrl_i8_quant_input(2.6f, 1.0f, 127), 3);
+  EXPECT_EQ(sf_ctrl_i8_quant_input(-2.6f, 1.0f, 127), -3);
+  // The tanh table with interpolation, over the whole range.
+  Net net(18, 8, 8, 4, 1, 1.0f);
+  std::vector<float> obs = walk(50, 18, 1);
+  sf_quant_net q;
+  char err[256];
+  ASSERT_EQ(sf_quantise(&net.n, obs.data(), 50, &q, err, sizeof err), 0) << err;
+  EXPECT_EQ(q.in_max, 32767);
+  double worst = 0.0;
+  for (int z = -40000; z <= 40000; z += 7) {
+    double d = std::fabs((double)sf_ctrl_i8_tanh(z, q.tanh_q15) - std::tanh(z / 4096.0));
+    worst = d > worst ? d : worst;
+  }
+  EXPECT_LT(worst, 2e-4);
+  // Per-channel weight scales: each row's largest weight maps to +-127 or
+  // is clipped just below it.
+  for (int o = 0; o < 8; ++o) {
+    int m = 0;
+    for (int j = 0; j < 8; ++j) m = std::max(m, std::abs((int)q.w2[o * 8 + j]));
+    EXPECT_GE(m, 120) << "row " << o;
+  }
+  // Beta in Q31, clamped.
+  net.n.beta1[0] = 1.5f;
+  net.n.beta1[1] = -0.5f;
+  sf_quant_free(&q);
+  ASSERT_EQ(sf_quantise(&net.n, obs.data(), 50, &q, err, sizeof err), 0) << err;
+  EXPECT_EQ(q.beta1[0], 2147483647);
+  EXPECT_EQ(q.beta1[1], 0);
+  sf_quant_free(&q);
+}
+
+TEST(ExportForward, QuantiserRejectsValuesOutsideTheFormat) {
+  Net net(18, 8, 8, 4, 1, 1.0f);
+  std::vector<float> obs = walk(50, 18, 1);
+  net.n.b2[3] = 1e9f;  // a bias millions of weight steps away
+  sf_quant_net q;
+  char err[256] = "";
+  EXPECT_EQ(sf_quantise(&net.n, obs.data(), 50, &q, err, sizeof err), -1);
+  EXPECT_NE(std::strstr(err, "lif2 neuron 3"), nullptr) << err;
+}
