@@ -427,8 +427,21 @@ static int write_text(const char *path, const char *text, char *err, size_t errl
   return 0;
 }
 
+/* mkdir -p */
+static int make_dirs(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *p = path + 1; *p; ++p)
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t errlen) {
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+  if (make_dirs(dir) != 0) {
     snprintf(err, errlen, "%s: cannot create the output directory: %s", dir, strerror(errno));
     return -1;
   }

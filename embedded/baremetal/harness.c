@@ -10,7 +10,14 @@
  * harness calibrates SysTick ticks per instruction with a loop of a known
  * instruction count (subs + bne per iteration; two lengths, so the cost of
  * reading the timer cancels), subtracts the cost of an empty measurement,
- * and converts each step's ticks to instructions. Exact to about one tick. */
+ * and converts each step's ticks to instructions. Exact to about one tick.
+ *
+ * Pass criterion: int8, every action bit for bit. float32, every action
+ * within one unit in the last place: the network's float arithmetic is the
+ * host's operation for operation (IEEE-754 single, correctly rounded, no
+ * fused multiply-add), but the final tanhf comes from each platform's C
+ * library (newlib here, glibc on the host), and those may round the last
+ * bit differently. The count of such actions is printed. */
 #include <stdint.h>
 #include <string.h>
 
@@ -68,6 +75,13 @@ static uint32_t bits(float x) {
   return u;
 }
 
+/* Distance in units in the last place between two floats of the same sign
+ * (a sign change counts as far apart). */
+static uint32_t ulps(uint32_t a, uint32_t b) {
+  if ((a ^ b) & 0x80000000u) return a == b ? 0 : 0xFFFFFFFFu;
+  return a > b ? a - b : b - a;
+}
+
 int main(void) {
   SYST_RVR = SYST_MASK;
   SYST_CVR = 0;
@@ -87,7 +101,7 @@ int main(void) {
   put(" instructions\n");
   flush();
 
-  int mismatches = 0;
+  int mismatches = 0, far = 0;
   uint64_t sum = 0, lo = UINT64_MAX, hi = 0;
   for (int t = 0; t < SF_CTRL_TEST_STEPS; ++t) {
     float motor[SF_CTRL_ACT];
@@ -105,7 +119,9 @@ int main(void) {
     for (int k = 0; k < SF_CTRL_ACT; ++k) {
       put(" ");
       put_hex(bits(motor[k]));
-      mismatches += bits(motor[k]) != bits(sf_ctrl_test_act[t][k]);
+      const uint32_t d = ulps(bits(motor[k]), bits(sf_ctrl_test_act[t][k]));
+      mismatches += d != 0;
+      far += d > 1;
     }
     put("\n");
     flush();
@@ -114,7 +130,9 @@ int main(void) {
   put_u(SF_CTRL_TEST_STEPS);
   put(" steps, ");
   put_u((uint64_t)mismatches);
-  put(" mismatching actions\ninstructions per control step: min ");
+  put(" mismatching actions (");
+  put_u((uint64_t)far);
+  put(" by more than one ulp)\ninstructions per control step: min ");
   put_u(lo);
   put(" mean ");
   put_u((sum + SF_CTRL_TEST_STEPS / 2) / SF_CTRL_TEST_STEPS);
@@ -122,5 +140,9 @@ int main(void) {
   put_u(hi);
   put("\n");
   flush();
+#if defined(SF_CTRL_FORMAT_FLOAT32)
+  return far ? 1 : 0;
+#else
   return mismatches ? 1 : 0;
+#endif
 }
