@@ -172,7 +172,9 @@ void check_mlp(const sf_mlp_config &cfg, int n1, uint64_t seed) {
   std::vector<float> dx2b(rows * n2);
   ASSERT_EQ(sf_mlp_backward(m, c.data(), 0, nullptr, n2 ? dx2b.data() : nullptr), 0);
   for (long i = 0; i < m->params.n; ++i) ASSERT_EQ(m->params.grad[i], 0.0f);
-  EXPECT_EQ(0, std::memcmp(dx2.data(), dx2b.data(), sizeof(float) * dx2.size()));
+  if (n2) {
+    EXPECT_EQ(0, std::memcmp(dx2.data(), dx2b.data(), sizeof(float) * dx2.size()));
+  }
   sf_mlp_free(m);
 }
 
