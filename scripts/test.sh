@@ -3,5 +3,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cd build
-ctest --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
+jobs=$(nproc 2>/dev/null || echo 2)
+# The real safetensors and TensorBoard packages for the python-labelled
+# checks, in build/pyenv; without them those checks fail (never skip).
+bash tests/python/pyenv.sh build/pyenv || echo "test: no Python environment in build/pyenv; the python checks will fail" >&2
+status=0
+(cd build && ctest --output-on-failure -j "$jobs" "$@") || status=$?
+
+# Second pass: the unit tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (label sanitize) in build-asan, CPU backend only.
+# UBSan stops at its first report so that a finding fails the test.
+# SF_SANITIZE_PASS=0 skips this pass.
+if [ "${SF_SANITIZE_PASS:-1}" != 0 ]; then
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DSF_SANITIZE=ON -DSF_WITH_CUDA=OFF >/dev/null
+  cmake --build build-asan -j "$jobs"
+  (cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    ctest -L sanitize --output-on-failure -j "$jobs") || status=$?
+fi
+exit $status
