@@ -17,8 +17,8 @@
 
 #define SF_ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* Tiles of the LIF loops are at most this many neurons wide. */
-#define SF_TILE_N 64
+#define SF_TILE_N SF_LIF_TILE_MAX
+/* The state before the first step, and the gradient after the last. */
 static const float zeros[SF_TILE_N];
 
 void sf_transpose(const float *W, int rows, int cols, float *Wt) {

@@ -18,6 +18,9 @@
 extern "C" {
 #endif
 
+/* The widest neuron range one LIF tile may cover (n1 - n0). */
+#define SF_LIF_TILE_MAX 64
+
 /* Wt[c][r] = W[r][c] for W [rows][cols]. */
 void sf_transpose(const float *W, int rows, int cols, float *Wt);
 
@@ -27,7 +30,8 @@ void sf_transpose(const float *W, int rows, int cols, float *Wt);
  * weight. Single-threaded; callers split rows across threads. */
 void sf_linear_rows(long nrows, int K, int N, const float *x, const float *Wt, const float *b, float *y);
 
-/* LIF forward over the tile b in [b0, b1), n in [n0, n1) of a sequence laid
+/* LIF forward over the tile b in [b0, b1), n in [n0, n1) (n1 - n0 <=
+ * SF_LIF_TILE_MAX) of a sequence laid
  * out [T][B][N]: u holds the input currents on entry and the membrane
  * potentials on return, s receives the spikes. The state starts at zero. */
 void sf_lif_forward_tile(int mode, float k, int T, int B, int N, int b0, int b1, int n0, int n1,

@@ -68,8 +68,7 @@ void sf_params_init_agent(sf_params *ps, int p, uint64_t seed) {
     float *d = sf_param_at(t, p);
     uint32_t h = name_hash(t->name);
     for (long j = 0; j < t->size; j += 4) {
-      /* lane = block of four elements; the 16-bit block field of the stream
-       * extends the lane for tensors above 2^34 elements (never reached). */
+      /* One Philox block gives four elements; the lane counts blocks. */
       sf_u32x4 b = sf_rng_bits(seed, h, 0, SF_STREAM(SF_RNG_INIT, 0), (uint32_t)(j / 4));
       for (int q = 0; q < 4 && j + q < t->size; ++q) d[j + q] = sf_uniform(b.v[q], t->init_lo, t->init_hi);
     }

@@ -1,6 +1,5 @@
 #include "models/sf_snn.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
  * at most MAX_BCHUNKS row ranges. The split depends on the shapes only, not
  * on the thread count, so the sums of backward come out the same on any
  * machine. */
-#define TILE_N 64
+#define TILE_N SF_LIF_TILE_MAX
 #define MAX_BCHUNKS 16
 /* Rows per task of the forward product. */
 #define ROW_BLOCK 16
