@@ -10,6 +10,12 @@
 #include "embedded/sf_ctrl_f32.h"
 #include "embedded/sf_ctrl_i8.h"
 
+#ifndef SF_EMBEDDED_DIR
+#define SF_EMBEDDED_DIR "embedded"
+#endif
+
+const char *sf_export_default_sources(void) { return SF_EMBEDDED_DIR; }
+
 /* ---- running the module on the host ----------------------------------- */
 
 static float *transpose(const float *w, int rows, int cols) {

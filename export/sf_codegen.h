@@ -53,6 +53,9 @@ typedef struct {
   const char *origin;    /* one line saying where the network came from */
 } sf_export_spec;
 
+/* The embedded/ folder of the source tree this program was built from. */
+const char *sf_export_default_sources(void);
+
 /* Writes the directory (created if missing). Returns 0, or -1 with a message
  * naming the file in err. */
 int sf_export_write(const sf_export_spec *spec, const char *out_dir, char *err, size_t errlen);

@@ -11,10 +11,6 @@
 #include "export/sf_quant.h"
 #include "host/sf_cli.h"
 
-#ifndef SF_EMBEDDED_DIR
-#define SF_EMBEDDED_DIR "embedded"
-#endif
-
 static const char *const formats[] = {"float32", "int8", NULL};
 
 int sf_cmd_export_ctrl(int argc, char **argv) {
@@ -29,6 +25,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
        "episodes flown by the network to record calibration observations"},
       {"test-steps", "export.test_steps", NULL, "N", "steps of recorded observations in the test vector"},
       {"seed", "export.seed", NULL, "SEED", "environment seed of the recorded flights"},
+      {"sources", "export.sources", NULL, "DIR", "the embedded module's sources to copy (default: this build's tree)"},
       {"eval-episodes", "export.eval_episodes", NULL, "N",
        "also fly the network and the exported variant N episodes each and compare mean returns (0: skip)"},
   };
@@ -58,6 +55,8 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
   int test_steps = (int)sf_cfg_int(cfg, "export.test_steps", 200, 1, 100000);
   long env_seed = sf_cfg_int(cfg, "export.seed", 12345, 0, 0x7fffffffL);
   int eval_eps = (int)sf_cfg_int(cfg, "export.eval_episodes", 0, 0, 100000);
+  char sources[4096];
+  snprintf(sources, sizeof sources, "%s", sf_cfg_str(cfg, "export.sources", sf_export_default_sources()));
   sf_env_model model;
   sf_env_model_from_config(cfg, &model);
   if (sf_cli_check(cfg, "export")) {
@@ -109,7 +108,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
     goto done;
   }
   sf_obs_seq test = {log.obs, log.reset, test_steps < log.steps ? test_steps : log.steps};
-  sf_export_spec sp = {(sf_export_format)fmt, &net, fmt == SF_EXPORT_INT8 ? &q : NULL, test, SF_EMBEDDED_DIR,
+  sf_export_spec sp = {(sf_export_format)fmt, &net, fmt == SF_EXPORT_INT8 ? &q : NULL, test, sources,
                        origin};
   if (sf_export_write(&sp, out, err, sizeof err) != 0) {
     fprintf(stderr, "spikefly export: %s\n", err);
