@@ -1,0 +1,175 @@
+#include "host/sf_actor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sf_env_math.h"
+
+const char *const sf_actor_kind_names[] = {"snn", "mlp", NULL};
+const char *const sf_actor_input_names[] = {"obs", "obs_hist", "priv", NULL};
+
+sf_actor_config sf_actor_default(sf_actor_kind kind, sf_actor_input input) {
+  sf_actor_config c;
+  memset(&c, 0, sizeof c);
+  c.kind = kind;
+  c.input = input;
+  c.nhidden = 2;
+  c.hidden[0] = 256;
+  c.hidden[1] = 128;
+  snprintf(c.name, sizeof c.name, "actor");
+  return c;
+}
+
+sf_actor_config sf_guide_actor_config(void) {
+  sf_actor_config c = sf_actor_default(SF_ACTOR_MLP, SF_INPUT_PRIV);
+  c.hidden[0] = 64;
+  c.hidden[1] = 64;
+  snprintf(c.name, sizeof c.name, "guide");
+  return c;
+}
+
+int sf_actor_in_dim(sf_actor_input input) { return input == SF_INPUT_OBS ? SF_OBS_DIM : SF_PRIV_DIM; }
+
+void sf_actor_describe(const sf_actor_config *c, char *out, size_t len) {
+  int n = snprintf(out, len, "%s:%s:", sf_actor_kind_names[c->kind], sf_actor_input_names[c->input]);
+  for (int i = 0; i < c->nhidden && n > 0 && (size_t)n < len; ++i)
+    n += snprintf(out + n, len - (size_t)n, "%s%d", i ? "," : "", c->hidden[i]);
+}
+
+int sf_actor_parse(const char *desc, const char *name, sf_actor_config *c) {
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s", desc);
+  char *kind = buf, *input = strchr(buf, ':');
+  if (!input) return -1;
+  *input++ = 0;
+  char *hidden = strchr(input, ':');
+  if (!hidden) return -1;
+  *hidden++ = 0;
+  memset(c, 0, sizeof *c);
+  int k = -1, in = -1;
+  for (int i = 0; sf_actor_kind_names[i]; ++i)
+    if (!strcmp(kind, sf_actor_kind_names[i])) k = i;
+  for (int i = 0; sf_actor_input_names[i]; ++i)
+    if (!strcmp(input, sf_actor_input_names[i])) in = i;
+  if (k < 0 || in < 0) return -1;
+  c->kind = (sf_actor_kind)k;
+  c->input = (sf_actor_input)in;
+  for (char *p = hidden; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 1 || v > 65536 || c->nhidden == SF_SNN_MAX_LAYERS) return -1;
+    c->hidden[c->nhidden++] = (int)v;
+    if (*end == ',') ++end;
+    else if (*end) return -1;
+    p = end;
+  }
+  if (c->nhidden < 1 || (c->kind == SF_ACTOR_MLP && c->nhidden > SF_MLP_MAX_HIDDEN)) return -1;
+  snprintf(c->name, sizeof c->name, "%s", name);
+  return 0;
+}
+
+sf_actor *sf_actor_new(const sf_actor_config *cfg, int P, long max_rows) {
+  sf_actor *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->cfg = *cfg;
+  a->P = P;
+  a->in_dim = sf_actor_in_dim(cfg->input);
+  if (cfg->kind == SF_ACTOR_SNN) {
+    sf_snn_config sc = sf_snn_actor_config();
+    sc.in = a->in_dim;
+    sc.nlayers = cfg->nhidden;
+    for (int i = 0; i < cfg->nhidden; ++i) sc.hidden[i] = cfg->hidden[i];
+    snprintf(sc.name, sizeof sc.name, "%s", cfg->name);
+    a->snn = sf_snn_new(&sc, P, max_rows);
+    if (a->snn) a->params = &a->snn->params;
+  } else {
+    sf_mlp_config mc;
+    memset(&mc, 0, sizeof mc);
+    mc.in = a->in_dim;
+    mc.nhidden = cfg->nhidden;
+    for (int i = 0; i < cfg->nhidden; ++i) mc.hidden[i] = cfg->hidden[i];
+    mc.out = SF_ACT_DIM;
+    mc.tanh_out = 1;
+    snprintf(mc.name, sizeof mc.name, "%s", cfg->name);
+    a->mlp = sf_mlp_new(&mc, P, max_rows);
+    if (a->mlp) a->params = &a->mlp->params;
+  }
+  if (!a->params) {
+    free(a);
+    return NULL;
+  }
+  return a;
+}
+
+void sf_actor_free(sf_actor *a) {
+  if (!a) return;
+  sf_snn_free(a->snn);
+  sf_mlp_free(a->mlp);
+  free(a);
+}
+
+void sf_actor_init(sf_actor *a, const uint64_t *seeds) {
+  if (a->snn) sf_snn_init(a->snn, seeds);
+  else sf_mlp_init(a->mlp, seeds);
+}
+
+void sf_actor_set_slope(sf_actor *a, int p, float k) {
+  if (a->snn) a->snn->slope[p] = k;
+}
+
+void sf_actor_make_input(sf_actor_input input, long rows, const float *obs, const float *priv, float *x) {
+  switch (input) {
+    case SF_INPUT_OBS:
+      memcpy(x, obs, (size_t)rows * SF_OBS_DIM * sizeof(float));
+      break;
+    case SF_INPUT_PRIV:
+      memcpy(x, priv, (size_t)rows * SF_PRIV_DIM * sizeof(float));
+      break;
+    case SF_INPUT_OBS_HIST:
+      for (long r = 0; r < rows; ++r) {
+        memcpy(x + r * SF_PRIV_DIM, obs + r * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
+        memcpy(x + r * SF_PRIV_DIM + SF_OBS_DIM, priv + r * SF_PRIV_DIM + SF_OBS_DIM,
+               (SF_PRIV_DIM - SF_OBS_DIM) * sizeof(float));
+      }
+      break;
+  }
+}
+
+int sf_actor_state_init(sf_actor_state *st, const sf_actor *a, int N) {
+  st->snn = NULL;
+  if (!a->snn) return 0;
+  st->snn = sf_snn_state_new(a->snn, N);
+  return st->snn ? 0 : -1;
+}
+
+void sf_actor_state_free(sf_actor_state *st) {
+  sf_snn_state_free(st->snn);
+  st->snn = NULL;
+}
+
+void sf_actor_state_reset(sf_actor_state *st, int p, int n) {
+  if (st->snn) sf_snn_state_reset(st->snn, p, n);
+}
+
+void sf_actor_state_reset_all(sf_actor_state *st) {
+  if (st->snn) sf_snn_state_reset_all(st->snn);
+}
+
+int sf_actor_step(sf_actor *a, sf_actor_state *st, int N, const float *x, float *y) {
+  if (a->snn) return sf_snn_step(a->snn, st->snn, x, y);
+  return sf_mlp_forward(a->mlp, N, x, a->in_dim, NULL, y);
+}
+
+int sf_actor_forward(sf_actor *a, int T, int B, const float *x, float *y) {
+  if (a->snn) return sf_snn_forward(a->snn, T, B, x, y);
+  return sf_mlp_forward(a->mlp, (long)T * B, x, a->in_dim, NULL, y);
+}
+
+int sf_actor_backward(sf_actor *a, int T, int B, int warmup, const float *dy) {
+  if (a->snn) return sf_snn_backward(a->snn, warmup, dy, NULL);
+  /* An MLP has no state: its warm-up steps are simply not differentiated,
+   * which the caller's dy already says (zero there). */
+  (void)T, (void)B, (void)warmup;
+  return sf_mlp_backward(a->mlp, dy, 1, NULL, NULL);
+}

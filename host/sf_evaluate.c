@@ -1,0 +1,111 @@
+#include "host/sf_evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sf_trajectory.h"
+
+const char sf_flight_csv_header[] =
+    "episode,env,step,t,px,py,pz,qw,qx,qy,qz,vx,vy,vz,wx,wy,wz,m0,m1,m2,m3,"
+    "tx,ty,tz,tvx,tvy,tvz,a0,a1,a2,a3,reward\n";
+
+typedef struct {
+  double ret_f, ret_c, err_hold, err_track;
+  long n_hold, n_track;
+  int len, done, survived;
+} ep_acc;
+
+int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,
+                int warmup_steps, sf_eval_stats *stats, FILE *csv, int csv_agent, int csv_envs) {
+  const int P = actor->P, N = episodes, steps = model->task.time_limit;
+  const long n = (long)P * N;
+  const float dt = model->quad.dt;
+  const int hold_from = steps - (int)lroundf(1.0f / dt), track_from = (int)lroundf(1.0f / dt);
+  uint64_t *eseeds = malloc(sizeof(uint64_t) * P);
+  for (int p = 0; p < P; ++p) eseeds[p] = sf_eval_seed(seeds[p]);
+  sf_env_data *d = sf_env_data_new(P, N, eseeds);
+  float *obs = malloc(sizeof(float) * SF_OBS_DIM * n), *priv = malloc(sizeof(float) * SF_PRIV_DIM * n);
+  float *x = malloc(sizeof(float) * actor->in_dim * n), *act = malloc(sizeof(float) * SF_ACT_DIM * n);
+  float *rew = malloc(sizeof(float) * n);
+  uint8_t *term = malloc(n), *trunc = malloc(n);
+  ep_acc *acc = calloc(n, sizeof *acc);
+  sf_actor_state st = {NULL};
+  int rc = -1;
+  if (!d || !obs || !priv || !x || !act || !rew || !term || !trunc || !acc || sf_actor_state_init(&st, actor, N))
+    goto out;
+  for (int p = 0; p < P; ++p) d->progress[p] = progress;
+  sf_reward_coef final_coef = sf_reward_coef_at(&model->task, 1.0f);
+  sf_env_reset_all(model, d);
+  sf_actor_state_reset_all(&st);
+  for (int k = 0; k < steps; ++k) {
+    sf_env_observe(model, d, obs);
+    if (actor->cfg.input != SF_INPUT_OBS) sf_env_observe_privileged(model, d, priv);
+    sf_actor_make_input(actor->cfg.input, n, obs, priv, x);
+    if (sf_actor_step(actor, &st, N, x, act) != 0) goto out;
+    sf_env_step(model, d, act, rew, term, trunc);
+    for (long i = 0; i < n; ++i) {
+      ep_acc *e = &acc[i];
+      if (e->done) continue;
+      sf_quad_state s;
+      float tp[3], tv[3], ta[3], un[SF_ACT_DIM];
+      sf_env_get_state(d, i, &s);
+      sf_env_get_target(model, d, i, tp, tv, ta);
+      for (int j = 0; j < SF_ACT_DIM; ++j) un[j] = (sf_clampf(act[i * SF_ACT_DIM + j], -1.0f, 1.0f) + 1.0f) * 0.5f;
+      e->ret_c += rew[i];
+      e->ret_f += sf_env_reward(&final_coef, &s, tp, tv, un);
+      e->len = k + 1;
+      double err = sqrt((double)(s.p[0] - tp[0]) * (s.p[0] - tp[0]) + (double)(s.p[1] - tp[1]) * (s.p[1] - tp[1]) +
+                        (double)(s.p[2] - tp[2]) * (s.p[2] - tp[2]));
+      if (k + 1 > hold_from) e->err_hold += err, e->n_hold++;
+      if (k + 1 > track_from) e->err_track += err, e->n_track++;
+      if (term[i] || trunc[i]) {
+        e->done = 1;
+        e->survived = !term[i];
+      }
+      if (csv && i / N == csv_agent && i % N < csv_envs) {
+        fprintf(csv, "%ld,%ld,%d,%.3f", i % N, i % N, k + 1, (k + 1) * (double)dt);
+        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", s.p[c]);
+        for (int c = 0; c < 4; ++c) fprintf(csv, ",%.7g", s.q[c]);
+        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", s.v[c]);
+        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", s.w[c]);
+        for (int c = 0; c < 4; ++c) fprintf(csv, ",%.7g", s.u[c]);
+        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", tp[c]);
+        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", tv[c]);
+        for (int c = 0; c < 4; ++c) fprintf(csv, ",%.7g", act[i * 4 + c]);
+        fprintf(csv, ",%.7g\n", rew[i]);
+      }
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    sf_eval_stats *s = &stats[p];
+    memset(s, 0, sizeof *s);
+    long surv = 0;
+    double hold = 0, track = 0;
+    for (int j = 0; j < N; ++j) {
+      const ep_acc *e = &acc[(long)p * N + j];
+      s->ret_final += e->ret_f;
+      s->ret_current += e->ret_c;
+      s->mean_len += e->len;
+      s->survive_warmup += (e->survived || e->len >= warmup_steps) ? 1 : 0;
+      if (e->survived) {
+        ++surv;
+        hold += e->n_hold ? e->err_hold / e->n_hold : 0.0;
+        track += e->n_track ? e->err_track / e->n_track : 0.0;
+      }
+    }
+    s->ret_final /= N;
+    s->ret_current /= N;
+    s->mean_len /= N;
+    s->survive_warmup /= N;
+    s->survival = (double)surv / N;
+    s->hover_err = surv ? hold / surv : NAN;
+    s->track_err = surv ? track / surv : NAN;
+  }
+  rc = 0;
+out:
+  sf_actor_state_free(&st);
+  sf_env_data_free(d);
+  free(eseeds), free(obs), free(priv), free(x), free(act), free(rew), free(term), free(trunc), free(acc);
+  return rc;
+}

@@ -1,0 +1,147 @@
+/* The trainer: TD3BC+JSRL and its baselines for a population of P agents
+ * trained side by side (a sweep), on the CPU backend.
+ *
+ * One epoch:
+ *   collect   (online algorithms) every agent's N environments run
+ *             `collect_steps` control steps in parallel. With the jump start,
+ *             the guide flies the first h steps of each episode while the
+ *             actor runs alongside on the same observations, warming its
+ *             state; the actor (plus Gaussian exploration noise) flies the
+ *             rest. h falls linearly from h_start to h_end. Finished episodes
+ *             go to the agent's replay buffer whole.
+ *   update    `updates` gradient steps: sample B sequences of T steps per
+ *             agent; critic update on every step of the sequences (TD3
+ *             targets from a target copy of the actor unrolled over the same
+ *             sequence, smoothing noise, twin minimum); every
+ *             `policy_delay`-th update, the actor update on steps after the
+ *             warm-up, maximising lambda_Q Q1(s, pi(s)) - lambda_BC |pi(s) - a|^2
+ *             with the critic's action gradient flowing into the actor, and
+ *             Polyak updates of all targets.
+ *   evaluate  every `eval_every` epochs: episodes under the final and the
+ *             current reward coefficients; each agent's slope schedule is
+ *             fed the final-coefficient return.
+ *
+ * Algorithms: td3bc_jsrl (the method), td3 (online, no BC, no jump start,
+ * plain -Q), td3bc and bc (offline on a dataset of guide rollouts written by
+ * `spikefly collect`, no environment interaction). `bc = false` and
+ * `jumpstart = false` give the ablations. */
+#ifndef SF_TRAINER_H
+#define SF_TRAINER_H
+
+#include <stdint.h>
+
+#include "core/sf_config.h"
+#include "host/sf_actor.h"
+#include "host/sf_evaluate.h"
+#include "host/sf_replay.h"
+#include "models/sf_adam.h"
+#include "models/sf_mlp.h"
+#include "models/sf_slope_schedule.h"
+#include "sim/sf_env.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { SF_ALGO_TD3BC_JSRL = 0, SF_ALGO_TD3, SF_ALGO_BC, SF_ALGO_TD3BC } sf_algo;
+extern const char *const sf_algo_names[]; /* "td3bc_jsrl", "td3", "bc", "td3bc", NULL */
+
+/* Settings that may differ between the agents of one population (sweepable). */
+typedef struct {
+  uint64_t seed;
+  float actor_lr, critic_lr, gamma, alpha, bc_weight, bc_decay, expl_noise, target_noise, target_clip;
+  sf_slope_config slope;
+} sf_agent_settings;
+
+/* Config keys an agent may take its own value of in a sweep. */
+extern const char *const sf_agent_keys[];
+int sf_is_agent_key(const char *key);
+
+typedef struct {
+  sf_algo algo;
+  sf_actor_config actor;
+  int envs;          /* collection environments per agent */
+  int epochs;
+  int collect_steps; /* control steps per environment per epoch */
+  int updates;       /* gradient updates per epoch */
+  int batch;         /* sequences per update */
+  int seq_len, warmup, stride;
+  long buffer;       /* replay capacity per agent, rows */
+  int eval_every, eval_episodes;
+  int jumpstart, bc;
+  int h_start, h_end, h_epochs;
+  int policy_delay;
+  float tau;         /* Polyak rate of every target network */
+  char guide[512];   /* guide checkpoint (jump start) */
+  char dataset[512]; /* offline dataset (bc, td3bc) */
+} sf_train_settings;
+
+/* Read the `train.*` keys (and `seed`, `model.*` per agent). Errors are
+ * recorded in the configs. cfgs[p] is agent p's config. */
+void sf_train_settings_read(sf_config *cfg, sf_train_settings *s);
+void sf_agent_settings_read(sf_config *cfg, sf_agent_settings *a);
+
+typedef struct {
+  double critic_loss, actor_loss, mean_q;
+} sf_update_stats;
+
+typedef struct sf_trainer {
+  sf_train_settings s;
+  int P;
+  sf_agent_settings *agent; /* [P] */
+  sf_env_model model;
+  /* networks */
+  sf_actor *actor, *actor_target, *guide;
+  sf_twin_critic critic;
+  sf_adam *adam_actor, *adam_critic[2];
+  sf_slope_schedule *sched; /* [P] */
+  /* collection */
+  sf_env_data *env;
+  sf_actor_state st;
+  sf_replay *rb;
+  float *stage_obs, *stage_priv, *stage_act, *stage_rew; /* [P*N][time_limit + 1][...] */
+  uint8_t *stage_flags;
+  float *c_obs, *c_priv, *c_x, *c_pi, *c_guide, *c_act, *c_rew; /* [P][N][...] */
+  uint8_t *c_term, *c_trunc, *c_done;
+  /* update workspace */
+  sf_seq_batch **views; /* [P] views into the batch arrays below */
+  float *b_obs, *b_priv, *b_act, *b_rew, *b_done, *b_mask, *b_guide; /* [P][T(+1)][B][...] */
+  int *b_episode, *b_offset;
+  float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa;
+  /* progress */
+  int epoch;          /* epochs completed */
+  long updates_done;
+  long *env_steps;    /* [P] */
+  float *lambda_bc, *last_critic_loss, *last_actor_loss; /* [P] */
+  int *horizon;       /* [P] current jump-start horizon */
+} sf_trainer;
+
+/* Build a trainer for P agents. err receives a message on failure (NULL
+ * returned): a guide or dataset file that cannot be read, memory. */
+sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *agents, int P,
+                           const sf_env_model *model, char *err, size_t errlen);
+void sf_trainer_free(sf_trainer *t);
+
+/* One epoch's collection (online algorithms only). */
+int sf_trainer_collect(sf_trainer *t);
+/* One gradient update of every agent; stats[p] per agent. Returns 0, or 1
+ * when no agent has a full sequence yet (nothing done), -1 on failure. */
+int sf_trainer_update(sf_trainer *t, sf_update_stats *stats);
+/* Evaluate every agent and feed the slope schedules. */
+int sf_trainer_evaluate(sf_trainer *t, sf_eval_stats *stats);
+/* Curriculum progress after `epoch` epochs, in [0, 1]. */
+float sf_trainer_progress(const sf_trainer *t);
+
+/* Load a network's tensors for every agent from a checkpoint holding
+ * [Pf][...] tensors of the same names (agent `src` of the file). Returns 0
+ * or -1 with a message. */
+int sf_params_load_agent(sf_params *ps, const char *path, int src, const char *prefix_in_file, char *err,
+                         size_t errlen);
+
+/* Write / read a checkpoint of everything needed to continue or evaluate. */
+int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
