@@ -9,8 +9,7 @@
 #include <math.h>
 
 #include "core/sf_defs.h"
-
-SF_HD float sf_clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+#include "sim/sf_quad_math.h" /* sf_clampf */
 
 /* Target policy smoothing: a' = clamp(pi'(s') + clamp(sigma z, -c, c), -1, 1)
  * with z ~ N(0, 1). */
