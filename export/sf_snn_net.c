@@ -156,6 +156,58 @@ fail:
   return -1;
 }
 
+/* ---- a model's parameters -------------------------------------------- */
+
+int sf_snn_net_from_params(sf_snn_net *net, const sf_params *ps, const char *prefix, int agent, char *err,
+                           size_t errlen) {
+  memset(net, 0, sizeof *net);
+  if (agent < 0 || agent >= ps->P) {
+    snprintf(err, errlen, "agent %d does not exist (the model holds %d agents)", agent, ps->P);
+    return -1;
+  }
+  static const char *const suffix[10] = {"fc1.weight", "fc1.bias", "lif1.beta", "lif1.threshold", "fc2.weight",
+                                         "fc2.bias",   "lif2.beta", "lif2.threshold", "fc3.weight", "fc3.bias"};
+  const sf_param *t[10];
+  for (int i = 0; i < 10; ++i) {
+    char name[SF_PARAM_NAME_MAX + 16];
+    snprintf(name, sizeof name, "%s.%s", prefix, suffix[i]);
+    int k = sf_params_find(ps, name);
+    if (k < 0) {
+      snprintf(err, errlen, "the model has no tensor '%s' (not a two-layer SNN actor?)", name);
+      return -1;
+    }
+    t[i] = &ps->t[k];
+  }
+  char extra[SF_PARAM_NAME_MAX + 16];
+  snprintf(extra, sizeof extra, "%s.fc4.weight", prefix);
+  if (sf_params_find(ps, extra) >= 0) {
+    snprintf(err, errlen, "the model has more than two LIF layers ('%s')", extra);
+    return -1;
+  }
+  const int n_h1 = t[0]->shape[0], n_in = t[0]->shape[1], n_h2 = t[4]->shape[0], n_out = t[8]->shape[0];
+  if (t[4]->shape[1] != n_h1 || t[8]->shape[1] != n_h2) {
+    snprintf(err, errlen, "the model's layer sizes do not chain");
+    return -1;
+  }
+  if (sf_snn_net_alloc(net, n_in, n_h1, n_h2, n_out) != 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  float *dst[10] = {net->w1, net->b1, net->beta1, net->thr1, net->w2, net->b2, net->beta2, net->thr2, net->w3, net->b3};
+  const long want[10] = {(long)n_h1 * n_in, n_h1, n_h1, n_h1, (long)n_h2 * n_h1, n_h2, n_h2, n_h2,
+                         (long)n_out * n_h2, n_out};
+  for (int i = 0; i < 10; ++i) {
+    if (t[i]->size != want[i]) {
+      snprintf(err, errlen, "the model's tensor '%s.%s' has %ld elements, expected %ld", prefix, suffix[i],
+               t[i]->size, want[i]);
+      sf_snn_net_free(net);
+      return -1;
+    }
+    memcpy(dst[i], sf_param_at(t[i], agent), sizeof(float) * (size_t)want[i]);
+  }
+  return 0;
+}
+
 /* ---- reference forward ------------------------------------------------ */
 
 int sf_snn_ref_alloc(sf_snn_ref_state *st, const sf_snn_net *net) {

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/sf_params.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,13 @@ size_t sf_snn_net_params(const sf_snn_net *net);
  * against each other. Returns 0, or -1 with a message naming the file and the
  * problem in err. */
 int sf_snn_net_load(sf_snn_net *net, const char *path, int agent, char *err, size_t errlen);
+
+/* Copies agent `agent` of a model's parameters (models/sf_params.h, tensors
+ * named <prefix>.fc1.weight ... as in a checkpoint) into net, allocated
+ * here. The model must be the two-LIF-layer actor shape (fc1..fc3,
+ * lif1..lif2). Returns 0, or -1 with a message in err. */
+int sf_snn_net_from_params(sf_snn_net *net, const sf_params *params, const char *prefix, int agent, char *err,
+                           size_t errlen);
 
 /* Reference forward state (allocated by sf_snn_ref_alloc). Spikes are kept
  * as 0/1 floats, the way the dense formula uses them. */

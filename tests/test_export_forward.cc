@@ -248,3 +248,56 @@ TEST(ExportForward, QuantiserRejectsValuesOutsideTheFormat) {
   EXPECT_EQ(sf_quantise(&net.n, obs.data(), 50, &q, err, sizeof err), -1);
   EXPECT_NE(std::strstr(err, "lif2 neuron 3"), nullptr) << err;
 }
+
+extern "C" {
+#include "models/sf_snn.h"
+}
+
+// The trained network as the models module runs it (sf_snn_step, the
+// streaming forward used in evaluation) against the reference forward and
+// the exported float32 module, on the same agent's parameters.
+TEST(ExportForward, MatchesTheModelsStreamingForward) {
+  sf_snn_config cfg = sf_snn_actor_config();
+  const int P = 2;
+  sf_snn *model = sf_snn_new(&cfg, P, 1);
+  ASSERT_NE(model, nullptr);
+  const uint64_t seeds[P] = {5, 6};
+  sf_snn_init(model, seeds);
+  sf_snn_net net;
+  char err[256];
+  ASSERT_EQ(sf_snn_net_from_params(&net, &model->params, "actor", 1, err, sizeof err), 0) << err;
+  EXPECT_EQ(sf_snn_net_from_params(&net, &model->params, "actor", 2, err, sizeof err), -1);
+  ASSERT_EQ(sf_snn_net_from_params(&net, &model->params, "actor", 1, err, sizeof err), 0) << err;
+  EXPECT_EQ(net.n_h1, 256);
+  EXPECT_EQ(net.n_h2, 128);
+  sf_snn_state *st = sf_snn_state_new(model, 1);
+  ASSERT_NE(st, nullptr);
+  const int T = 300;
+  std::vector<float> obs = walk(T, 18, 3);
+  for (float &x : obs) x *= 4.0f;  // drive the network into spiking
+  std::vector<uint8_t> reset(T, 0);
+  sf_obs_seq seq{obs.data(), reset.data(), T};
+  std::vector<float> ref = reference(&net, seq), mod((size_t)T * 4), y_model((size_t)T * 4);
+  ASSERT_EQ(sf_export_run_module(SF_EXPORT_FLOAT32, &net, nullptr, &seq, mod.data(), nullptr, nullptr), 0);
+  std::vector<float> x(P * 18), y(P * 4);
+  for (int t = 0; t < T; ++t) {
+    for (int p = 0; p < P; ++p) std::memcpy(&x[p * 18], &obs[(size_t)t * 18], sizeof(float) * 18);
+    ASSERT_EQ(sf_snn_step(model, st, x.data(), y.data()), 0);
+    std::memcpy(&y_model[(size_t)t * 4], &y[4], sizeof(float) * 4);  // agent 1
+  }
+  long same = 0;
+  double worst = 0.0;
+  for (size_t i = 0; i < y_model.size(); ++i) {
+    same += std::memcmp(&y_model[i], &ref[i], sizeof(float)) == 0;
+    worst = std::fmax(worst, std::fabs((double)y_model[i] - ref[i]));
+  }
+  std::printf("models' streaming forward vs reference: %ld of %zu actions bit-identical, max |diff| %.3g\n", same,
+              y_model.size(), worst);
+  // The exported float32 controller computes what the trained network
+  // computes, bit for bit.
+  EXPECT_EQ(same, (long)y_model.size());
+  EXPECT_EQ(bit_mismatches(mod, ref), 0);
+  sf_snn_state_free(st);
+  sf_snn_free(model);
+  sf_snn_net_free(&net);
+}
