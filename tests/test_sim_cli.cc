@@ -1,0 +1,61 @@
+// The `spikefly fly` and `spikefly bench` commands as a user runs them: a bad
+// option value exits with code 2 and a message naming the key; a good run
+// prints its summary.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace {
+
+int run(const std::string &args, std::string *out) {
+  std::string cmd = std::string(SF_BINARY_DIR "/spikefly ") + args + " 2>&1";
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  out->clear();
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(SpikeflyCli, BadValuesExitTwoAndNameTheKey) {
+  struct Case {
+    const char *args, *key;
+  } cases[] = {
+      {"fly --envs 0", "fly.envs"},
+      {"fly --episodes -3", "fly.episodes"},
+      {"fly --trajectory spiral", "env.trajectory"},
+      {"fly --seed abc", "fly.seed"},
+      {"fly --controller lqr", "fly.controller"},
+      {"fly sim.dt=nan", "sim.dt"},
+      {"fly env.noise_pos=-1", "env.noise_pos"},
+      {"fly pid.kp=1,2", "pid.kp"},
+      {"fly env.no_such_key=1", "env.no_such_key"},
+      {"bench sim --envs 0", "bench.envs"},
+      {"bench sim --device tpu", "bench.device"},
+  };
+  for (const Case &c : cases) {
+    std::string out;
+    EXPECT_EQ(run(c.args, &out), 2) << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.key), std::string::npos) << c.args << " did not name " << c.key << ":\n" << out;
+  }
+  std::string out;
+  EXPECT_EQ(run("fly --config /no/such/file.ini", &out), 2);
+  EXPECT_NE(out.find("/no/such/file.ini"), std::string::npos) << out;
+  EXPECT_EQ(run("bench nothing", &out), 2);
+}
+
+TEST(SpikeflyCli, FlyPrintsItsSummary) {
+  std::string out;
+  ASSERT_EQ(run("fly --episodes 4 --envs 2 --seed 7", &out), 0) << out;
+  for (const char *want : {"mean return", "survival rate", "hover error", "tracking error"})
+    EXPECT_NE(out.find(want), std::string::npos) << want << " missing:\n" << out;
+  ASSERT_EQ(run("fly --help", &out), 0);
+  EXPECT_NE(out.find("hover error"), std::string::npos);
+}
+
+}  // namespace
