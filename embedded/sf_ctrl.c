@@ -1,7 +1,12 @@
 /* The exported controller: binds the generated weights (sf_ctrl_weights.h)
  * to the float32 or int8 network and keeps its state in static storage, one
  * controller per program. Builds only beside a generated weights header, in
- * the directory `spikefly export` writes. */
+ * the directory `spikefly export` writes.
+ *
+ * The network's kernel source is included into this translation unit with
+ * its functions static, so the compiler sees the constant network (sizes,
+ * weight addresses) and specialises the loops for it: compile this file
+ * alone. */
 #include "sf_ctrl.h"
 
 #include "sf_ctrl_weights.h"
@@ -11,7 +16,8 @@
 #endif
 
 #if defined(SF_CTRL_FORMAT_INT8)
-#include "sf_ctrl_i8.h"
+#define SF_CTRL_I8_API static
+#include "sf_ctrl_i8.c"
 
 static const sf_ctrl_i8_net net = {
     SF_CTRL_N_IN, SF_CTRL_N_H1, SF_CTRL_N_H2, SF_CTRL_N_OUT,
@@ -19,7 +25,7 @@ static const sf_ctrl_i8_net net = {
     sf_ctrl_w2, {sf_ctrl_bias2, sf_ctrl_thr2, sf_ctrl_beta2},
     sf_ctrl_w3, sf_ctrl_out_mul, sf_ctrl_out_bias, sf_ctrl_tanh_q15};
 static int32_t u1[SF_CTRL_N_H1], u2[SF_CTRL_N_H2], acc2[4 * SF_CTRL_I8_WORDS(SF_CTRL_N_H2)];
-static int32_t qx[SF_CTRL_N_IN];
+static int32_t qx[SF_CTRL_I8_QX_LEN(SF_CTRL_N_IN)];
 static uint8_t s1[SF_CTRL_N_H1], s2[SF_CTRL_N_H2];
 static uint16_t rows1[SF_CTRL_N_H1], flips1[SF_CTRL_N_H1], rows2[SF_CTRL_N_H2];
 static sf_ctrl_i8_state st = {u1, u2, s1, s2, acc2, qx, rows1, flips1, rows2};
@@ -30,7 +36,8 @@ void sf_ctrl_step(const float obs[SF_CTRL_OBS], float motor[SF_CTRL_ACT]) {
 }
 
 #elif defined(SF_CTRL_FORMAT_FLOAT32)
-#include "sf_ctrl_f32.h"
+#define SF_CTRL_F32_API static
+#include "sf_ctrl_f32.c"
 
 static const sf_ctrl_f32_net net = {
     SF_CTRL_N_IN, SF_CTRL_N_H1, SF_CTRL_N_H2, SF_CTRL_N_OUT,

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-void sf_ctrl_f32_reset(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st) {
+SF_CTRL_F32_API void sf_ctrl_f32_reset(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st) {
   memset(st->u1, 0, sizeof(float) * (size_t)net->n_h1);
   memset(st->u2, 0, sizeof(float) * (size_t)net->n_h2);
   memset(st->s1, 0, (size_t)net->n_h1);
@@ -24,8 +24,8 @@ static uint8_t lif(float *u, uint8_t *s, float in, float beta, float thr) {
  * input order: the same sums, in the same order, as multiplying by the 0/1
  * spike vector (w * 1 = w, and adding the skipped w * 0 = +-0 changes
  * nothing since no sum starts at -0: the exporter writes -0 biases as +0). */
-void sf_ctrl_f32_step(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st, const float *obs,
-                      float *act) {
+SF_CTRL_F32_API void sf_ctrl_f32_step(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st, const float *obs,
+                                      float *act) {
   const int n_in = net->n_in, n1 = net->n_h1, n2 = net->n_h2, n3 = net->n_out;
   for (int o = 0; o < n1; ++o) {
     const float *w = net->w1 + (size_t)o * n_in;

@@ -35,9 +35,15 @@ typedef struct {
   float *i2;   /* [n_h2] scratch: input current of layer 2 */
 } sf_ctrl_f32_state;
 
-void sf_ctrl_f32_reset(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st);
-void sf_ctrl_f32_step(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st, const float *obs,
-                      float *act);
+/* Empty (external functions) unless sf_ctrl.c includes sf_ctrl_f32.c into
+ * its own translation unit with it defined as `static` (see sf_ctrl_i8.h). */
+#ifndef SF_CTRL_F32_API
+#define SF_CTRL_F32_API
+#endif
+
+SF_CTRL_F32_API void sf_ctrl_f32_reset(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st);
+SF_CTRL_F32_API void sf_ctrl_f32_step(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st, const float *obs,
+                                      float *act);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,11 @@
 
 #include <string.h>
 
-void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#define SF_CTRL_I8_DSP 1
+#endif
+
+SF_CTRL_I8_API void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
   memset(st->u1, 0, sizeof(int32_t) * (size_t)net->n_h1);
   memset(st->u2, 0, sizeof(int32_t) * (size_t)net->n_h2);
   memset(st->s1, 0, (size_t)net->n_h1);
@@ -10,7 +14,7 @@ void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
   memset(st->acc2, 0, sizeof(int32_t) * 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2));
 }
 
-int32_t sf_ctrl_i8_quant_input(float x, float mul, int32_t in_max) {
+SF_CTRL_I8_API int32_t sf_ctrl_i8_quant_input(float x, float mul, int32_t in_max) {
   const float lim = (float)in_max;
   float v = x * mul;
   if (v != v) return 0; /* NaN: no evidence either way */
@@ -19,7 +23,7 @@ int32_t sf_ctrl_i8_quant_input(float x, float mul, int32_t in_max) {
   return (int32_t)(v < 0.0f ? v - 0.5f : v + 0.5f);
 }
 
-float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
+SF_CTRL_I8_API float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
   const int32_t top = SF_CTRL_I8_TANH_N << SF_CTRL_I8_TANH_STEP_BITS;
   int32_t a = z < 0 ? (z < -top ? top : -z) : (z > top ? top : z);
   int32_t y;
@@ -40,40 +44,60 @@ float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
 static inline int32_t lif(int32_t u, int s, int32_t in, int32_t beta, int32_t thr) {
   int32_t v = (int32_t)(((int64_t)(2 * u) * beta + 0x80000000LL) >> 32) + in;
   if (s) v -= thr;
-  if (v > SF_CTRL_I8_UMAX) v = SF_CTRL_I8_UMAX;
-  if (v < -SF_CTRL_I8_UMAX) v = -SF_CTRL_I8_UMAX;
-  return v;
+  /* Saturate to [-2^30, 2^30 - 1]: one instruction (ssat #31) on Arm. */
+#ifdef SF_CTRL_I8_DSP
+  return __builtin_arm_ssat(v, 31);
+#else
+  return v < SF_CTRL_I8_UMIN ? SF_CTRL_I8_UMIN : (v > SF_CTRL_I8_UMAX ? SF_CTRL_I8_UMAX : v);
+#endif
 }
 
 #define LO8 0x00FF00FFu
 
-/* Signed sums of the listed rows (offsets into w) over words w[0..4), i.e.
- * outputs 0..15, into out[16]. Two 16-bit lanes per addition. */
-static void sum_rows4(const uint32_t *w, const uint16_t *rows, int k, int32_t *out) {
-  for (int i = 0; i < 16; ++i) out[i] = 0;
+enum { SUM_SET, SUM_ADD, SUM_SUB };
+
+/* acc[i] = part[i], += part[i] or -= part[i] for i < n. */
+static void merge(int32_t *acc, const int32_t *part, int n, int mode) {
+  if (mode == SUM_SET) {
+    for (int i = 0; i < n; ++i) acc[i] = part[i];
+  } else if (mode == SUM_ADD) {
+    for (int i = 0; i < n; ++i) acc[i] += part[i];
+  } else {
+    for (int i = 0; i < n; ++i) acc[i] -= part[i];
+  }
+}
+
+/* Signed sums of the listed rows (offsets into w) over words w[0..2), i.e.
+ * outputs 0..7, into out[8]. Two 16-bit lanes per addition. */
+static void sum_rows2(const uint32_t *w, const uint16_t *rows, int k, int32_t *out) {
+  for (int i = 0; i < 8; ++i) out[i] = 0;
   for (int start = 0; start < k; start += SF_CTRL_I8_MAX_ROWS) {
     const int end = k - start > SF_CTRL_I8_MAX_ROWS ? start + SF_CTRL_I8_MAX_ROWS : k;
-    uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0, e2 = 0, o2 = 0, e3 = 0, o3 = 0;
+    uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0;
     for (int n = start; n < end; ++n) {
       const uint32_t *p = w + rows[n];
-      uint32_t v0 = p[0], v1 = p[1], v2 = p[2], v3 = p[3];
+      const uint32_t v0 = p[0], v1 = p[1];
+#ifdef SF_CTRL_I8_DSP
+      e0 = __builtin_arm_uxtab16(e0, v0);
+      o0 = __builtin_arm_uxtab16(o0, v0 >> 8);
+      e1 = __builtin_arm_uxtab16(e1, v1);
+      o1 = __builtin_arm_uxtab16(o1, v1 >> 8);
+#else
       e0 += v0 & LO8;
       o0 += (v0 >> 8) & LO8;
       e1 += v1 & LO8;
       o1 += (v1 >> 8) & LO8;
-      e2 += v2 & LO8;
-      o2 += (v2 >> 8) & LO8;
-      e3 += v3 & LO8;
-      o3 += (v3 >> 8) & LO8;
+#endif
     }
     const int32_t bias = 128 * (end - start);
-    const uint32_t lanes[8] = {e0, o0, e1, o1, e2, o2, e3, o3};
-    for (int c = 0; c < 4; ++c) {
-      out[4 * c + 0] += (int32_t)(lanes[2 * c] & 0xFFFFu) - bias;
-      out[4 * c + 1] += (int32_t)(lanes[2 * c + 1] & 0xFFFFu) - bias;
-      out[4 * c + 2] += (int32_t)(lanes[2 * c] >> 16) - bias;
-      out[4 * c + 3] += (int32_t)(lanes[2 * c + 1] >> 16) - bias;
-    }
+    out[0] += (int32_t)(e0 & 0xFFFFu) - bias;
+    out[1] += (int32_t)(o0 & 0xFFFFu) - bias;
+    out[2] += (int32_t)(e0 >> 16) - bias;
+    out[3] += (int32_t)(o0 >> 16) - bias;
+    out[4] += (int32_t)(e1 & 0xFFFFu) - bias;
+    out[5] += (int32_t)(o1 & 0xFFFFu) - bias;
+    out[6] += (int32_t)(e1 >> 16) - bias;
+    out[7] += (int32_t)(o1 >> 16) - bias;
   }
 }
 
@@ -85,8 +109,13 @@ static void sum_rows1(const uint32_t *w, const uint16_t *rows, int k, int32_t *o
     uint32_t e = 0, o = 0;
     for (int n = start; n < end; ++n) {
       uint32_t v = w[rows[n]];
+#ifdef SF_CTRL_I8_DSP
+      e = __builtin_arm_uxtab16(e, v);
+      o = __builtin_arm_uxtab16(o, v >> 8);
+#else
       e += v & LO8;
       o += (v >> 8) & LO8;
+#endif
     }
     const int32_t bias = 128 * (end - start);
     out[0] += (int32_t)(e & 0xFFFFu) - bias;
@@ -96,20 +125,14 @@ static void sum_rows1(const uint32_t *w, const uint16_t *rows, int k, int32_t *o
   }
 }
 
-enum { SUM_SET, SUM_ADD, SUM_SUB };
-
-static void merge(int32_t *acc, const int32_t *part, int n, int mode) {
-  for (int i = 0; i < n; ++i) acc[i] = mode == SUM_SET ? part[i] : (mode == SUM_ADD ? acc[i] + part[i] : acc[i] - part[i]);
-}
-
 /* Sums of the listed rows for every output of a packed matrix with `words`
  * words per row, stored into acc, added to it or subtracted from it. */
 static void sum_rows(const uint32_t *w, int words, const uint16_t *rows, int k, int32_t *acc, int mode) {
-  int32_t part[16];
+  int32_t part[8];
   int c = 0;
-  for (; c + 4 <= words; c += 4) {
-    sum_rows4(w + c, rows, k, part);
-    merge(acc + 4 * c, part, 16, mode);
+  for (; c + 2 <= words; c += 2) {
+    sum_rows2(w + c, rows, k, part);
+    merge(acc + 4 * c, part, 8, mode);
   }
   for (; c < words; ++c) {
     sum_rows1(w + c, rows, k, part);
@@ -117,34 +140,81 @@ static void sum_rows(const uint32_t *w, int words, const uint16_t *rows, int k, 
   }
 }
 
-/* Layer 1: dense int8 x int16 products, four neurons at a time so each
- * input is loaded once per four multiply-accumulates; then the neurons'
- * updates, listing the rows of w2 to add. Returns the number of spikes;
- * *n_on / *n_off receive the number of neurons that started / stopped. */
+/* Sums of layer 1 for neurons o .. o + nb - 1 (nb <= 4) into a[]. */
+#ifdef SF_CTRL_I8_DSP
+/* qx holds the observation as 16-bit pairs: word 2c = (x[4c], x[4c + 2]),
+ * word 2c + 1 = (x[4c + 1], x[4c + 3]), matching the bytes 0, 2 and 1, 3 of
+ * weight word c that SXTB16 extracts: two multiply-accumulates per SMLAD. */
+static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *restrict qx, int nb, int32_t *a) {
+  const uint32_t *restrict xp = (const uint32_t *)qx;
+  for (int b = 0; b < nb; ++b) a[b] = 0;
+  if (nb == 4) {
+    const uint32_t *restrict w0 = w, *restrict w1 = w + words, *restrict w2 = w + 2 * words,
+                             *restrict w3 = w + 3 * words;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int c = 0; c < words; ++c) {
+      const uint32_t xe = xp[2 * c], xo = xp[2 * c + 1];
+      const uint32_t v0 = w0[c], v1 = w1[c], v2 = w2[c], v3 = w3[c];
+      a0 = __builtin_arm_smlad(__builtin_arm_sxtb16(v0), xe, a0);
+      a0 = __builtin_arm_smlad(__builtin_arm_sxtb16(v0 >> 8), xo, a0);
+      a1 = __builtin_arm_smlad(__builtin_arm_sxtb16(v1), xe, a1);
+      a1 = __builtin_arm_smlad(__builtin_arm_sxtb16(v1 >> 8), xo, a1);
+      a2 = __builtin_arm_smlad(__builtin_arm_sxtb16(v2), xe, a2);
+      a2 = __builtin_arm_smlad(__builtin_arm_sxtb16(v2 >> 8), xo, a2);
+      a3 = __builtin_arm_smlad(__builtin_arm_sxtb16(v3), xe, a3);
+      a3 = __builtin_arm_smlad(__builtin_arm_sxtb16(v3 >> 8), xo, a3);
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+  } else {
+    for (int b = 0; b < nb; ++b)
+      for (int c = 0; c < words; ++c) {
+        const uint32_t v = w[b * words + c];
+        a[b] = __builtin_arm_smlad(__builtin_arm_sxtb16(v), xp[2 * c], a[b]);
+        a[b] = __builtin_arm_smlad(__builtin_arm_sxtb16(v >> 8), xp[2 * c + 1], a[b]);
+      }
+  }
+}
+
+static void pack_input(int32_t *qx, int n_in) {
+  int32_t x[4];
+  uint32_t *xp = (uint32_t *)qx;
+  for (int c = 0; 4 * c < n_in; ++c) { /* in place: word 2c + 1 <= 4c + 1 was read */
+    for (int j = 0; j < 4; ++j) x[j] = 4 * c + j < n_in ? qx[4 * c + j] : 0;
+    xp[2 * c] = ((uint32_t)x[0] & 0xFFFFu) | ((uint32_t)x[2] << 16);
+    xp[2 * c + 1] = ((uint32_t)x[1] & 0xFFFFu) | ((uint32_t)x[3] << 16);
+  }
+}
+#else
+static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *restrict x, int nb, int32_t *a) {
+  for (int b = 0; b < nb; ++b) {
+    int32_t acc = 0;
+    for (int c = 0; c < words; ++c) {
+      const uint32_t v = w[b * words + c];
+      for (int j = 0; j < 4; ++j) acc += (int32_t)(int8_t)(uint8_t)(v >> (8 * j)) * x[4 * c + j];
+    }
+    a[b] = acc;
+  }
+}
+#endif
+
+/* Layer 1: dense int8 x int16 products, four neurons at a time; then the
+ * neurons' updates, listing the rows of w2 to add. Returns the number of
+ * spikes; *n_on / *n_off receive the number of neurons that started /
+ * stopped. */
 static int layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int words2, int *n_on, int *n_off) {
-  const int n_in = net->n_in, n1 = net->n_h1;
-  const int32_t *restrict x = st->qx;
+  const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in);
   const int32_t *restrict bias = net->lif1.bias, *restrict beta = net->lif1.beta, *restrict thr = net->lif1.thr;
   int32_t *restrict u = st->u1;
   uint8_t *restrict s = st->s1;
   uint16_t *restrict rows = st->rows1, *restrict flips = st->flips1;
   int k = 0, on = 0, off = 0;
   for (int o = 0; o < n1; o += 4) {
-    const int8_t *restrict w = net->w1 + (size_t)o * n_in;
     const int nb = n1 - o < 4 ? n1 - o : 4;
-    int32_t a[4] = {0, 0, 0, 0};
-    if (nb == 4) {
-      for (int i = 0; i < n_in; ++i) {
-        const int32_t xi = x[i];
-        a[0] += w[i] * xi;
-        a[1] += w[n_in + i] * xi;
-        a[2] += w[2 * n_in + i] * xi;
-        a[3] += w[3 * n_in + i] * xi;
-      }
-    } else {
-      for (int b = 0; b < nb; ++b)
-        for (int i = 0; i < n_in; ++i) a[b] += w[b * n_in + i] * x[i];
-    }
+    int32_t a[4];
+    layer1_sums(net->w1 + (size_t)o * words, words, st->qx, nb, a);
     for (int b = 0; b < nb; ++b) {
       const int n = o + b;
       const int was = s[n];
@@ -167,10 +237,17 @@ static int layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int words2, i
   return k;
 }
 
-void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs, float *act) {
+SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs,
+                                    float *act) {
   const int n1 = net->n_h1, n2 = net->n_h2, n3 = net->n_out;
   const int words2 = SF_CTRL_I8_WORDS(n2), words3 = SF_CTRL_I8_WORDS(n3);
-  for (int i = 0; i < net->n_in; ++i) st->qx[i] = sf_ctrl_i8_quant_input(obs[i], net->in_mul[i], net->in_max);
+  const int n_in = net->n_in;
+  for (int i = 0; i < n_in; ++i) st->qx[i] = sf_ctrl_i8_quant_input(obs[i], net->in_mul[i], net->in_max);
+#ifdef SF_CTRL_I8_DSP
+  pack_input(st->qx, n_in);
+#else
+  for (int i = n_in; i < 4 * SF_CTRL_I8_WORDS(n_in); ++i) st->qx[i] = 0; /* the padding's inputs */
+#endif
   int on, off;
   const int k1 = layer1(net, st, words2, &on, &off);
 

@@ -32,7 +32,12 @@
  *   by linear interpolation in a table of tanh(k / 32), k = 0..256, Q15; the
  *   action is the Q15 value times 2^-15 (exact in float).
  * Right shifts of negative values are arithmetic (GCC and Clang on every
- * target this module is built for). */
+ * target this module is built for).
+ *
+ * On Arm cores with the DSP extension (Cortex-M4, M7; GCC or Clang) the
+ * same integer sums are computed with the dual 16-bit multiply-accumulate
+ * (SMLAD, SXTB16) and dual 16-bit additions (UXTAB16); elsewhere in plain
+ * C. Integer sums do not depend on the order: both give the same bits. */
 #ifndef SF_CTRL_I8_H
 #define SF_CTRL_I8_H
 
@@ -43,7 +48,8 @@ extern "C" {
 #endif
 
 #define SF_CTRL_I8_FRAC2 8
-#define SF_CTRL_I8_UMAX ((1 << 30) - 1) /* membrane bound: 2u fits in int32 */
+#define SF_CTRL_I8_UMAX ((1 << 30) - 1) /* membrane bounds: 2u fits in int32 */
+#define SF_CTRL_I8_UMIN (-(1 << 30))
 #define SF_CTRL_I8_ZFRAC 12
 #define SF_CTRL_I8_OUT_SHIFT 16
 #define SF_CTRL_I8_TANH_N 256       /* table entries - 1: z in [0, 8] */
@@ -60,7 +66,9 @@ typedef struct {
   int n_in, n_h1, n_h2, n_out;
   int32_t in_max;          /* quantised observations lie in [-in_max, in_max] */
   const float *in_mul;     /* [n_in] 1 / sx */
-  const int8_t *w1;        /* [n_h1][n_in]: unit of the sums: sw1[o] */
+  const uint32_t *w1;      /* [n_h1][words(n_in)]: row o, int8 w1[o][4c + b] in byte b
+                              of word c (two's complement, zero past n_in); the
+                              unit of the sums is sw1[o] */
   sf_ctrl_i8_lif lif1;     /* [n_h1] each */
   const uint32_t *w2;      /* [n_h1][words(n_h2)] packed rows, see above */
   sf_ctrl_i8_lif lif2;     /* [n_h2] each */
@@ -70,8 +78,11 @@ typedef struct {
   const int16_t *tanh_q15; /* [SF_CTRL_I8_TANH_N + 1] */
 } sf_ctrl_i8_net;
 
-/* Words per packed row of n outputs. */
+/* Words per packed row of n values. */
 #define SF_CTRL_I8_WORDS(n) (((n) + 3) / 4)
+/* Scratch for the quantised observation: n values, or on Arm cores with the
+ * DSP extension two 16-bit pairs per word of w1. */
+#define SF_CTRL_I8_QX_LEN(n) ((n) + 4)
 
 /* Caller-owned buffers, sized by the network. */
 typedef struct {
@@ -80,7 +91,7 @@ typedef struct {
   uint8_t *s1;      /* [n_h1] spikes of the last step */
   uint8_t *s2;      /* [n_h2] */
   int32_t *acc2;    /* [4 words(n_h2)] layer 2's spike sums, kept across steps */
-  int32_t *qx;      /* [n_in] scratch: quantised observation */
+  int32_t *qx;      /* [SF_CTRL_I8_QX_LEN(n_in)] scratch: quantised observation */
   uint16_t *rows1;  /* [n_h1] scratch: offsets in w2 of the rows of the
                        layer-1 neurons that spiked */
   uint16_t *flips1; /* [n_h1] scratch: the same for the neurons that started
@@ -88,14 +99,23 @@ typedef struct {
   uint16_t *rows2;  /* [n_h2] scratch: offsets in w3 of the spiking layer-2 rows */
 } sf_ctrl_i8_state;
 
-void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st);
-void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs,
-                     float *act);
+/* SF_CTRL_I8_API is empty (external functions) unless the exported
+ * controller's sf_ctrl.c includes sf_ctrl_i8.c into its own translation
+ * unit with it defined as `static`: then the compiler sees the network's
+ * sizes as constants (the const network object is in the same unit) and
+ * unrolls and specialises the loops for them. */
+#ifndef SF_CTRL_I8_API
+#define SF_CTRL_I8_API
+#endif
+
+SF_CTRL_I8_API void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st);
+SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs,
+                                    float *act);
 
 /* Quantises one observation value (shared with the exporter's reference). */
-int32_t sf_ctrl_i8_quant_input(float x, float mul, int32_t in_max);
+SF_CTRL_I8_API int32_t sf_ctrl_i8_quant_input(float x, float mul, int32_t in_max);
 /* tanh of a Q12 value from the table, as a float in [-1, 1]. */
-float sf_ctrl_i8_tanh(int32_t z_q12, const int16_t *tanh_q15);
+SF_CTRL_I8_API float sf_ctrl_i8_tanh(int32_t z_q12, const int16_t *tanh_q15);
 
 #ifdef __cplusplus
 }

@@ -118,7 +118,7 @@ sf_module *sf_module_new(sf_export_format fmt, const sf_snn_net *net, const sf_q
   } else {
     sf_quant_view(q, &m->i8);
     m->ist = calloc((size_t)n, sizeof *m->ist);
-    const size_t na = 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2), ni = n1 + n2 + na + n_in;
+    const size_t na = 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2), ni = n1 + n2 + na + SF_CTRL_I8_QX_LEN(n_in);
     m->ibuf = calloc(ni * n, sizeof(int32_t));
     m->rows = calloc((2 * n1 + n2) * n, sizeof(uint16_t));
     if (!m->ist || !m->ibuf || !m->rows) goto fail;
@@ -190,13 +190,13 @@ size_t sf_export_flash_bytes(sf_export_format fmt, const sf_snn_net *net) {
   size_t n_in = (size_t)net->n_in, n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2, n3 = (size_t)net->n_out;
   if (fmt == SF_EXPORT_FLOAT32) return 4 * sf_snn_net_params(net);
   size_t w2 = 4 * n1 * SF_CTRL_I8_WORDS(n2), w3 = 4 * n2 * SF_CTRL_I8_WORDS(n3);
-  return 4 * n_in + n1 * n_in + 12 * n1 + w2 + 12 * n2 + w3 + 8 * n3 + 2 * (SF_CTRL_I8_TANH_N + 1);
+  return 4 * n_in + 4 * n1 * SF_CTRL_I8_WORDS(n_in) + 12 * n1 + w2 + 12 * n2 + w3 + 8 * n3 + 2 * (SF_CTRL_I8_TANH_N + 1);
 }
 
 size_t sf_export_state_bytes(sf_export_format fmt, const sf_snn_net *net) {
   size_t n_in = (size_t)net->n_in, n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2;
   if (fmt == SF_EXPORT_FLOAT32) return 4 * n1 + 8 * n2 + n1 + n2;
-  return 4 * (n1 + n2 + 4 * SF_CTRL_I8_WORDS(n2) + n_in) + (n1 + n2) + 2 * (2 * n1 + n2);
+  return 4 * (n1 + n2 + 4 * SF_CTRL_I8_WORDS(n2) + SF_CTRL_I8_QX_LEN(n_in)) + (n1 + n2) + 2 * (2 * n1 + n2);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -259,15 +259,6 @@ static void i32_array(FILE *f, const char *type, const char *name, const int32_t
     else
       item(&e, "%ld", (long)x[i]);
   }
-  end(&e);
-}
-
-static void i8_array(FILE *f, const char *name, const int8_t *x, size_t n) {
-  char decl[160];
-  snprintf(decl, sizeof decl, "static const int8_t %s[%zu]", name, n);
-  emitter e;
-  begin(&e, f, decl);
-  for (size_t i = 0; i < n; ++i) item(&e, "%d", x[i]);
   end(&e);
 }
 
@@ -349,8 +340,8 @@ static int write_header(const sf_export_spec *sp, const char *path, char *err, s
             (long)q->in_max);
     fputs("/* 1 / input scale: observation units -> integer steps */\n", f);
     float_array(f, "sf_ctrl_in_mul", q->in_mul, (size_t)n_in, d, 0);
-    fputs("/* fc1 (input scales folded in), per-row scales below in comments only */\n", f);
-    i8_array(f, "sf_ctrl_w1", q->w1, (size_t)n1 * n_in);
+    fputs("/* fc1 (input scales folded in): row o, int8 weight of input 4c + b in byte b of word c */\n", f);
+    u32_array(f, "sf_ctrl_w1", q->w1p, (size_t)n1 * SF_CTRL_I8_WORDS(n_in));
     i32_array(f, "int32_t", "sf_ctrl_bias1", q->bias1, (size_t)n1);
     i32_array(f, "int32_t", "sf_ctrl_thr1", q->thr1, (size_t)n1);
     i32_array(f, "int32_t", "sf_ctrl_beta1", q->beta1, (size_t)n1);
@@ -474,15 +465,16 @@ int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t
            "CC ?= cc\nCFLAGS ?= -O2\n"
            "# No fused multiply-add: the float arithmetic stays in source order.\n"
            "override CFLAGS += -std=c99 -Wall -Wextra -pedantic -ffp-contract=off\n"
-           "SRCS = sf_ctrl.c %s.c\n\n"
+           "# sf_ctrl.c includes %s.c: one translation unit, specialised for this network.\n"
+           "SRCS = sf_ctrl.c\n\n"
            "all: libsf_ctrl.a sf_ctrl_selftest\n\n"
            "libsf_ctrl.a: $(SRCS:.c=.o)\n\t$(AR) rcs $@ $^\n\n"
-           "%%.o: %%.c sf_ctrl_weights.h sf_ctrl.h %s.h\n\t$(CC) $(CFLAGS) -c -o $@ $<\n\n"
+           "%%.o: %%.c sf_ctrl_weights.h sf_ctrl.h %s.h %s.c\n\t$(CC) $(CFLAGS) -c -o $@ $<\n\n"
            "sf_ctrl_selftest: sf_ctrl_selftest.c $(SRCS) sf_ctrl_weights.h\n"
            "\t$(CC) $(CFLAGS) -DSF_CTRL_TEST_VECTOR -o $@ sf_ctrl_selftest.c $(SRCS)%s\n\n"
            "check: sf_ctrl_selftest\n\t./sf_ctrl_selftest\n\n"
            "clean:\n\trm -f *.o libsf_ctrl.a sf_ctrl_selftest\n\n.PHONY: all check clean\n",
-           i8 ? "int8" : "float32", kern, kern, i8 ? "" : " -lm");
+           i8 ? "int8" : "float32", kern, kern, kern, i8 ? "" : " -lm");
   snprintf(dst, sizeof dst, "%s/Makefile", dir);
   if (write_text(dst, text, err, errlen) != 0) return -1;
 
@@ -494,8 +486,9 @@ int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t
            "    make check      # replays the recorded observations, compares every action bit for bit\n\n"
            "or with one compiler line:\n\n"
            "    cc -O2 -std=c99 -ffp-contract=off -DSF_CTRL_TEST_VECTOR -o sf_ctrl_selftest \\\n"
-           "       sf_ctrl_selftest.c sf_ctrl.c %s.c%s\n\n"
-           "In a firmware, compile `sf_ctrl.c` and `%s.c` and call\n\n"
+           "       sf_ctrl_selftest.c sf_ctrl.c%s\n\n"
+           "In a firmware, compile `sf_ctrl.c` (it includes `%s.c`, so the compiler\n"
+           "specialises the network's loops for its sizes) and call\n\n"
            "    #include \"sf_ctrl.h\"\n"
            "    sf_ctrl_reset();                 /* at the start of every flight */\n"
            "    sf_ctrl_step(obs, motor);        /* at 100 Hz: 18 observations in, 4 motor commands out */\n\n"
@@ -503,7 +496,7 @@ int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t
            "formats of the int8 variant in `sf_ctrl_i8.h`. Keep `-ffp-contract=off` (no fused\n"
            "multiply-add) where the float results must match the host bit for bit. The test\n"
            "vector in `sf_ctrl_weights.h` is compiled only with `-DSF_CTRL_TEST_VECTOR`.\n",
-           i8 ? "int8" : "float32", sp->origin ? sp->origin : "(unnamed)", kern, i8 ? "" : " -lm", kern);
+           i8 ? "int8" : "float32", sp->origin ? sp->origin : "(unnamed)", i8 ? "" : " -lm", kern);
   snprintf(dst, sizeof dst, "%s/README.md", dir);
   return write_text(dst, text, err, errlen);
 }

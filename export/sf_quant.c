@@ -38,7 +38,7 @@ float sf_quant_best_scale(const float *x, size_t n, size_t stride, int32_t lim) 
 }
 
 void sf_quant_free(sf_quant_net *q) {
-  void *p[] = {q->in_scale, q->in_mul, q->w1,    q->sw1,   q->bias1, q->thr1,  q->beta1,
+  void *p[] = {q->in_scale, q->in_mul, q->w1,    q->w1p,   q->sw1,   q->bias1, q->thr1,  q->beta1,
                q->w2,       q->sw2,    q->w2p,   q->bias2, q->thr2,  q->beta2, q->w3,
                q->sw3,      q->w3p,    q->out_mul, q->out_bias};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; ++i) free(p[i]);
@@ -50,6 +50,7 @@ static int alloc_all(sf_quant_net *q) {
   q->in_scale = calloc(n_in, sizeof(float));
   q->in_mul = calloc(n_in, sizeof(float));
   q->w1 = calloc(n1 * n_in, 1);
+  q->w1p = calloc(n1 * (size_t)SF_CTRL_I8_WORDS(q->n_in), sizeof(uint32_t));
   q->sw1 = calloc(n1, sizeof(float));
   q->bias1 = calloc(n1, sizeof(int32_t));
   q->thr1 = calloc(n1, sizeof(int32_t));
@@ -65,7 +66,7 @@ static int alloc_all(sf_quant_net *q) {
   q->w3p = calloc(n2 * (size_t)q->words3, sizeof(uint32_t));
   q->out_mul = calloc(n3, sizeof(int32_t));
   q->out_bias = calloc(n3, sizeof(int32_t));
-  return q->in_scale && q->in_mul && q->w1 && q->sw1 && q->bias1 && q->thr1 && q->beta1 && q->w2 &&
+  return q->in_scale && q->in_mul && q->w1 && q->w1p && q->sw1 && q->bias1 && q->thr1 && q->beta1 && q->w2 &&
                  q->sw2 && q->w2p && q->bias2 && q->thr2 && q->beta2 && q->w3 && q->sw3 && q->w3p &&
                  q->out_mul && q->out_bias
              ? 0
@@ -193,6 +194,16 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
     sf_quant_free(q);
     return -1;
   }
+  /* fc1: row o as int8 bytes, four inputs per word. */
+  for (int o = 0; o < net->n_h1; ++o)
+    for (int c = 0; c < SF_CTRL_I8_WORDS(net->n_in); ++c) {
+      uint32_t v = 0;
+      for (int b = 0; b < 4; ++b) {
+        int i = 4 * c + b;
+        v |= (uint32_t)(uint8_t)(i < net->n_in ? q->w1[(size_t)o * net->n_in + i] : 0) << (8 * b);
+      }
+      q->w1p[(size_t)o * SF_CTRL_I8_WORDS(net->n_in) + c] = v;
+    }
   pack_rows(q->w2, net->n_h2, net->n_h1, q->words2, q->w2p);
   pack_rows(q->w3, net->n_out, net->n_h2, q->words3, q->w3p);
   const double zunit = (double)(1 << SF_CTRL_I8_ZFRAC);
@@ -223,7 +234,7 @@ void sf_quant_view(const sf_quant_net *q, sf_ctrl_i8_net *v) {
   v->n_out = q->n_out;
   v->in_max = q->in_max;
   v->in_mul = q->in_mul;
-  v->w1 = q->w1;
+  v->w1 = q->w1p;
   v->lif1.bias = q->bias1;
   v->lif1.thr = q->thr1;
   v->lif1.beta = q->beta1;
@@ -276,7 +287,7 @@ static void ref_layer(const int8_t *w, int n, int n_in, int frac, const int32_t 
     int64_t leak = ((int64_t)u[o] * 2 * beta[o] + 0x80000000LL) >> 32;
     int64_t v = leak + acc * (1 << frac) + bias[o] - (s[o] ? thr[o] : 0);
     if (v > SF_CTRL_I8_UMAX) v = SF_CTRL_I8_UMAX;
-    if (v < -SF_CTRL_I8_UMAX) v = -SF_CTRL_I8_UMAX;
+    if (v < SF_CTRL_I8_UMIN) v = SF_CTRL_I8_UMIN;
     u[o] = (int32_t)v;
     s[o] = v > thr[o];
   }
