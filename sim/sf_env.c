@@ -1,4 +1,5 @@
 #include "sim/sf_env.h"
+#include "sim/sf_env_step.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,95 +48,33 @@ void sf_env_data_free(sf_env_data *d) {
 /* Small batches are not worth waking the thread team for. */
 #define SF_OMP_MIN 256
 
-static void reset_one(const sf_env_model *m, sf_env_data *d, long i) {
-  float tp[3], tv[3], ta[3];
-  sf_traj_target(&m->task, 0.0f, tp, tv, ta);
-  sf_quad_state s;
-  int p = (int)(i / d->N), n = (int)(i % d->N);
-  sf_env_reset_sample(&m->task, &m->quad, d->seed[p], (uint32_t)n, d->rng_ctr[i], tp, tv, &s);
-  sf_quad_store(&s, d->x, d->n, i);
-  for (int j = 0; j < SF_ACT_DIM; ++j) {
-    float a = sf_motor_to_action(&m->quad, s.u[j]);
-    for (int k = 0; k < SF_HIST_LEN; ++k) d->hist[(long)(k * SF_ACT_DIM + j) * d->n + i] = a;
-  }
-  d->hist_head[i] = 0;
-  d->ep_step[i] = 0;
-  d->rng_ctr[i] += 1;
-}
-
 void sf_env_reset_all(const sf_env_model *m, sf_env_data *d) {
 #pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
-  for (long i = 0; i < d->n; ++i) reset_one(m, d, i);
+  for (long i = 0; i < d->n; ++i) sf_env_reset_one(m, d, i);
 }
 
 void sf_env_reset_masked(const sf_env_model *m, sf_env_data *d, const uint8_t *mask) {
 #pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
   for (long i = 0; i < d->n; ++i)
-    if (mask[i]) reset_one(m, d, i);
+    if (mask[i]) sf_env_reset_one(m, d, i);
 }
 
 void sf_env_step(const sf_env_model *m, sf_env_data *d, const float *actions, float *reward, uint8_t *terminated,
                  uint8_t *truncated) {
-  const sf_quad_params *q = &m->quad;
-  const sf_env_config *e = &m->task;
 #pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
-  for (long i = 0; i < d->n; ++i) {
-    sf_quad_state s;
-    sf_quad_load(d->x, d->n, i, &s);
-    float a[SF_ACT_DIM];
-    for (int j = 0; j < SF_ACT_DIM; ++j) a[j] = sf_clampf(actions[i * SF_ACT_DIM + j], -1.0f, 1.0f);
-    sf_quad_step(q, &s, a);
-    sf_quad_store(&s, d->x, d->n, i);
-
-    int head = d->hist_head[i];
-    for (int j = 0; j < SF_ACT_DIM; ++j) d->hist[(long)(head * SF_ACT_DIM + j) * d->n + i] = a[j];
-    d->hist_head[i] = (head + 1) % SF_HIST_LEN;
-    int step = ++d->ep_step[i];
-    d->rng_ctr[i] += 1;
-
-    float tp[3], tv[3], ta[3];
-    sf_traj_target(e, (float)step * q->dt, tp, tv, ta);
-    int term = sf_env_terminated(e, &s, tp);
-    if (reward) {
-      float un[SF_ACT_DIM];
-      for (int j = 0; j < SF_ACT_DIM; ++j) un[j] = (a[j] + 1.0f) * 0.5f;
-      sf_reward_coef rc = sf_reward_coef_at(e, d->progress[i / d->N]);
-      reward[i] = sf_env_reward(&rc, &s, tp, tv, un);
-    }
-    if (terminated) terminated[i] = (uint8_t)term;
-    if (truncated) truncated[i] = (uint8_t)(!term && step >= e->time_limit);
-  }
+  for (long i = 0; i < d->n; ++i)
+    sf_env_step_one(m, d, i, actions + i * SF_ACT_DIM, reward ? reward + i : NULL, terminated ? terminated + i : NULL,
+                    truncated ? truncated + i : NULL);
 }
 
 void sf_env_observe(const sf_env_model *m, const sf_env_data *d, float *obs) {
 #pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
-  for (long i = 0; i < d->n; ++i) {
-    sf_quad_state s;
-    sf_quad_load(d->x, d->n, i, &s);
-    float tp[3], tv[3], ta[3];
-    sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
-    float *o = obs + i * SF_OBS_DIM;
-    sf_env_obs_clean(&s, tp, tv, o);
-    sf_env_obs_noise(&m->task, d->seed[i / d->N], (uint32_t)(i % d->N), d->rng_ctr[i], o);
-  }
+  for (long i = 0; i < d->n; ++i) sf_env_observe_one(m, d, i, obs + i * SF_OBS_DIM);
 }
 
 void sf_env_observe_privileged(const sf_env_model *m, const sf_env_data *d, float *obs) {
 #pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
-  for (long i = 0; i < d->n; ++i) {
-    sf_quad_state s;
-    sf_quad_load(d->x, d->n, i, &s);
-    float tp[3], tv[3], ta[3];
-    sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
-    float *o = obs + i * SF_PRIV_DIM;
-    sf_env_obs_clean(&s, tp, tv, o);
-    int head = d->hist_head[i];
-    for (int k = 0; k < SF_HIST_LEN; ++k) {
-      int slot = (head + k) % SF_HIST_LEN;
-      for (int j = 0; j < SF_ACT_DIM; ++j)
-        o[SF_OBS_DIM + k * SF_ACT_DIM + j] = d->hist[(long)(slot * SF_ACT_DIM + j) * d->n + i];
-    }
-  }
+  for (long i = 0; i < d->n; ++i) sf_env_observe_privileged_one(m, d, i, obs + i * SF_PRIV_DIM);
 }
 
 void sf_env_get_state(const sf_env_data *d, long i, sf_quad_state *s) { sf_quad_load(d->x, d->n, i, s); }

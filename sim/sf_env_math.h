@@ -98,6 +98,25 @@ SF_HD int sf_env_terminated(const sf_env_config *e, const sf_quad_state *s, cons
   return bad;
 }
 
+/* sin and cos of 2 pi r for r in [0, 1], from polynomials (Taylor to the
+ * 13th/14th power on a quarter turn, error below 1e-7): the same bits on
+ * every device, unlike the math library's sinf and cosf. */
+SF_HD void sf_sincos_turn(float r, float *s, float *c) {
+  float x = 4.0f * (r - floorf(r));
+  int quad = (int)x;
+  float a = (x - (float)quad) * 1.57079632679489662f, a2 = a * a;
+  float sn = a * (1.0f + a2 * (-1.0f / 6 + a2 * (1.0f / 120 + a2 * (-1.0f / 5040 + a2 * (1.0f / 362880 +
+             a2 * (-1.0f / 39916800 + a2 * (1.0f / 6227020800.0f)))))));
+  float cs = 1.0f + a2 * (-0.5f + a2 * (1.0f / 24 + a2 * (-1.0f / 720 + a2 * (1.0f / 40320 +
+             a2 * (-1.0f / 3628800 + a2 * (1.0f / 479001600 + a2 * (-1.0f / 87178291200.0f)))))));
+  switch (quad & 3) {
+    case 0: *s = sn, *c = cs; break;
+    case 1: *s = cs, *c = -sn; break;
+    case 2: *s = -sn, *c = -cs; break;
+    default: *s = -cs, *c = sn; break;
+  }
+}
+
 /* A state of the reset distribution around the target (tp, tv) at t = 0:
  * with probability hover_prob an exact hover (p = p*, v = v*, level, at
  * rest, motors at the hover state); otherwise position and velocity offsets
@@ -130,15 +149,19 @@ SF_HD void sf_env_reset_sample(const sf_env_config *e, const sf_quad_params *m, 
     s->v[k] = tv[k] + e->reset_vel * (2.0f * r[7 + k] - 1.0f);
     s->w[k] = e->reset_angvel * (2.0f * r[10 + k] - 1.0f);
   }
-  /* Tilt: cos(theta) uniform in [cos(max), 1] is area-uniform on the cap. */
-  const float two_pi = 6.28318530717958647692f;
-  float ct = 1.0f - r[4] * (1.0f - cosf(e->reset_max_tilt));
-  ct = sf_clampf(ct, -1.0f, 1.0f);
-  float half = 0.5f * acosf(ct), phi = two_pi * r[5], yaw = two_pi * r[6];
+  /* Tilt: cos(theta) uniform in [cos(max), 1] is area-uniform on the cap.
+   * Only +, -, *, / and sqrt here (sf_sincos_turn, half angles from the
+   * cosine): the CPU and the GPU draw bit-identical starts, where their sinf
+   * and cosf differ in the last bit. */
+  float smax, cmax, sphi, cphi, syaw, cyaw;
+  sf_sincos_turn(e->reset_max_tilt * 0.159154943091895336f, &smax, &cmax);
+  float ct = sf_clampf(1.0f - r[4] * (1.0f - cmax), -1.0f, 1.0f);
+  float ch = sqrtf(0.5f * (1.0f + ct)), sh = sqrtf(0.5f * (1.0f - ct)); /* cos, sin of theta / 2 */
+  sf_sincos_turn(r[5], &sphi, &cphi);
+  sf_sincos_turn(0.5f * r[6], &syaw, &cyaw); /* half of a uniform yaw */
   /* Tilt about the horizontal axis (-sin phi, cos phi, 0), then yaw. */
-  float sh = sinf(half);
-  float qt[4] = {cosf(half), -sinf(phi) * sh, cosf(phi) * sh, 0.0f};
-  float qy[4] = {cosf(0.5f * yaw), 0.0f, 0.0f, sinf(0.5f * yaw)};
+  float qt[4] = {ch, -sphi * sh, cphi * sh, 0.0f};
+  float qy[4] = {cyaw, 0.0f, 0.0f, syaw};
   sf_quat_mul(qt, qy, s->q);
   float range = m->motor_max - m->motor_min;
   for (int i = 0; i < 4; ++i) {

@@ -230,6 +230,20 @@ TEST(EnvReset, DistributionStatistics) {
   sf_env_data_free(d);
 }
 
+TEST(EnvReset, PolynomialSineAndCosine) {
+  // The reset draws its angles with sf_sincos_turn (identical bits on CPU and
+  // GPU); it must be as good as the library's float functions.
+  double worst = 0;
+  for (int k = 0; k <= 100000; ++k) {
+    float r = k / 100000.0f, s, c;
+    sf_sincos_turn(r, &s, &c);
+    double a = 2 * M_PI * (double)r;
+    worst = std::fmax(worst, std::fmax(std::fabs(s - std::sin(a)), std::fabs(c - std::cos(a))));
+  }
+  printf("sf_sincos_turn: max error %.3g\n", worst);
+  EXPECT_LT(worst, 3e-7);
+}
+
 TEST(EnvReset, MaskedResetTouchesOnlyMaskedEnvs) {
   sf_env_model m = default_model();
   uint64_t seeds[2] = {3, 4};
