@@ -21,14 +21,13 @@
 
 static const sf_ctrl_i8_net net = {
     SF_CTRL_N_IN, SF_CTRL_N_H1, SF_CTRL_N_H2, SF_CTRL_N_OUT,
-    SF_CTRL_IN_MAX, sf_ctrl_in_mul, sf_ctrl_w1, {sf_ctrl_bias1, sf_ctrl_thr1, sf_ctrl_beta1},
-    sf_ctrl_w2, {sf_ctrl_bias2, sf_ctrl_thr2, sf_ctrl_beta2},
+    SF_CTRL_IN_MAX, sf_ctrl_in_mul, sf_ctrl_w1, sf_ctrl_lif1,
+    sf_ctrl_w2, sf_ctrl_lif2,
     sf_ctrl_w3, sf_ctrl_out_mul, sf_ctrl_out_bias, sf_ctrl_tanh_q15};
 static int32_t u1[SF_CTRL_N_H1], u2[SF_CTRL_N_H2], acc2[4 * SF_CTRL_I8_WORDS(SF_CTRL_N_H2)];
 static int32_t qx[SF_CTRL_I8_QX_LEN(SF_CTRL_N_IN)];
-static uint8_t s1[SF_CTRL_N_H1], s2[SF_CTRL_N_H2];
 static uint16_t rows1[SF_CTRL_N_H1], flips1[SF_CTRL_N_H1], rows2[SF_CTRL_N_H2];
-static sf_ctrl_i8_state st = {u1, u2, s1, s2, acc2, qx, rows1, flips1, rows2};
+static sf_ctrl_i8_state st = {u1, u2, acc2, qx, rows1, flips1, rows2};
 
 void sf_ctrl_reset(void) { sf_ctrl_i8_reset(&net, &st); }
 void sf_ctrl_step(const float obs[SF_CTRL_OBS], float motor[SF_CTRL_ACT]) {

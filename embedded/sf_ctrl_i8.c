@@ -9,8 +9,6 @@
 SF_CTRL_I8_API void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
   memset(st->u1, 0, sizeof(int32_t) * (size_t)net->n_h1);
   memset(st->u2, 0, sizeof(int32_t) * (size_t)net->n_h2);
-  memset(st->s1, 0, (size_t)net->n_h1);
-  memset(st->s2, 0, (size_t)net->n_h2);
   memset(st->acc2, 0, sizeof(int32_t) * 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2));
 }
 
@@ -38,18 +36,20 @@ SF_CTRL_I8_API float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
   return (float)(z < 0 ? -y : y) * (1.0f / 32768.0f);
 }
 
-/* One LIF neuron in fixed point: `in` is the input current in the neuron's
- * unit, s the spike of the last step. Returns the new membrane; the new
- * spike is (membrane > thr). (2u) * beta_q31 / 2^32 = u * beta. */
-static inline int32_t lif(int32_t u, int s, int32_t in, int32_t beta, int32_t thr) {
-  int32_t v = (int32_t)(((int64_t)(2 * u) * beta + 0x80000000LL) >> 32) + in;
-  if (s) v -= thr;
+/* One LIF neuron in fixed point. us = 2 U + S (membrane, last spike); p the
+ * neuron's parameters; `in` its input current without the bias, in its
+ * unit. Returns the new 2 U + S. (2U) * beta_q31 / 2^32 = U * beta. */
+static inline int32_t lif(int32_t us, const int32_t *p, int32_t in) {
+  const int32_t thr = p[SF_CTRL_I8_THR];
+  int32_t v = (int32_t)(((int64_t)(us & ~1) * p[SF_CTRL_I8_BETA] + 0x80000000LL) >> 32) + in + p[SF_CTRL_I8_BIAS];
+  if (us & 1) v -= thr;
   /* Saturate to [-2^30, 2^30 - 1]: one instruction (ssat #31) on Arm. */
 #ifdef SF_CTRL_I8_DSP
-  return __builtin_arm_ssat(v, 31);
+  v = __builtin_arm_ssat(v, 31);
 #else
-  return v < SF_CTRL_I8_UMIN ? SF_CTRL_I8_UMIN : (v > SF_CTRL_I8_UMAX ? SF_CTRL_I8_UMAX : v);
+  v = v < SF_CTRL_I8_UMIN ? SF_CTRL_I8_UMIN : (v > SF_CTRL_I8_UMAX ? SF_CTRL_I8_UMAX : v);
 #endif
+  return (int32_t)((uint32_t)v << 1) | (v > thr);
 }
 
 #define LO8 0x00FF00FFu
@@ -206,9 +206,8 @@ static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *re
  * stopped. */
 static int layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int words2, int *n_on, int *n_off) {
   const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in);
-  const int32_t *restrict bias = net->lif1.bias, *restrict beta = net->lif1.beta, *restrict thr = net->lif1.thr;
+  const int32_t *restrict p = net->lif1;
   int32_t *restrict u = st->u1;
-  uint8_t *restrict s = st->s1;
   uint16_t *restrict rows = st->rows1, *restrict flips = st->flips1;
   int k = 0, on = 0, off = 0;
   for (int o = 0; o < n1; o += 4) {
@@ -217,11 +216,10 @@ static int layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int words2, i
     layer1_sums(net->w1 + (size_t)o * words, words, st->qx, nb, a);
     for (int b = 0; b < nb; ++b) {
       const int n = o + b;
-      const int was = s[n];
-      const int32_t v = lif(u[n], was, a[b] + bias[n], beta[n], thr[n]);
-      const int now = v > thr[n];
-      u[n] = v;
-      s[n] = (uint8_t)now;
+      const int32_t us = u[n];
+      const int32_t next = lif(us, p + SF_CTRL_I8_LIF_PARAMS * n, a[b]);
+      const int was = us & 1, now = next & 1;
+      u[n] = next;
       const uint16_t row = (uint16_t)(n * words2);
       if (now) rows[k++] = row;
       if (now != was) {
@@ -261,16 +259,13 @@ SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state 
   }
   int k2 = 0;
   {
-    const int32_t *restrict bias = net->lif2.bias, *restrict beta = net->lif2.beta, *restrict thr = net->lif2.thr;
+    const int32_t *restrict p = net->lif2;
     int32_t *restrict u = st->u2;
-    uint8_t *restrict s = st->s2;
     uint16_t *restrict rows = st->rows2;
     for (int n = 0; n < n2; ++n) {
-      const int32_t v = lif(u[n], s[n], acc[n] * (1 << SF_CTRL_I8_FRAC2) + bias[n], beta[n], thr[n]);
-      const int now = v > thr[n];
-      u[n] = v;
-      s[n] = (uint8_t)now;
-      if (now) rows[k2++] = (uint16_t)(n * words3);
+      const int32_t next = lif(u[n], p + SF_CTRL_I8_LIF_PARAMS * n, acc[n] * (1 << SF_CTRL_I8_FRAC2));
+      u[n] = next;
+      if (next & 1) rows[k2++] = (uint16_t)(n * words3);
     }
   }
 

@@ -56,11 +56,14 @@ extern "C" {
 #define SF_CTRL_I8_TANH_STEP_BITS 7 /* Q12 z >> 7 = table index (step 1/32) */
 #define SF_CTRL_I8_MAX_ROWS 256     /* rows added per pass of 16-bit lanes */
 
-typedef struct {
-  const int32_t *bias; /* round(b / sw * 2^F) */
-  const int32_t *thr;  /* round(theta / sw * 2^F) */
-  const int32_t *beta; /* min(round(beta * 2^31), 2^31 - 1), beta clamped to [0, 1] */
-} sf_ctrl_i8_lif;
+/* A LIF layer's parameters, three int32 per neuron, interleaved so that one
+ * neuron's are loaded together: [n][SF_CTRL_I8_BIAS..SF_CTRL_I8_BETA]. */
+enum {
+  SF_CTRL_I8_BIAS = 0, /* round(b / sw * 2^F) */
+  SF_CTRL_I8_THR = 1,  /* round(theta / sw * 2^F) */
+  SF_CTRL_I8_BETA = 2, /* min(round(beta * 2^31), 2^31 - 1), beta clamped to [0, 1] */
+  SF_CTRL_I8_LIF_PARAMS = 3
+};
 
 typedef struct {
   int n_in, n_h1, n_h2, n_out;
@@ -69,9 +72,9 @@ typedef struct {
   const uint32_t *w1;      /* [n_h1][words(n_in)]: row o, int8 w1[o][4c + b] in byte b
                               of word c (two's complement, zero past n_in); the
                               unit of the sums is sw1[o] */
-  sf_ctrl_i8_lif lif1;     /* [n_h1] each */
+  const int32_t *lif1;     /* [n_h1][SF_CTRL_I8_LIF_PARAMS] */
   const uint32_t *w2;      /* [n_h1][words(n_h2)] packed rows, see above */
-  sf_ctrl_i8_lif lif2;     /* [n_h2] each */
+  const int32_t *lif2;     /* [n_h2][SF_CTRL_I8_LIF_PARAMS] */
   const uint32_t *w3;      /* [n_h2][words(n_out)] */
   const int32_t *out_mul;  /* [n_out] */
   const int32_t *out_bias; /* [n_out] round(b3 * 2^12) */
@@ -86,10 +89,10 @@ typedef struct {
 
 /* Caller-owned buffers, sized by the network. */
 typedef struct {
-  int32_t *u1;      /* [n_h1] membranes */
-  int32_t *u2;      /* [n_h2] */
-  uint8_t *s1;      /* [n_h1] spikes of the last step */
-  uint8_t *s2;      /* [n_h2] */
+  int32_t *u1;      /* [n_h1] 2 U + S: membrane and, in the lowest bit, the
+                       spike of the last step (one load and one store per
+                       neuron; 2 U is what the leak multiplies) */
+  int32_t *u2;      /* [n_h2] the same */
   int32_t *acc2;    /* [4 words(n_h2)] layer 2's spike sums, kept across steps */
   int32_t *qx;      /* [SF_CTRL_I8_QX_LEN(n_in)] scratch: quantised observation */
   uint16_t *rows1;  /* [n_h1] scratch: offsets in w2 of the rows of the

@@ -124,9 +124,8 @@ sf_module *sf_module_new(sf_export_format fmt, const sf_snn_net *net, const sf_q
     if (!m->ist || !m->ibuf || !m->rows) goto fail;
     for (int k = 0; k < n; ++k) {
       int32_t *b = m->ibuf + ni * k;
-      uint8_t *s = m->spk + (n1 + n2) * k;
       uint16_t *r = m->rows + (2 * n1 + n2) * k;
-      sf_ctrl_i8_state st = {b, b + n1, s, s + n1, b + n1 + n2, b + n1 + n2 + na, r, r + n1, r + 2 * n1};
+      sf_ctrl_i8_state st = {b, b + n1, b + n1 + n2, b + n1 + n2 + na, r, r + n1, r + 2 * n1};
       m->ist[k] = st;
     }
   }
@@ -163,9 +162,15 @@ void sf_module_step(sf_module *m, int k, const float *obs, float *act) {
 }
 
 void sf_module_spikes(const sf_module *m, int k, int *spikes1, int *spikes2) {
-  const uint8_t *s = m->spk + (size_t)(m->n1 + m->n2) * k;
-  *spikes1 = count(s, m->n1);
-  *spikes2 = count(s + m->n1, m->n2);
+  if (m->fmt == SF_EXPORT_FLOAT32) {
+    const uint8_t *s = m->spk + (size_t)(m->n1 + m->n2) * k;
+    *spikes1 = count(s, m->n1);
+    *spikes2 = count(s + m->n1, m->n2);
+  } else { /* the int8 state keeps each spike in the membrane word's lowest bit */
+    *spikes1 = *spikes2 = 0;
+    for (int i = 0; i < m->n1; ++i) *spikes1 += m->ist[k].u1[i] & 1;
+    for (int i = 0; i < m->n2; ++i) *spikes2 += m->ist[k].u2[i] & 1;
+  }
 }
 
 int sf_export_run_module(sf_export_format fmt, const sf_snn_net *net, const sf_quant_net *q,
@@ -196,7 +201,7 @@ size_t sf_export_flash_bytes(sf_export_format fmt, const sf_snn_net *net) {
 size_t sf_export_state_bytes(sf_export_format fmt, const sf_snn_net *net) {
   size_t n_in = (size_t)net->n_in, n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2;
   if (fmt == SF_EXPORT_FLOAT32) return 4 * n1 + 8 * n2 + n1 + n2;
-  return 4 * (n1 + n2 + 4 * SF_CTRL_I8_WORDS(n2) + SF_CTRL_I8_QX_LEN(n_in)) + (n1 + n2) + 2 * (2 * n1 + n2);
+  return 4 * (n1 + n2 + 4 * SF_CTRL_I8_WORDS(n2) + SF_CTRL_I8_QX_LEN(n_in)) + 2 * (2 * n1 + n2);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -342,14 +347,11 @@ static int write_header(const sf_export_spec *sp, const char *path, char *err, s
     float_array(f, "sf_ctrl_in_mul", q->in_mul, (size_t)n_in, d, 0);
     fputs("/* fc1 (input scales folded in): row o, int8 weight of input 4c + b in byte b of word c */\n", f);
     u32_array(f, "sf_ctrl_w1", q->w1p, (size_t)n1 * SF_CTRL_I8_WORDS(n_in));
-    i32_array(f, "int32_t", "sf_ctrl_bias1", q->bias1, (size_t)n1);
-    i32_array(f, "int32_t", "sf_ctrl_thr1", q->thr1, (size_t)n1);
-    i32_array(f, "int32_t", "sf_ctrl_beta1", q->beta1, (size_t)n1);
+    fputs("/* lif1: bias, threshold, beta (Q31) of each neuron */\n", f);
+    i32_array(f, "int32_t", "sf_ctrl_lif1", q->lif1p, (size_t)3 * n1);
     fputs("/* fc2, packed rows: row j holds column j, bytes w + 128, output 4c + b in byte b of word c */\n", f);
     u32_array(f, "sf_ctrl_w2", q->w2p, (size_t)n1 * q->words2);
-    i32_array(f, "int32_t", "sf_ctrl_bias2", q->bias2, (size_t)n2);
-    i32_array(f, "int32_t", "sf_ctrl_thr2", q->thr2, (size_t)n2);
-    i32_array(f, "int32_t", "sf_ctrl_beta2", q->beta2, (size_t)n2);
+    i32_array(f, "int32_t", "sf_ctrl_lif2", q->lif2p, (size_t)3 * n2);
     u32_array(f, "sf_ctrl_w3", q->w3p, (size_t)n2 * q->words3);
     i32_array(f, "int32_t", "sf_ctrl_out_mul", q->out_mul, (size_t)n3);
     i32_array(f, "int32_t", "sf_ctrl_out_bias", q->out_bias, (size_t)n3);

@@ -40,7 +40,7 @@ float sf_quant_best_scale(const float *x, size_t n, size_t stride, int32_t lim) 
 void sf_quant_free(sf_quant_net *q) {
   void *p[] = {q->in_scale, q->in_mul, q->w1,    q->w1p,   q->sw1,   q->bias1, q->thr1,  q->beta1,
                q->w2,       q->sw2,    q->w2p,   q->bias2, q->thr2,  q->beta2, q->w3,
-               q->sw3,      q->w3p,    q->out_mul, q->out_bias};
+               q->sw3,      q->w3p,    q->out_mul, q->out_bias, q->lif1p, q->lif2p};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; ++i) free(p[i]);
   memset(q, 0, sizeof *q);
 }
@@ -65,10 +65,12 @@ static int alloc_all(sf_quant_net *q) {
   q->sw3 = calloc(n3, sizeof(float));
   q->w3p = calloc(n2 * (size_t)q->words3, sizeof(uint32_t));
   q->out_mul = calloc(n3, sizeof(int32_t));
+  q->lif1p = calloc(3 * n1, sizeof(int32_t));
+  q->lif2p = calloc(3 * n2, sizeof(int32_t));
   q->out_bias = calloc(n3, sizeof(int32_t));
   return q->in_scale && q->in_mul && q->w1 && q->w1p && q->sw1 && q->bias1 && q->thr1 && q->beta1 && q->w2 &&
                  q->sw2 && q->w2p && q->bias2 && q->thr2 && q->beta2 && q->w3 && q->sw3 && q->w3p &&
-                 q->out_mul && q->out_bias
+                 q->out_mul && q->out_bias && q->lif1p && q->lif2p
              ? 0
              : -1;
 }
@@ -194,6 +196,16 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
     sf_quant_free(q);
     return -1;
   }
+  for (int o = 0; o < net->n_h1; ++o) {
+    q->lif1p[3 * o + SF_CTRL_I8_BIAS] = q->bias1[o];
+    q->lif1p[3 * o + SF_CTRL_I8_THR] = q->thr1[o];
+    q->lif1p[3 * o + SF_CTRL_I8_BETA] = q->beta1[o];
+  }
+  for (int o = 0; o < net->n_h2; ++o) {
+    q->lif2p[3 * o + SF_CTRL_I8_BIAS] = q->bias2[o];
+    q->lif2p[3 * o + SF_CTRL_I8_THR] = q->thr2[o];
+    q->lif2p[3 * o + SF_CTRL_I8_BETA] = q->beta2[o];
+  }
   /* fc1: row o as int8 bytes, four inputs per word. */
   for (int o = 0; o < net->n_h1; ++o)
     for (int c = 0; c < SF_CTRL_I8_WORDS(net->n_in); ++c) {
@@ -235,13 +247,9 @@ void sf_quant_view(const sf_quant_net *q, sf_ctrl_i8_net *v) {
   v->in_max = q->in_max;
   v->in_mul = q->in_mul;
   v->w1 = q->w1p;
-  v->lif1.bias = q->bias1;
-  v->lif1.thr = q->thr1;
-  v->lif1.beta = q->beta1;
+  v->lif1 = q->lif1p;
   v->w2 = q->w2p;
-  v->lif2.bias = q->bias2;
-  v->lif2.thr = q->thr2;
-  v->lif2.beta = q->beta2;
+  v->lif2 = q->lif2p;
   v->w3 = q->w3p;
   v->out_mul = q->out_mul;
   v->out_bias = q->out_bias;

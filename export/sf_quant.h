@@ -36,6 +36,7 @@ typedef struct {
   int8_t *w3;                /* [n_out][n_h2] */
   float *sw3;                /* [n_out] */
   uint32_t *w3p;             /* [n_h2][words3] */
+  int32_t *lif1p, *lif2p;    /* [n][3]: bias, thr, beta interleaved (the module's layout) */
   int32_t *out_mul, *out_bias;
   int16_t tanh_q15[SF_CTRL_I8_TANH_N + 1];
 } sf_quant_net;
