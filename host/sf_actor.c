@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sf_safetensors.h"
 #include "sim/sf_env_math.h"
 
 const char *const sf_actor_kind_names[] = {"snn", "mlp", NULL};
@@ -172,4 +173,49 @@ int sf_actor_backward(sf_actor *a, int T, int B, int warmup, const float *dy) {
    * which the caller's dy already says (zero there). */
   (void)T, (void)B, (void)warmup;
   return sf_mlp_backward(a->mlp, dy, 1, NULL, NULL);
+}
+
+sf_actor *sf_actor_load(const char *path, int agent, uint64_t *seed, char *err, size_t errlen) {
+  sf_st_file *f = sf_st_open(path, 0, err, errlen);
+  if (!f) return NULL;
+  const char *desc = sf_st_meta_require(f, "spikefly.actor", err, errlen);
+  const char *name = sf_st_meta(f, "spikefly.actor_name");
+  sf_actor_config c;
+  sf_actor *a = NULL;
+  if (!desc) goto out;
+  if (sf_actor_parse(desc, name ? name : "actor", &c) != 0) {
+    snprintf(err, errlen, "%s: cannot read the network description '%s'", path, desc);
+    goto out;
+  }
+  a = sf_actor_new(&c, 1, 1024);
+  if (!a) {
+    snprintf(err, errlen, "%s: cannot build the network '%s'", path, desc);
+    goto out;
+  }
+  for (int i = 0; i < a->params->count; ++i) {
+    const sf_param *t = &a->params->t[i];
+    const sf_st_tensor *st = sf_st_find(f, t->name);
+    if (!st || st->ndim < 1) {
+      snprintf(err, errlen, "%s: no tensor '%s'", path, t->name);
+      goto fail;
+    }
+    if (agent < 0 || agent >= st->shape[0]) {
+      snprintf(err, errlen, "%s: holds %lld agent(s), no agent %d", path, (long long)st->shape[0], agent);
+      goto fail;
+    }
+    int64_t shape[3] = {st->shape[0], t->shape[0], t->shape[1]};
+    if (!sf_st_get(f, t->name, SF_ST_F32, 1 + t->ndim, shape, err, errlen)) goto fail;
+    memcpy(sf_param_at(t, 0), (const float *)st->data + (size_t)agent * t->size, sizeof(float) * t->size);
+  }
+  if (seed) {
+    const sf_st_tensor *s = sf_st_find(f, "train.seeds");
+    *seed = s && s->dtype == SF_ST_U64 && agent < s->shape[0] ? ((const uint64_t *)s->data)[agent] : 0;
+  }
+  goto out;
+fail:
+  sf_actor_free(a);
+  a = NULL;
+out:
+  sf_st_close(f);
+  return a;
 }

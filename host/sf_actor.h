@@ -87,6 +87,12 @@ int sf_actor_step(sf_actor *a, sf_actor_state *st, int N, const float *x, float 
 int sf_actor_forward(sf_actor *a, int T, int B, const float *x, float *y);
 int sf_actor_backward(sf_actor *a, int T, int B, int warmup, const float *dy);
 
+/* The actor of agent `agent` of a checkpoint (trainer or guide), rebuilt
+ * from its "spikefly.actor" metadata as a population of one. seed (may be
+ * NULL) receives the agent's training seed when the file holds one. NULL
+ * with a message on failure. */
+sf_actor *sf_actor_load(const char *path, int agent, uint64_t *seed, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,6 +51,7 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   s->buffer = sf_cfg_int(cfg, "train.buffer", 2000000, 2, 1L << 34);
   s->eval_every = (int)sf_cfg_int(cfg, "train.eval_every", 5, 1, 1 << 24);
   s->eval_episodes = (int)sf_cfg_int(cfg, "train.eval_episodes", 30, 1, 1 << 20);
+  s->survive_steps = (int)sf_cfg_int(cfg, "train.survive_steps", s->warmup > 0 ? s->warmup : 50, 1, 1 << 24);
   int online = s->algo == SF_ALGO_TD3BC_JSRL || s->algo == SF_ALGO_TD3;
   s->jumpstart = sf_cfg_bool(cfg, "train.jumpstart", s->algo == SF_ALGO_TD3BC_JSRL);
   s->bc = sf_cfg_bool(cfg, "train.bc", s->algo != SF_ALGO_TD3);
@@ -174,7 +175,7 @@ out:
   return rc;
 }
 
-static int is_online(const sf_trainer *t) { return t->s.algo == SF_ALGO_TD3BC_JSRL || t->s.algo == SF_ALGO_TD3; }
+static int is_online(const sf_trainer *t) { return t->online; }
 static int uses_critic(const sf_trainer *t) { return t->s.algo != SF_ALGO_BC; }
 
 sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *agents, int P,
@@ -183,6 +184,7 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
   t->s = *s;
   t->P = P;
   t->model = *model;
+  t->online = s->algo == SF_ALGO_TD3BC_JSRL || s->algo == SF_ALGO_TD3;
   t->agent = malloc(sizeof *t->agent * P);
   memcpy(t->agent, agents, sizeof *t->agent * P);
   uint64_t *seeds = malloc(sizeof(uint64_t) * P);
@@ -357,6 +359,7 @@ int sf_trainer_collect(sf_trainer *t) {
     sf_actor_make_input(t->actor->cfg.input, n, t->c_obs, t->c_priv, t->c_x);
     if (sf_actor_step(t->actor, &t->st, N, t->c_x, t->c_pi) != 0) return -1;
     if (t->guide && sf_actor_step(t->guide, NULL, N, t->c_priv, t->c_guide) != 0) return -1;
+    if (t->teacher) sf_pid_policy((void *)t->teacher, &t->model, d, t->c_obs, t->c_pi);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; ++i) {
       int p = (int)(i / N);
@@ -567,7 +570,7 @@ int sf_trainer_update(sf_trainer *t, sf_update_stats *stats) {
 int sf_trainer_evaluate(sf_trainer *t, sf_eval_stats *stats) {
   uint64_t *seeds = malloc(sizeof(uint64_t) * t->P);
   for (int p = 0; p < t->P; ++p) seeds[p] = t->agent[p].seed;
-  int rc = sf_evaluate(t->actor, &t->model, seeds, t->s.eval_episodes, sf_trainer_progress(t), t->s.warmup, stats,
+  int rc = sf_evaluate(t->actor, &t->model, seeds, t->s.eval_episodes, sf_trainer_progress(t), t->s.survive_steps, stats,
                        NULL, 0, 0);
   free(seeds);
   if (rc) return rc;
@@ -636,6 +639,7 @@ int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, ch
   char desc[128], num[32];
   sf_actor_describe(&t->s.actor, desc, sizeof desc);
   sf_st_set_meta(w, "spikefly.actor", desc);
+  sf_st_set_meta(w, "spikefly.actor_name", t->s.actor.name);
   sf_st_set_meta(w, "spikefly.algo", sf_algo_names[t->s.algo]);
   snprintf(num, sizeof num, "%d", t->P);
   sf_st_set_meta(w, "spikefly.agents", num);

@@ -38,6 +38,7 @@
 #include "models/sf_mlp.h"
 #include "models/sf_slope_schedule.h"
 #include "sim/sf_env.h"
+#include "sim/sf_pid.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +69,7 @@ typedef struct {
   int seq_len, warmup, stride;
   long buffer;       /* replay capacity per agent, rows */
   int eval_every, eval_episodes;
+  int survive_steps; /* evaluation reports survival of this many steps (the warm-up) */
   int jumpstart, bc;
   int h_start, h_end, h_epochs;
   int policy_delay;
@@ -114,6 +116,10 @@ typedef struct sf_trainer {
   long *env_steps;    /* [P] */
   float *lambda_bc, *last_critic_loss, *last_actor_loss; /* [P] */
   int *horizon;       /* [P] current jump-start horizon */
+  /* While set, collection flies this reference controller (plus exploration
+   * noise) instead of the actor: a teacher whose flights seed the buffer. */
+  const sf_pid *teacher;
+  int online; /* collects from the environments (fixed at construction) */
 } sf_trainer;
 
 /* Build a trainer for P agents. err receives a message on failure (NULL

@@ -1,0 +1,26 @@
+/* `spikefly train-guide`: TD3 on the privileged ANN guide until it survives
+ * the warm-up period. */
+#include "core/sf_defs.h"
+#include "host/sf_train_loop.h"
+
+static const sf_flag guide_flags[] = {
+    {"epochs", "train.epochs", NULL, "N", "most epochs to train (stops earlier at the goal)"},
+    {"envs", "train.envs", NULL, "N", "environments stepped in parallel"},
+    {"seed", "seed", NULL, "S", "random seed"},
+    {"out", "train.out", NULL, "DIR", "run directory (default runs/guide); the guide is DIR/guide.safetensors"},
+    {"overwrite", "train.overwrite", "true", NULL, "replace a run already in the run directory"},
+    {"goal", "train.survive_goal", NULL, "F", "stop when this fraction of evaluation episodes survives (0.95)"},
+    {"device", "device", NULL, "DEV", "cpu | cuda | auto"},
+};
+
+static const sf_cmd_spec guide_spec = {
+    "train-guide", NULL,
+    "train the privileged guide policy (146 -> 64 -> 64 -> 4, tanh) with TD3 until it survives the warm-up",
+    guide_flags, (int)SF_ARRAY_LEN(guide_flags), 0, 0,
+    "The guide sees the noise-free state and the last 32 actions (146 values). It\n"
+    "is trained with TD3 on single transitions; every train.eval_every epochs it\n"
+    "flies train.eval_episodes (100) episodes from the reset distribution, and\n"
+    "training stops once at least train.survive_goal (95%) of them last\n"
+    "train.survive_steps (50) steps. Any train.* key of `spikefly train` applies."};
+
+int sf_cmd_train_guide(int argc, char **argv) { return sf_train_main(&guide_spec, SF_TRAIN_GUIDE, argc, argv); }
