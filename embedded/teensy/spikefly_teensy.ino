@@ -1,8 +1,11 @@
 // Arduino glue for a Teensy 4.0 running an exported spikefly controller as a
 // companion of the flight controller: observations arrive as frames on
 // Serial1 (see sf_serial.h), each is answered with a motor frame. Copy into
-// this sketch's folder: the exported directory's sf_ctrl*.c/.h and
-// sf_ctrl_weights.h, and embedded/sf_serial.c/.h.
+// this sketch's folder: from the exported directory sf_ctrl.h, sf_ctrl.c,
+// sf_ctrl_weights.h and the kernel (sf_ctrl_i8.h/.c or sf_ctrl_f32.h/.c;
+// sf_ctrl.c includes the kernel's .c, the separately compiled copy is unused
+// and dropped at link time), but not sf_ctrl_selftest.c (a program of its
+// own); and embedded/sf_serial.c/.h.
 extern "C" {
 #include "sf_ctrl.h"
 #include "sf_serial.h"
