@@ -1,6 +1,7 @@
 /* The batched quadrotor environment on the CPU: P agents x N environments in
  * structure-of-arrays (env index i = p N + n), stepped in parallel with
- * OpenMP by the per-element functions of sf_quad_math.h and sf_env_math.h.
+ * OpenMP by the per-environment functions of sf_env_step.h (built on
+ * sf_quad_math.h and sf_env_math.h), which the CUDA kernels run too.
  *
  * As in MuJoCo, the static model (sf_env_model: the quadrotor parameters and
  * the task settings) is kept apart from the dynamic data (sf_env_data: every

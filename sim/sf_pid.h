@@ -14,8 +14,9 @@
  *              k_att e (limited to max_rate), angular acceleration
  *              k_rate (rate wanted - w), torque J alpha + w x J w;
  *   mixer      rotor thrusts from (T, tau) by the inverse of the rotor
- *              geometry matrix, torques first when the rotors saturate, then
- *              motor states by inverting the thrust curve;
+ *              geometry matrix; when the rotors saturate roll and pitch come
+ *              first, then yaw, then the collective thrust; motor states by
+ *              inverting the thrust curve;
  *   motor lag  knowing the motor states (rotor speeds), the command
  *              over-drives the first-order lag so the motor gets to the wanted
  *              state sooner: lag_comp = 1 inverts the lag over one step,
