@@ -53,6 +53,9 @@ rm -rf "$work"
 mkdir -p "$work"
 if [ -n "$checkpoint" ]; then source=("$checkpoint"); else source=(--random-init 7); fi
 
+# The network's activity, on which the instruction counts depend.
+"$spikefly" metrics "${source[@]}" --episodes 20 | grep -E '^(activation|synaptic)' | sed 's/^/[network] /'
+
 fail=0
 for fmt in float32 int8; do
   out="$work/$fmt"
