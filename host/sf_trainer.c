@@ -216,7 +216,10 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
     snprintf(err, errlen, "cannot allocate a replay buffer of %ld rows for %d agents (train.buffer)", s->buffer, P);
     goto fail;
   }
-  if (s->jumpstart) {
+  if (s->jumpstart && !strcmp(s->guide, "pid")) {
+    t->guide_is_pid = 1;
+    sf_pid_init(&t->guide_pid, &model->quad);
+  } else if (s->jumpstart) {
     sf_actor_config gc = sf_guide_actor_config();
     t->guide = sf_actor_new(&gc, P, N);
     if (!t->guide) goto oom;
@@ -359,12 +362,13 @@ int sf_trainer_collect(sf_trainer *t) {
     sf_actor_make_input(t->actor->cfg.input, n, t->c_obs, t->c_priv, t->c_x);
     if (sf_actor_step(t->actor, &t->st, N, t->c_x, t->c_pi) != 0) return -1;
     if (t->guide && sf_actor_step(t->guide, NULL, N, t->c_priv, t->c_guide) != 0) return -1;
+    if (t->guide_is_pid) sf_pid_policy(&t->guide_pid, &t->model, d, t->c_obs, t->c_guide);
     if (t->teacher) sf_pid_policy((void *)t->teacher, &t->model, d, t->c_obs, t->c_pi);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; ++i) {
       int p = (int)(i / N);
       int step = d->ep_step[i];
-      int guided = t->guide && step < t->horizon[p];
+      int guided = (t->guide || t->guide_is_pid) && step < t->horizon[p];
       float *a = t->c_act + i * SF_ACT_DIM;
       if (guided) {
         memcpy(a, t->c_guide + i * SF_ACT_DIM, SF_ACT_DIM * sizeof(float));

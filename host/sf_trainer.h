@@ -74,7 +74,7 @@ typedef struct {
   int h_start, h_end, h_epochs;
   int policy_delay;
   float tau;         /* Polyak rate of every target network */
-  char guide[512];   /* guide checkpoint (jump start) */
+  char guide[512];   /* guide checkpoint for the jump start, or "pid" for the reference controller */
   char dataset[512]; /* offline dataset (bc, td3bc) */
 } sf_train_settings;
 
@@ -119,6 +119,8 @@ typedef struct sf_trainer {
   /* While set, collection flies this reference controller (plus exploration
    * noise) instead of the actor: a teacher whose flights seed the buffer. */
   const sf_pid *teacher;
+  sf_pid guide_pid; /* the reference controller as guide (train.guide = pid) */
+  int guide_is_pid;
   int online; /* collects from the environments (fixed at construction) */
 } sf_trainer;
 
