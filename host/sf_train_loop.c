@@ -267,6 +267,12 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
                 spec->name, p, t->epoch, acc[p].critic_loss, acc[p].actor_loss);
         rc = SF_EXIT_FAIL;
       }
+    char bad[160];
+    if (rc == SF_EXIT_OK && sf_trainer_check_finite(t, bad, sizeof bad)) {
+      fprintf(stderr, "spikefly %s: parameters of %s became non-finite at epoch %d; the last good checkpoint stays\n",
+              spec->name, bad, t->epoch);
+      rc = SF_EXIT_FAIL;
+    }
     if (rc != SF_EXIT_OK) break;
     if (eval_now) {
       if (sf_trainer_evaluate(t, ev) != 0) {

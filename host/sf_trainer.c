@@ -655,3 +655,27 @@ int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, ch
   free(slope), free(counters), free(seeds);
   return rc;
 }
+
+static int params_finite(const sf_params *ps, const char *prefix, char *buf, size_t len) {
+  for (int i = 0; i < ps->count; ++i)
+    for (int p = 0; p < ps->P; ++p) {
+      const float *v = sf_param_at(&ps->t[i], p);
+      for (long k = 0; k < ps->t[i].size; ++k)
+        if (!isfinite(v[k])) {
+          snprintf(buf, len, "%s%s (agent %d)", prefix, ps->t[i].name, p);
+          return 0;
+        }
+    }
+  return 1;
+}
+
+const char *sf_trainer_check_finite(const sf_trainer *t, char *buf, size_t len) {
+  if (!params_finite(t->actor->params, "", buf, len)) return buf;
+  if (!params_finite(t->actor_target->params, "target.", buf, len)) return buf;
+  if (t->critic.q[0])
+    for (int c = 0; c < 2; ++c)
+      if (!params_finite(&t->critic.q[c]->params, "", buf, len) ||
+          !params_finite(&t->critic.target[c]->params, "", buf, len))
+        return buf;
+  return NULL;
+}

@@ -146,6 +146,10 @@ float sf_trainer_progress(const sf_trainer *t);
 int sf_params_load_agent(sf_params *ps, const char *path, int src, const char *prefix_in_file, char *err,
                          size_t errlen);
 
+/* The first parameter tensor of any network that holds a NaN or an infinity,
+ * as "actor.fc1.weight (agent 2)" in buf, or NULL when all are finite. */
+const char *sf_trainer_check_finite(const sf_trainer *t, char *buf, size_t len);
+
 /* Write / read a checkpoint of everything needed to continue or evaluate. */
 int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, char *err, size_t errlen);
 

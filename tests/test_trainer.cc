@@ -253,3 +253,20 @@ TEST(Trainer, RunDirectoryIsReevaluatedFromItsCheckpoint) {
 }
 
 }  // namespace
+
+namespace {
+TEST(Trainer, NonFiniteParametersAreNamed) {
+  std::string ds = write_dataset("finite", 5, 30, 6);
+  Built b;
+  b.t = build({{"train.algo", "td3bc"}, {"train.dataset", ds}, {"train.hidden", "16,8"}, {"train.seq_len", "20"},
+               {"train.warmup", "5"}, {"train.stride", "5"}, {"train.batch", "4"}, {"train.buffer", "5000"}},
+              {KV{{"seed", "1"}}, KV{{"seed", "2"}}});
+  ASSERT_NE(b.t, nullptr);
+  char buf[160];
+  EXPECT_EQ(sf_trainer_check_finite(b.t, buf, sizeof buf), nullptr);
+  sf_params *ps = &b.t->critic.q[1]->params;
+  sf_param_at(&ps->t[2], 1)[3] = NAN;
+  ASSERT_NE(sf_trainer_check_finite(b.t, buf, sizeof buf), nullptr);
+  EXPECT_STREQ(buf, (std::string(ps->t[2].name) + " (agent 1)").c_str());
+}
+}  // namespace
