@@ -54,50 +54,48 @@ static inline int32_t lif(int32_t us, const int32_t *p, int32_t in) {
 
 #define LO8 0x00FF00FFu
 
-enum { SUM_SET, SUM_ADD, SUM_SUB };
-
-/* acc[i] = part[i], += part[i] or -= part[i] for i < n. */
-static void merge(int32_t *acc, const int32_t *part, int n, int mode) {
-  if (mode == SUM_SET) {
-    for (int i = 0; i < n; ++i) acc[i] = part[i];
-  } else if (mode == SUM_ADD) {
-    for (int i = 0; i < n; ++i) acc[i] += part[i];
-  } else {
-    for (int i = 0; i < n; ++i) acc[i] -= part[i];
+/* Adds the listed rows (offsets into w, at most SF_CTRL_I8_MAX_ROWS) of
+ * words w[0..2) to four 32-bit words of 16-bit lane sums: lane[0] outputs
+ * 0 and 2, lane[1] outputs 1 and 3, lane[2] 4 and 6, lane[3] 5 and 7, each
+ * output's bytes w + 128 summed. */
+static inline void lanes2(const uint32_t *w, const uint16_t *rows, int k, uint32_t lane[4]) {
+  uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0;
+  for (int n = 0; n < k; ++n) {
+    const uint32_t *p = w + rows[n];
+    const uint32_t v0 = p[0], v1 = p[1];
+#ifdef SF_CTRL_I8_DSP
+    e0 = __builtin_arm_uxtab16(e0, v0);
+    o0 = __builtin_arm_uxtab16(o0, v0 >> 8);
+    e1 = __builtin_arm_uxtab16(e1, v1);
+    o1 = __builtin_arm_uxtab16(o1, v1 >> 8);
+#else
+    e0 += v0 & LO8;
+    o0 += (v0 >> 8) & LO8;
+    e1 += v1 & LO8;
+    o1 += (v1 >> 8) & LO8;
+#endif
   }
+  lane[0] = e0;
+  lane[1] = o0;
+  lane[2] = e1;
+  lane[3] = o1;
 }
 
-/* Signed sums of the listed rows (offsets into w) over words w[0..2), i.e.
- * outputs 0..7, into out[8]. Two 16-bit lanes per addition. */
-static void sum_rows2(const uint32_t *w, const uint16_t *rows, int k, int32_t *out) {
+/* The signed sums of the listed rows for outputs 0..7 (words w[0..2)),
+ * in passes of at most SF_CTRL_I8_MAX_ROWS rows so no lane overflows. */
+static inline void sums2(const uint32_t *w, const uint16_t *rows, int k, int32_t out[8]) {
   for (int i = 0; i < 8; ++i) out[i] = 0;
   for (int start = 0; start < k; start += SF_CTRL_I8_MAX_ROWS) {
-    const int end = k - start > SF_CTRL_I8_MAX_ROWS ? start + SF_CTRL_I8_MAX_ROWS : k;
-    uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0;
-    for (int n = start; n < end; ++n) {
-      const uint32_t *p = w + rows[n];
-      const uint32_t v0 = p[0], v1 = p[1];
-#ifdef SF_CTRL_I8_DSP
-      e0 = __builtin_arm_uxtab16(e0, v0);
-      o0 = __builtin_arm_uxtab16(o0, v0 >> 8);
-      e1 = __builtin_arm_uxtab16(e1, v1);
-      o1 = __builtin_arm_uxtab16(o1, v1 >> 8);
-#else
-      e0 += v0 & LO8;
-      o0 += (v0 >> 8) & LO8;
-      e1 += v1 & LO8;
-      o1 += (v1 >> 8) & LO8;
-#endif
+    const int n = k - start > SF_CTRL_I8_MAX_ROWS ? SF_CTRL_I8_MAX_ROWS : k - start;
+    uint32_t lane[4];
+    lanes2(w, rows + start, n, lane);
+    const int32_t bias = 128 * n;
+    for (int h = 0; h < 2; ++h) { /* h: word; lanes 2h (even outputs) and 2h + 1 (odd) */
+      out[4 * h + 0] += (int32_t)(lane[2 * h] & 0xFFFFu) - bias;
+      out[4 * h + 1] += (int32_t)(lane[2 * h + 1] & 0xFFFFu) - bias;
+      out[4 * h + 2] += (int32_t)(lane[2 * h] >> 16) - bias;
+      out[4 * h + 3] += (int32_t)(lane[2 * h + 1] >> 16) - bias;
     }
-    const int32_t bias = 128 * (end - start);
-    out[0] += (int32_t)(e0 & 0xFFFFu) - bias;
-    out[1] += (int32_t)(o0 & 0xFFFFu) - bias;
-    out[2] += (int32_t)(e0 >> 16) - bias;
-    out[3] += (int32_t)(o0 >> 16) - bias;
-    out[4] += (int32_t)(e1 & 0xFFFFu) - bias;
-    out[5] += (int32_t)(o1 & 0xFFFFu) - bias;
-    out[6] += (int32_t)(e1 >> 16) - bias;
-    out[7] += (int32_t)(o1 >> 16) - bias;
   }
 }
 
@@ -125,18 +123,30 @@ static void sum_rows1(const uint32_t *w, const uint16_t *rows, int k, int32_t *o
   }
 }
 
-/* Sums of the listed rows for every output of a packed matrix with `words`
- * words per row, stored into acc, added to it or subtracted from it. */
-static void sum_rows(const uint32_t *w, int words, const uint16_t *rows, int k, int32_t *acc, int mode) {
-  int32_t part[8];
+/* Layer 2's weighted spike sums acc[] over every output of w2 (`words` per
+ * row): acc = sum of the `add` rows (set), or acc += sum of the `add` rows
+ * - sum of the `sub` rows (update). */
+static void layer2_sums(const uint32_t *w, int words, const uint16_t *add, int n_add, const uint16_t *sub,
+                        int n_sub, int set, int32_t *acc) {
+  int32_t pa[8], ps[8];
   int c = 0;
   for (; c + 2 <= words; c += 2) {
-    sum_rows2(w + c, rows, k, part);
-    merge(acc + 4 * c, part, 8, mode);
+    sums2(w + c, add, n_add, pa);
+    if (set) {
+      for (int i = 0; i < 8; ++i) acc[4 * c + i] = pa[i];
+    } else {
+      sums2(w + c, sub, n_sub, ps);
+      for (int i = 0; i < 8; ++i) acc[4 * c + i] += pa[i] - ps[i];
+    }
   }
   for (; c < words; ++c) {
-    sum_rows1(w + c, rows, k, part);
-    merge(acc + 4 * c, part, 4, mode);
+    sum_rows1(w + c, add, n_add, pa);
+    if (set) {
+      for (int i = 0; i < 4; ++i) acc[4 * c + i] = pa[i];
+    } else {
+      sum_rows1(w + c, sub, n_sub, ps);
+      for (int i = 0; i < 4; ++i) acc[4 * c + i] += pa[i] - ps[i];
+    }
   }
 }
 
@@ -251,12 +261,10 @@ SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state 
 
   /* Layer 2: whichever is fewer rows, the spiking ones or the changes. */
   int32_t *acc = st->acc2;
-  if (on + off < k1) {
-    sum_rows(net->w2, words2, st->flips1, on, acc, SUM_ADD);
-    sum_rows(net->w2, words2, st->flips1 + n1 - off, off, acc, SUM_SUB);
-  } else {
-    sum_rows(net->w2, words2, st->rows1, k1, acc, SUM_SET);
-  }
+  if (on + off < k1)
+    layer2_sums(net->w2, words2, st->flips1, on, st->flips1 + n1 - off, off, 0, acc);
+  else
+    layer2_sums(net->w2, words2, st->rows1, k1, NULL, 0, 1, acc);
   int k2 = 0;
   {
     const int32_t *restrict p = net->lif2;
