@@ -18,6 +18,7 @@ static const sf_flag train_flags[] = {
     {"out", "train.out", NULL, "DIR", "run directory (default runs/train)"},
     {"overwrite", "train.overwrite", "true", NULL, "replace a run already in the run directory"},
     {"device", "device", NULL, "DEV", "cpu | cuda | auto"},
+    {"resume", "train.resume", NULL, "RUN_DIR", "continue an interrupted run from its last checkpoint"},
 };
 
 static const sf_cmd_spec train_spec = {

@@ -11,6 +11,7 @@ static const sf_flag guide_flags[] = {
     {"overwrite", "train.overwrite", "true", NULL, "replace a run already in the run directory"},
     {"goal", "train.survive_goal", NULL, "F", "stop when this fraction of evaluation episodes survives (0.95)"},
     {"device", "device", NULL, "DEV", "cpu | cuda | auto"},
+    {"resume", "train.resume", NULL, "RUN_DIR", "continue an interrupted run from its last checkpoint"},
 };
 
 static const sf_cmd_spec guide_spec = {

@@ -101,6 +101,52 @@ static char *config_text(const sf_config *cfg, const sf_sweep *sw) {
   return s;
 }
 
+/* The sweep of a run directory's config.ini ("# sweep KEY = v1,v2" lines). */
+static int load_sweeps(const char *path, sf_sweep *sw, const char *cmd) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char line[2048];
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "# sweep ", 8)) continue;
+    char spec[2048], *o = spec;
+    for (const char *p = line + 8; *p && *p != '\n'; ++p)
+      if (*p != ' ') *o++ = *p;
+    *o = 0;
+    char err[256];
+    if (sf_sweep_add(sw, spec, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: %s: %s\n", cmd, path, err);
+      rc = -1;
+    }
+  }
+  fclose(f);
+  return rc;
+}
+
+/* Keep the rows of progress.csv up to epoch `last` (a resumed run writes the
+ * rest again); rewritten atomically. */
+static int truncate_progress(const char *path, int last, char *err, size_t errlen) {
+  void *data;
+  size_t n;
+  if (sf_read_file(path, &data, &n, err, errlen) != 0) return -1;
+  char *s = data, *keep_end = s;
+  char *line = s;
+  int first = 1;
+  while (line < s + n) {
+    char *nl = memchr(line, '\n', (size_t)(s + n - line));
+    char *end = nl ? nl + 1 : s + n;
+    if (first || atoi(line) <= last) {
+      memmove(keep_end, line, (size_t)(end - line));
+      keep_end += end - line;
+    }
+    first = 0;
+    line = end;
+  }
+  int rc = sf_write_file_atomic(path, s, (size_t)(keep_end - s), err, errlen);
+  free(data);
+  return rc;
+}
+
 /* The guide as a checkpoint of its own: agent 0's guide.* tensors of one agent. */
 static int save_guide(const sf_trainer *t, int p, const char *path, char *err, size_t errlen) {
   sf_st_writer *w = sf_st_writer_new();
@@ -138,6 +184,33 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     sf_cfg_free(base);
     return rc == SF_CLI_HELP ? SF_EXIT_OK : SF_EXIT_USAGE;
   }
+  char resume[512] = "";
+  if (sf_cfg_peek(base, "train.resume")) {
+    snprintf(resume, sizeof resume, "%s", sf_cfg_peek(base, "train.resume"));
+    if (sw.nkeys) {
+      fprintf(stderr, "spikefly %s: --resume takes the run's own sweep; drop --sweep\n", spec->name);
+      sf_cfg_free(base);
+      return SF_EXIT_USAGE;
+    }
+    sf_config *restored = sf_cfg_new();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/config.ini", resume);
+    if (sf_cfg_load_file(restored, path) != 0 || load_sweeps(path, &sw, spec->name) != 0) {
+      if (sf_cfg_error(restored)) fprintf(stderr, "spikefly %s: cannot resume: %s\n", spec->name, sf_cfg_error(restored));
+      sf_cfg_free(restored);
+      sf_cfg_free(base);
+      return SF_EXIT_USAGE;
+    }
+    /* Keys given with --resume (more epochs, say) apply on top. */
+    for (int i = 0; i < sf_cfg_count(base); ++i) {
+      const char *k, *v;
+      sf_cfg_entry(base, i, &k, &v);
+      if (strcmp(k, "train.resume") && strcmp(k, "train.overwrite")) sf_cfg_set(restored, k, v);
+    }
+    sf_cfg_set(restored, "train.out", resume);
+    sf_cfg_free(base);
+    base = restored;
+  }
   if (mode == SF_TRAIN_GUIDE) guide_defaults(base);
   const int P = sf_sweep_size(&sw);
   sf_config **cfgs = calloc(P, sizeof *cfgs);
@@ -165,7 +238,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
 
   char err[1024], path[1024];
   snprintf(path, sizeof path, "%s/progress.csv", out_dir);
-  if (!overwrite && access(path, F_OK) == 0) {
+  if (!overwrite && !resume[0] && access(path, F_OK) == 0) {
     fprintf(stderr, "spikefly %s: run directory '%s' already holds a run (train.out; train.overwrite=true replaces it)\n",
             spec->name, out_dir);
     rc = SF_EXIT_USAGE;
@@ -178,14 +251,14 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   }
   char *ctext = config_text(base, &sw);
   snprintf(path, sizeof path, "%s/config.ini", out_dir);
-  if (sf_write_file_atomic(path, ctext, strlen(ctext), err, sizeof err) != 0) {
+  if (!resume[0] && sf_write_file_atomic(path, ctext, strlen(ctext), err, sizeof err) != 0) {
     fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
     free(ctext);
     rc = SF_EXIT_FAIL;
     goto done_cfg;
   }
 
-  double t0 = now_s();
+  double t0 = now_s();  /* moved back by a resumed run's earlier wall time */
   sf_trainer *t = sf_trainer_new(&s, agents, P, &model, err, sizeof err);
   if (!t) {
     fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
@@ -193,12 +266,33 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     rc = SF_EXIT_FAIL;
     goto done_cfg;
   }
+  double wall_before = 0;
+  if (resume[0]) {
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", out_dir);
+    if (sf_trainer_load(t, path, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: cannot resume: %s\n", spec->name, err);
+      rc = SF_EXIT_USAGE;
+      goto done_trainer;
+    }
+    sf_st_file *cf = sf_st_open(path, 0, err, sizeof err);
+    const char *wv = cf ? sf_st_meta(cf, "spikefly.wall_s") : NULL;
+    wall_before = wv ? atof(wv) : 0.0;
+    if (cf) sf_st_close(cf);
+    snprintf(path, sizeof path, "%s/progress.csv", out_dir);
+    if (truncate_progress(path, t->epoch, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: cannot resume: %s\n", spec->name, err);
+      rc = SF_EXIT_USAGE;
+      goto done_trainer;
+    }
+    fprintf(stderr, "spikefly %s: resuming %s after epoch %d\n", spec->name, out_dir, t->epoch);
+    t0 -= wall_before;
+  }
   sf_csv csv;
   snprintf(path, sizeof path, "%s/progress.csv", out_dir);
   if (sf_csv_open(&csv, path,
                   "epoch,agent,env_steps,updates,wall_s,return_final,return_current,episode_len,survival,"
                   "survive_warmup,hover_err,slope,bc_weight,horizon,critic_loss,actor_loss,mean_q",
-                  0) != 0) {
+                  resume[0] != 0) != 0) {
     fprintf(stderr, "spikefly %s: cannot write '%s'\n", spec->name, path);
     rc = SF_EXIT_FAIL;
     goto done_trainer;
@@ -214,6 +308,20 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   sf_eval_stats *ev = calloc(P, sizeof *ev);
   double *first100 = malloc(sizeof(double) * P);
   for (int p = 0; p < P; ++p) first100[p] = NAN;
+  if (resume[0]) {
+    /* Rows kept from before the interruption still count for the summary. */
+    snprintf(path, sizeof path, "%s/progress.csv", out_dir);
+    FILE *pf = fopen(path, "r");
+    char line[1024];
+    while (pf && fgets(line, sizeof line, pf)) {
+      int ep, ag;
+      double steps, upd, wall, ret;
+      if (sscanf(line, "%d,%d,%lf,%lf,%lf,%lf", &ep, &ag, &steps, &upd, &wall, &ret) == 6 && ag >= 0 && ag < P &&
+          ret >= 100.0 && isnan(first100[ag]))
+        first100[ag] = ep;
+    }
+    if (pf) fclose(pf);
+  }
   int stop = 0;
   rc = SF_EXIT_OK;
   /* The guide's first epochs: the reference controller flies (plus
@@ -222,7 +330,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   sf_pid pid;
   sf_pid_init(&pid, &model.quad);
   const sf_algo algo = s.algo;
-  for (int e = 0; e < s.epochs && !stop; ++e) {
+  for (int e = t->epoch; e < s.epochs && !stop; ++e) {
     int teaching = e < teacher_epochs;
     t->teacher = teaching ? &pid : NULL;
     t->s.algo = teaching ? SF_ALGO_TD3BC : algo;
@@ -280,7 +388,10 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
         break;
       }
       snprintf(path, sizeof path, "%s/checkpoint.safetensors", out_dir);
-      if (sf_trainer_save(t, path, ctext, err, sizeof err) != 0) {
+      char wall_s[32];
+      snprintf(wall_s, sizeof wall_s, "%.3f", now_s() - t0);
+      const char *meta[] = {"spikefly.config", ctext, "spikefly.wall_s", wall_s, NULL};
+      if (sf_trainer_save(t, path, meta, err, sizeof err) != 0) {
         fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
         rc = SF_EXIT_FAIL;
         break;

@@ -614,8 +614,11 @@ static void add_adam(sf_st_writer *w, const sf_adam *a, const char *name) {
   sf_st_add(w, key, SF_ST_I64, 1, shape, a->step);
 }
 
-int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, char *err, size_t errlen) {
+int sf_trainer_save(sf_trainer *t, const char *path, const char *const *meta, char *err, size_t errlen) {
   sf_st_writer *w = sf_st_writer_new();
+  void *owned[16];
+  int nowned = 0;
+  sf_trainer_add_state(t, w, owned, &nowned);
   add_params(w, t->actor->params, "");
   add_params(w, t->actor_target->params, "target.");
   add_adam(w, t->adam_actor, "actor");
@@ -649,9 +652,10 @@ int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, ch
   sf_st_set_meta(w, "spikefly.agents", num);
   snprintf(num, sizeof num, "%d", t->epoch);
   sf_st_set_meta(w, "spikefly.epoch", num);
-  if (config_text) sf_st_set_meta(w, "spikefly.config", config_text);
+  for (int i = 0; meta && meta[i] && meta[i + 1]; i += 2) sf_st_set_meta(w, meta[i], meta[i + 1]);
   int rc = sf_st_write(w, path, err, errlen);
   sf_st_writer_free(w);
+  for (int i = 0; i < nowned; ++i) free(owned[i]);
   free(slope), free(counters), free(seeds);
   return rc;
 }

@@ -150,8 +150,15 @@ int sf_params_load_agent(sf_params *ps, const char *path, int src, const char *p
  * as "actor.fc1.weight (agent 2)" in buf, or NULL when all are finite. */
 const char *sf_trainer_check_finite(const sf_trainer *t, char *buf, size_t len);
 
-/* Write / read a checkpoint of everything needed to continue or evaluate. */
-int sf_trainer_save(sf_trainer *t, const char *path, const char *config_text, char *err, size_t errlen);
+/* Write a checkpoint of everything needed to evaluate the agents or to
+ * continue the run exactly (sf_trainer_state.c); `meta` is a NULL-terminated
+ * list of extra metadata key/value pairs (may be NULL). */
+int sf_trainer_save(sf_trainer *t, const char *path, const char *const *meta, char *err, size_t errlen);
+/* Restore a trainer built with the same settings from such a checkpoint.
+ * Returns 0, or -1 with a message naming the file and the problem. */
+int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen);
+struct sf_st_writer;
+void sf_trainer_add_state(sf_trainer *t, struct sf_st_writer *w, void **owned, int *nowned);
 
 #ifdef __cplusplus
 }
