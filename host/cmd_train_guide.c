@@ -19,9 +19,13 @@ static const sf_cmd_spec guide_spec = {
     "train the privileged guide policy (146 -> 64 -> 64 -> 4, tanh) with TD3 until it survives the warm-up",
     guide_flags, (int)SF_ARRAY_LEN(guide_flags), 0, 0,
     "The guide sees the noise-free state and the last 32 actions (146 values). It\n"
-    "is trained with TD3 on single transitions; every train.eval_every epochs it\n"
-    "flies train.eval_episodes (100) episodes from the reset distribution, and\n"
-    "training stops once at least train.survive_goal (95%) of them last\n"
+    "is trained with TD3 on single transitions. For its first\n"
+    "train.teacher_epochs (10) epochs the reference controller flies and the guide\n"
+    "imitates it while the critic learns; then the guide flies, and TD3 keeps a BC\n"
+    "term towards the buffer (weight 1.0 decaying 0.95 per epoch). Every\n"
+    "train.eval_every epochs it flies train.eval_episodes (100) episodes from the\n"
+    "reset distribution; the best guide so far is kept in guide.safetensors, and\n"
+    "training stops once train.survive_goal (95%) of them last\n"
     "train.survive_steps (50) steps. Any train.* key of `spikefly train` applies."};
 
 int sf_cmd_train_guide(int argc, char **argv) { return sf_train_main(&guide_spec, SF_TRAIN_GUIDE, argc, argv); }

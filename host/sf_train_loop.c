@@ -27,12 +27,12 @@ static double now_s(void) {
 static void guide_defaults(sf_config *cfg) {
   const char *kv[][2] = {{"train.algo", "td3"},     {"train.actor", "mlp"},      {"train.actor_input", "priv"},
                          {"train.hidden", "64,64"}, {"train.seq_len", "1"},      {"train.warmup", "0"},
-                         {"train.stride", "1"},     {"train.bc", "false"},       {"train.jumpstart", "false"},
+                         {"train.stride", "1"},     {"train.bc", "true"},        {"train.jumpstart", "false"},
                          {"train.eval_episodes", "100"}, {"train.collect_steps", "500"},
-                         {"train.updates", "500"},  {"train.batch", "256"},      {"train.epochs", "60"},
-                         {"train.eval_every", "2"}, {"train.out", "runs/guide"}, {"train.actor_lr", "1e-3"},
+                         {"train.updates", "500"},  {"train.batch", "256"},      {"train.epochs", "20"},
+                         {"train.eval_every", "2"}, {"train.out", "runs/guide"}, {"train.actor_lr", "3e-3"},
                          {"train.critic_lr", "1e-3"}, {"train.buffer", "1000000"}, {"train.envs", "16"},
-                         {"train.teacher_epochs", "2"}};
+                         {"train.teacher_epochs", "10"}, {"train.bc_weight", "1.0"}, {"train.bc_decay", "0.95"}};
   for (size_t i = 0; i < SF_ARRAY_LEN(kv); ++i)
     if (!sf_cfg_has(cfg, kv[i][0])) sf_cfg_set(cfg, kv[i][0], kv[i][1]);
 }
@@ -322,7 +322,8 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     }
     if (pf) fclose(pf);
   }
-  int stop = 0;
+  int stop = 0, best_epoch = 0;
+  double best_survive = -1.0;
   rc = SF_EXIT_OK;
   /* The guide's first epochs: the reference controller flies (plus
    * exploration noise) and the updates add a BC term towards its actions
@@ -432,6 +433,17 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
               t->epoch, s.epochs, ev[0].ret_final, ev[0].ret_current, ev[0].mean_len, sf_slope_k(&t->sched[0]),
               t->lambda_bc[0], t->horizon[0], t->env_steps[0] * (double)P / (wall > 0 ? wall : 1), eta);
     }
+    /* The guide kept is the best one evaluated: TD3 may still lose ground. */
+    if (mode == SF_TRAIN_GUIDE && eval_now && ev[0].survive_warmup > best_survive) {
+      best_survive = ev[0].survive_warmup;
+      best_epoch = t->epoch;
+      snprintf(path, sizeof path, "%s/guide.safetensors", out_dir);
+      if (save_guide(t, 0, path, err, sizeof err) != 0) {
+        fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
+        rc = SF_EXIT_FAIL;
+        break;
+      }
+    }
     if (mode == SF_TRAIN_GUIDE && all_survive) {
       fprintf(stderr, "spikefly %s: every agent survives %d steps in %.0f%% or more of %d episodes\n", spec->name,
               s.survive_steps, survive_goal * 100, s.eval_episodes);
@@ -473,16 +485,10 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     }
     free(seen);
     if (f) fclose(f);
-    if (mode == SF_TRAIN_GUIDE) {
-      snprintf(path, sizeof path, "%s/guide.safetensors", out_dir);
-      if (save_guide(t, 0, path, err, sizeof err) != 0) {
-        fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
-        rc = SF_EXIT_FAIL;
-      } else {
-        printf("guide written to %s (survives the warm-up in %.0f%% of %d episodes)\n", path,
-               ev[0].survive_warmup * 100, s.eval_episodes);
-      }
-    }
+    if (mode == SF_TRAIN_GUIDE)
+      printf("guide written to %s/guide.safetensors: the best evaluation, epoch %d, survives %d steps in %.0f%% of %d "
+             "episodes\n",
+             out_dir, best_epoch, s.survive_steps, best_survive * 100, s.eval_episodes);
     printf("run directory %s: config.ini, progress.csv, summary.csv, checkpoint.safetensors, TensorBoard events; %.1f s\n",
            out_dir, now_s() - t0);
   }
