@@ -322,6 +322,8 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     }
     if (pf) fclose(pf);
   }
+  const int live = isatty(STDERR_FILENO);
+  for (int p = 0; p < P; ++p) ev[p].ret_final = ev[p].ret_current = ev[p].mean_len = NAN;
   int stop = 0, best_epoch = 0;
   double best_survive = -1.0;
   rc = SF_EXIT_OK;
@@ -427,11 +429,14 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
       if (!eval_now || ev[p].survive_warmup < survive_goal) all_survive = 0;
     }
     if (tb) sf_tb_flush(tb);
-    if (eval_now) {
+    /* Progress: on a terminal one live line, rewritten every epoch and kept
+     * at each evaluation; elsewhere (logs, CI) a plain line per evaluation. */
+    if (eval_now || live) {
       double eta = wall / t->epoch * (s.epochs - t->epoch);
-      fprintf(stderr, "epoch %d/%d  return %.1f (current %.1f)  len %.0f  slope %.2f  bc %.3f  h %d  %.0f steps/s  ETA %.0f s\n",
-              t->epoch, s.epochs, ev[0].ret_final, ev[0].ret_current, ev[0].mean_len, sf_slope_k(&t->sched[0]),
-              t->lambda_bc[0], t->horizon[0], t->env_steps[0] * (double)P / (wall > 0 ? wall : 1), eta);
+      fprintf(stderr, "%sepoch %d/%d  return %.1f (current %.1f)  len %.0f  slope %.2f  bc %.3f  h %d  %.0f steps/s  ETA %.0f s%s",
+              live ? "\r\033[K" : "", t->epoch, s.epochs, ev[0].ret_final, ev[0].ret_current, ev[0].mean_len,
+              sf_slope_k(&t->sched[0]), t->lambda_bc[0], t->horizon[0],
+              t->env_steps[0] * (double)P / (wall > 0 ? wall : 1), eta, eval_now || !live ? "\n" : "");
     }
     /* The guide kept is the best one evaluated: TD3 may still lose ground. */
     if (mode == SF_TRAIN_GUIDE && eval_now && ev[0].survive_warmup > best_survive) {
