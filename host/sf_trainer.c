@@ -59,6 +59,7 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   s->h_end = (int)sf_cfg_int(cfg, "train.h_end", s->warmup, 0, 1 << 24);
   s->h_epochs = (int)sf_cfg_int(cfg, "train.h_epochs", s->epochs, 1, 1 << 24);
   s->policy_delay = (int)sf_cfg_int(cfg, "train.policy_delay", 2, 1, 1000);
+  s->learn_from_start = sf_cfg_bool(cfg, "train.learn_from_start", 1);
   s->tau = (float)sf_cfg_float(cfg, "train.tau", 0.01, 0.0, 1.0);
   snprintf(s->guide, sizeof s->guide, "%s", sf_cfg_str(cfg, "train.guide", ""));
   snprintf(s->dataset, sizeof s->dataset, "%s", sf_cfg_str(cfg, "train.dataset", ""));
@@ -296,6 +297,7 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
   t->dq = alloc_f(PTB);
   t->dpi = alloc_f(PTB * SF_ACT_DIM);
   t->dqa = alloc_f(PTB * SF_ACT_DIM);
+  t->amask = alloc_f(PTB);
   t->env_steps = calloc(P, sizeof(long));
   t->lambda_bc = alloc_f(P);
   t->last_critic_loss = alloc_f(P);
@@ -334,7 +336,7 @@ void sf_trainer_free(sf_trainer *t) {
                   t->c_obs, t->c_priv, t->c_x, t->c_pi, t->c_guide, t->c_act, t->c_rew, t->c_term, t->c_trunc,
                   t->c_done, t->views, t->b_obs, t->b_priv, t->b_act, t->b_rew, t->b_done, t->b_mask, t->b_guide,
                   t->b_episode, t->b_offset, t->x_next, t->a_next, t->x_cur, t->pi, t->priv_cur, t->priv_next,
-                  t->q1, t->q2, t->y, t->dq, t->dpi, t->dqa, t->env_steps, t->lambda_bc, t->last_critic_loss,
+                  t->q1, t->q2, t->y, t->dq, t->dpi, t->dqa, t->amask, t->env_steps, t->lambda_bc, t->last_critic_loss,
                   t->last_actor_loss, t->horizon};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i) free(bufs[i]);
   free(t);
@@ -491,8 +493,19 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
   /* Rows that carry the actor's loss: real steps after the warm-up. */
   memset(t->dqa, 0, sizeof(float) * P * rows * SF_ACT_DIM);
   double *lambda_q = calloc(P, sizeof(double)), *mean_q = calloc(P, sizeof(double)), *count = calloc(P, sizeof(double));
+  /* am: the steps that carry the actor's loss. The warm-up exists because a
+   * sequence starting mid-episode begins from a zero state that is not the
+   * true one; a sequence starting at the episode's first step has the true
+   * state from step 0 (the drone starts from zero too), so with
+   * learn_from_start its warm-up steps count as well. */
+  float *am = t->amask;
   for (int p = 0; p < P; ++p)
-    for (long r = (long)W * B; r < rows; ++r) count[p] += t->b_mask[(long)p * rows + r];
+    for (long r = 0; r < rows; ++r) {
+      long i = (long)p * rows + r;
+      int from_start = t->s.learn_from_start && t->b_offset[(long)p * B + r % B] == 0;
+      am[i] = r >= (long)W * B || from_start ? t->b_mask[i] : 0.0f;
+      count[p] += am[i];
+    }
   if (uses_critic(t)) {
     if (t->s.algo != SF_ALGO_BC && t->s.algo != SF_ALGO_TD3BC_JSRL && t->s.algo != SF_ALGO_TD3BC)
       (void)0;
@@ -500,10 +513,10 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
     sf_mlp_forward(q1, rows, t->priv_cur, SF_PRIV_DIM, t->pi, t->q1);
     for (int p = 0; p < P; ++p) {
       double sabs = 0, s = 0;
-      for (long r = (long)W * B; r < rows; ++r) {
+      for (long r = 0; r < rows; ++r) {
         long i = (long)p * rows + r;
-        sabs += t->b_mask[i] * fabs(t->q1[i]);
-        s += t->b_mask[i] * t->q1[i];
+        sabs += am[i] * fabs(t->q1[i]);
+        s += am[i] * t->q1[i];
       }
       mean_q[p] = count[p] > 0 ? s / count[p] : 0.0;
       /* TD3 maximises Q itself; TD3BC scales Q so the BC term keeps its weight. */
@@ -515,7 +528,7 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
       float inv_n = count[p] > 0 ? (float)(1.0 / count[p]) : 0.0f;
       for (long r = 0; r < rows; ++r) {
         long i = (long)p * rows + r;
-        t->dq[i] = r < (long)W * B ? 0.0f : -(float)lambda_q[p] * t->b_mask[i] * inv_n;
+        t->dq[i] = -(float)lambda_q[p] * am[i] * inv_n;
       }
     }
     /* dL/d(action) through the critic: the critic's gradient reaches the actor. */
@@ -529,7 +542,7 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
     double bc = 0;
     for (long r = 0; r < rows; ++r) {
       long i = (long)p * rows + r;
-      float m = r < (long)W * B ? 0.0f : t->b_mask[i];
+      float m = am[i];
       for (int j = 0; j < SF_ACT_DIM; ++j) {
         long k = i * SF_ACT_DIM + j;
         float diff = t->pi[k] - t->b_act[k];
@@ -541,7 +554,7 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
     stats[p].actor_loss = -lambda_q[p] * mean_q[p] + lbc * (count[p] > 0 ? bc / count[p] : 0.0);
   }
   sf_params_zero_grad(t->actor->params);
-  sf_actor_backward(t->actor, T, B, W, t->dpi);
+  sf_actor_backward(t->actor, T, B, 0, t->dpi); /* am already holds the warm-up */
   sf_adam_step_params(t->adam_actor, t->actor->params, lr);
   free(lr), free(lambda_q), free(mean_q), free(count);
 }

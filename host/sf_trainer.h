@@ -73,6 +73,7 @@ typedef struct {
   int jumpstart, bc;
   int h_start, h_end, h_epochs;
   int policy_delay;
+  int learn_from_start; /* sequences from an episode's first step learn on their warm-up too */
   float tau;         /* Polyak rate of every target network */
   char guide[512];   /* guide checkpoint for the jump start, or "pid" for the reference controller */
   char dataset[512]; /* offline dataset (bc, td3bc) */
@@ -109,7 +110,7 @@ typedef struct sf_trainer {
   sf_seq_batch **views; /* [P] views into the batch arrays below */
   float *b_obs, *b_priv, *b_act, *b_rew, *b_done, *b_mask, *b_guide; /* [P][T(+1)][B][...] */
   int *b_episode, *b_offset;
-  float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa;
+  float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa, *amask;
   /* progress */
   int epoch;          /* epochs completed */
   long updates_done;
