@@ -28,7 +28,6 @@ int sf_is_agent_key(const char *key) {
 void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   memset(s, 0, sizeof *s);
   s->algo = (sf_algo)sf_cfg_choice(cfg, "train.algo", "td3bc_jsrl", sf_algo_names);
-  int is_guide = 0;
   sf_actor_kind kind = (sf_actor_kind)sf_cfg_choice(cfg, "train.actor", "snn", sf_actor_kind_names);
   sf_actor_input input = (sf_actor_input)sf_cfg_choice(cfg, "train.actor_input", "obs", sf_actor_input_names);
   s->actor = sf_actor_default(kind, input);
@@ -39,7 +38,6 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
     s->actor.nhidden = nh;
     for (int i = 0; i < nh; ++i) s->actor.hidden[i] = (int)hidden[i];
   }
-  (void)is_guide;
   s->envs = (int)sf_cfg_int(cfg, "train.envs", 16, 1, 1 << 20);
   s->epochs = (int)sf_cfg_int(cfg, "train.epochs", 100, 1, 1 << 24);
   s->collect_steps = (int)sf_cfg_int(cfg, "train.collect_steps", 500, 1, 1 << 24);
@@ -353,7 +351,6 @@ int sf_trainer_collect(sf_trainer *t) {
   if (!is_online(t)) return 0;
   const int P = t->P, N = t->s.envs, L = t->model.task.time_limit;
   const long n = (long)P * N;
-  const int in = t->actor->in_dim;
   sf_env_data *d = t->env;
   for (int p = 0; p < P; ++p) {
     d->progress[p] = sf_trainer_progress(t);
@@ -419,7 +416,6 @@ int sf_trainer_collect(sf_trainer *t) {
         memcpy(t->stage_priv + base * SF_PRIV_DIM, t->c_priv + i * SF_PRIV_DIM, SF_PRIV_DIM * sizeof(float));
       }
     }
-    (void)in;
   }
   return 0;
 }
@@ -439,7 +435,8 @@ static void critic_update(sf_trainer *t, sf_update_stats *stats) {
   /* Next actions from the target actor unrolled over the same sequence. */
   sf_actor_make_input(t->actor->cfg.input, (long)P * (T + 1) * B, t->b_obs, t->b_priv, t->x_next);
   sf_actor_forward(t->actor_target, T + 1, B, t->x_next, t->a_next);
-  /* a_next rows 1..T hold pi'(s_{t+1}); smooth them in place into priv_next's companion. */
+  /* a_next rows 1..T hold pi'(s_{t+1}): take them (into dpi, free until the
+   * actor update) and add the smoothing noise. */
   take_rows(P, T, B, SF_PRIV_DIM, 1, t->b_priv, t->priv_next);
   take_rows(P, T, B, SF_PRIV_DIM, 0, t->b_priv, t->priv_cur);
   take_rows(P, T, B, SF_ACT_DIM, 1, t->a_next, t->dpi); /* dpi as scratch for the next actions */
@@ -507,8 +504,6 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
       count[p] += am[i];
     }
   if (uses_critic(t)) {
-    if (t->s.algo != SF_ALGO_BC && t->s.algo != SF_ALGO_TD3BC_JSRL && t->s.algo != SF_ALGO_TD3BC)
-      (void)0;
     sf_mlp *q1 = t->critic.q[0];
     sf_mlp_forward(q1, rows, t->priv_cur, SF_PRIV_DIM, t->pi, t->q1);
     for (int p = 0; p < P; ++p) {
