@@ -21,7 +21,7 @@ sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int ac
   rb->act = malloc(rows * act_dim * sizeof(float));
   rb->rew = malloc(rows * sizeof(float));
   rb->flags = malloc(rows);
-  rb->eps = malloc((size_t)P * rb->max_eps * sizeof(sf_episode_ref));
+  rb->eps = calloc((size_t)P * rb->max_eps, sizeof(sf_episode_ref));
   rb->ep_head = calloc(P, sizeof(int));
   rb->ep_count = calloc(P, sizeof(int));
   rb->write_row = calloc(P, sizeof(long));

@@ -237,14 +237,16 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
       rb->transitions[p] = hp[3], rb->added[p] = hp[4];
     }
     const int64_t *e = eps->data;
-    for (long i = 0; i < (long)P * rb->max_eps; ++i) {
-      if (e[2 * i] < 0 || e[2 * i + 1] < 0 || e[2 * i] + e[2 * i + 1] >= rb->capacity + 1) {
-        snprintf(err, errlen, "%s: replay buffer episode table is not valid", path);
-        goto out;
+    for (int p = 0; p < P; ++p)
+      for (int k = 0; k < rb->ep_count[p]; ++k) { /* the live entries of agent p's ring */
+        long i = (long)p * rb->max_eps + (rb->ep_head[p] + k) % rb->max_eps;
+        if (e[2 * i] < 0 || e[2 * i + 1] < 1 || e[2 * i] + e[2 * i + 1] + 1 > hw) {
+          snprintf(err, errlen, "%s: replay buffer episode table is not valid", path);
+          goto out;
+        }
+        rb->eps[i].start = e[2 * i];
+        rb->eps[i].len = (int)e[2 * i + 1];
       }
-      rb->eps[i].start = e[2 * i];
-      rb->eps[i].len = (int)e[2 * i + 1];
-    }
     sf_env_observe(&t->model, t->env, t->c_obs);
     sf_env_observe_privileged(&t->model, t->env, t->c_priv);
   }
