@@ -9,6 +9,7 @@
 #include "host/sf_cli.h"
 #include "host/sf_evaluate.h"
 #include "sim/sf_env.h"
+#include "sim/sf_eval.h"
 #include "sim/sf_trajectory.h"
 
 static const sf_flag eval_flags[] = {

@@ -54,17 +54,8 @@ typedef struct {
 /* Writes one CSV row per traced env and step. */
 static void trace_csv(void *user, long episode, long env, int step, const sf_quad_state *s, const float tp[3],
                       const float tv[3], const float a[4], float reward) {
-  FILE *f = ((csv_sink *)user)->f;
-  fprintf(f, "%ld,%ld,%d,%.4f", episode, env, step, step * ((csv_sink *)user)->dt);
-  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", s->p[c]);
-  for (int c = 0; c < 4; ++c) fprintf(f, ",%.7g", s->q[c]);
-  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", s->v[c]);
-  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", s->w[c]);
-  for (int c = 0; c < 4; ++c) fprintf(f, ",%.7g", s->u[c]);
-  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", tp[c]);
-  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", tv[c]);
-  for (int c = 0; c < 4; ++c) fprintf(f, ",%.7g", a[c]);
-  fprintf(f, ",%.7g\n", reward);
+  const csv_sink *k = user;
+  sf_flight_csv_row(k->f, episode, env, step, k->dt, s, tp, tv, a, reward);
 }
 
 int sf_cmd_fly(int argc, char **argv) {
@@ -112,8 +103,7 @@ int sf_cmd_fly(int argc, char **argv) {
       free(csv_path);
       return SF_EXIT_USAGE;
     }
-    fprintf(csv, "episode,env,step,t,px,py,pz,qw,qx,qy,qz,vx,vy,vz,wx,wy,wz,m0,m1,m2,m3,"
-                 "tx,ty,tz,tvx,tvy,tvz,a0,a1,a2,a3,reward\n");
+    fputs(sf_flight_csv_header, csv);
     sink.f = csv;
     sink.dt = dt;
     opts.trace = trace_csv;

@@ -4,11 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sf_eval.h"
 #include "sim/sf_trajectory.h"
-
-const char sf_flight_csv_header[] =
-    "episode,env,step,t,px,py,pz,qw,qx,qy,qz,vx,vy,vz,wx,wy,wz,m0,m1,m2,m3,"
-    "tx,ty,tz,tvx,tvy,tvz,a0,a1,a2,a3,reward\n";
 
 typedef struct {
   double ret_f, ret_c, err_hold, err_track;
@@ -63,18 +60,8 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
         e->done = 1;
         e->survived = !term[i];
       }
-      if (csv && i / N == csv_agent && i % N < csv_envs) {
-        fprintf(csv, "%ld,%ld,%d,%.3f", i % N, i % N, k + 1, (k + 1) * (double)dt);
-        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", s.p[c]);
-        for (int c = 0; c < 4; ++c) fprintf(csv, ",%.7g", s.q[c]);
-        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", s.v[c]);
-        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", s.w[c]);
-        for (int c = 0; c < 4; ++c) fprintf(csv, ",%.7g", s.u[c]);
-        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", tp[c]);
-        for (int c = 0; c < 3; ++c) fprintf(csv, ",%.7g", tv[c]);
-        for (int c = 0; c < 4; ++c) fprintf(csv, ",%.7g", act[i * 4 + c]);
-        fprintf(csv, ",%.7g\n", rew[i]);
-      }
+      if (csv && i / N == csv_agent && i % N < csv_envs)
+        sf_flight_csv_row(csv, i % N, i % N, k + 1, dt, &s, tp, tv, act + i * SF_ACT_DIM, rew[i]);
     }
   }
   for (int p = 0; p < P; ++p) {

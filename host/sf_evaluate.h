@@ -37,8 +37,6 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
  * environments' streams. */
 static inline uint64_t sf_eval_seed(uint64_t seed) { return seed ^ 0x9E3779B97F4A7C15ull; }
 
-/* The header line of the flight CSV. */
-extern const char sf_flight_csv_header[];
 
 #ifdef __cplusplus
 }

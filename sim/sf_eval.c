@@ -86,3 +86,21 @@ out:
   free(obs), free(act), free(rew), free(term), free(trunc), free(acc);
   return rc;
 }
+
+const char sf_flight_csv_header[] =
+    "episode,env,step,t,px,py,pz,qw,qx,qy,qz,vx,vy,vz,wx,wy,wz,m0,m1,m2,m3,"
+    "tx,ty,tz,tvx,tvy,tvz,a0,a1,a2,a3,reward\n";
+
+void sf_flight_csv_row(FILE *f, long episode, long env, int step, double dt, const sf_quad_state *s,
+                       const float tp[3], const float tv[3], const float a[4], float reward) {
+  fprintf(f, "%ld,%ld,%d,%.4f", episode, env, step, step * dt);
+  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", s->p[c]);
+  for (int c = 0; c < 4; ++c) fprintf(f, ",%.7g", s->q[c]);
+  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", s->v[c]);
+  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", s->w[c]);
+  for (int c = 0; c < 4; ++c) fprintf(f, ",%.7g", s->u[c]);
+  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", tp[c]);
+  for (int c = 0; c < 3; ++c) fprintf(f, ",%.7g", tv[c]);
+  for (int c = 0; c < 4; ++c) fprintf(f, ",%.7g", a[c]);
+  fprintf(f, ",%.7g\n", reward);
+}

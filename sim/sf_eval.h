@@ -7,6 +7,7 @@
 #define SF_EVAL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/sf_env.h"
 
@@ -41,6 +42,12 @@ typedef struct {
   double tracking_error;/* m: mean |p - p*| after the first 1 s, surviving episodes (NaN if none) */
   double mean_length;   /* steps */
 } sf_eval_result;
+
+/* The flight CSV of `spikefly fly` and `spikefly eval`: the header line, and
+ * one row per env and step (time, true state, target, action, reward). */
+extern const char sf_flight_csv_header[];
+void sf_flight_csv_row(FILE *f, long episode, long env, int step, double dt, const sf_quad_state *s,
+                       const float tp[3], const float tv[3], const float a[4], float reward);
 
 /* Fly `o->episodes` episodes of m->task.time_limit steps. Returns 0, or -1
  * when memory runs out. */
