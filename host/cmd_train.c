@@ -10,7 +10,8 @@ static const sf_flag train_flags[] = {
     {"slope", "model.slope", NULL, "K", "(initial) surrogate slope k"},
     {"actor", "train.actor", NULL, "KIND", "snn (default) | mlp (ANN baseline)"},
     {"actor-input", "train.actor_input", NULL, "IN", "obs (18) | obs_hist (obs + last 32 actions) | priv (146)"},
-    {"guide", "train.guide", NULL, "FILE", "guide checkpoint for the jump start (spikefly train-guide)"},
+    {"guide", "train.guide", NULL, "FILE", "guide checkpoint for the jump start (spikefly train-guide), or pid"},
+    {"bc-target", "train.bc_target", NULL, "WHO", "BC towards: buffer (the action taken) | guide (its action in each state)"},
     {"dataset", "train.dataset", NULL, "FILE", "offline dataset for bc/td3bc (spikefly collect)"},
     {"epochs", "train.epochs", NULL, "N", "training epochs"},
     {"envs", "train.envs", NULL, "N", "environments per agent stepped in parallel"},
@@ -30,11 +31,15 @@ static const sf_cmd_spec train_spec = {
     "setting, epochs until the return first reached 100).\n"
     "Keys (train.*): algo actor actor_input hidden envs epochs collect_steps\n"
     "updates batch seq_len warmup stride buffer eval_every eval_episodes\n"
-    "survive_steps jumpstart bc h_start h_end h_epochs policy_delay tau guide\n"
-    "dataset out overwrite; per agent: seed actor_lr critic_lr gamma alpha\n"
+    "survive_steps jumpstart bc bc_target h_start h_end h_epochs policy_delay tau\n"
+    "guide learn_from_start dataset out overwrite; per agent: seed actor_lr critic_lr gamma alpha\n"
     "bc_weight bc_decay expl_noise target_noise target_clip; model.schedule\n"
     "model.slope model.slope_max model.slope_interval model.slope_steps\n"
     "model.slope_window model.slope_order model.return_scale; sim.* env.*.\n"
+    "BC target: buffer imitates the action stored with each step (the paper's\n"
+    "TD3BC: the guide's where it flew, the actor's own noisy action elsewhere);\n"
+    "guide imitates the guide's action in every stored state, also those the\n"
+    "actor flew into (the privileged guide labels the actor's own states).\n"
     "The run directory holds config.ini, progress.csv (a row per epoch and agent),\n"
     "TensorBoard events, checkpoint.safetensors and summary.csv."};
 

@@ -19,6 +19,7 @@ sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int ac
   rb->obs = malloc(rows * obs_dim * sizeof(float));
   rb->priv = malloc(rows * priv_dim * sizeof(float));
   rb->act = malloc(rows * act_dim * sizeof(float));
+  rb->expert = malloc(rows * act_dim * sizeof(float));
   rb->rew = malloc(rows * sizeof(float));
   rb->flags = malloc(rows);
   rb->eps = calloc((size_t)P * rb->max_eps, sizeof(sf_episode_ref));
@@ -27,7 +28,7 @@ sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int ac
   rb->write_row = calloc(P, sizeof(long));
   rb->transitions = calloc(P, sizeof(long));
   rb->added = calloc(P, sizeof(long));
-  if (!rb->obs || !rb->priv || !rb->act || !rb->rew || !rb->flags || !rb->eps || !rb->ep_head ||
+  if (!rb->obs || !rb->priv || !rb->act || !rb->expert || !rb->rew || !rb->flags || !rb->eps || !rb->ep_head ||
       !rb->ep_count || !rb->write_row || !rb->transitions || !rb->added) {
     sf_replay_free(rb);
     return NULL;
@@ -40,6 +41,7 @@ void sf_replay_free(sf_replay *rb) {
   free(rb->obs);
   free(rb->priv);
   free(rb->act);
+  free(rb->expert);
   free(rb->rew);
   free(rb->flags);
   free(rb->eps);
@@ -68,7 +70,7 @@ static void evict_overlapping(sf_replay *rb, int p, long start, long n) {
 }
 
 int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const float *priv,
-                          const float *act, const float *rew, const uint8_t *flags) {
+                          const float *act, const float *expert, const float *rew, const uint8_t *flags) {
   long rows = (long)len + 1;
   if (len < 1 || rows > rb->capacity) return -1;
   long start = rb->write_row[p];
@@ -84,6 +86,8 @@ int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const
   memcpy(rb->priv + base * rb->priv_dim, priv, (size_t)rows * rb->priv_dim * sizeof(float));
   memcpy(rb->act + base * rb->act_dim, act, (size_t)len * rb->act_dim * sizeof(float));
   memset(rb->act + (base + len) * rb->act_dim, 0, rb->act_dim * sizeof(float));
+  memcpy(rb->expert + base * rb->act_dim, expert ? expert : act, (size_t)len * rb->act_dim * sizeof(float));
+  memset(rb->expert + (base + len) * rb->act_dim, 0, rb->act_dim * sizeof(float));
   memcpy(rb->rew + base, rew, (size_t)len * sizeof(float));
   rb->rew[base + len] = 0.0f;
   memcpy(rb->flags + base, flags, (size_t)len);
@@ -103,13 +107,13 @@ int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const
   return 0;
 }
 
-static long windows_of(int len, int stride, int warmup) {
-  return len > warmup ? (long)(len - warmup - 1) / stride + 1 : 0;
+static long windows_of(const sf_replay *rb, int len, int stride, int warmup) {
+  return len > warmup ? (long)(len - warmup - 1) / stride + 1 : rb->from_start ? 1 : 0;
 }
 
 long sf_replay_windows(const sf_replay *rb, int p, int stride, int warmup) {
   long n = 0;
-  for (int i = 0; i < rb->ep_count[p]; ++i) n += windows_of(ep_at(rb, p, i)->len, stride, warmup);
+  for (int i = 0; i < rb->ep_count[p]; ++i) n += windows_of(rb, ep_at(rb, p, i)->len, stride, warmup);
   return n;
 }
 
@@ -120,6 +124,7 @@ sf_seq_batch *sf_seq_batch_new(int T, int B, int obs_dim, int priv_dim, int act_
   b->obs = calloc((size_t)(T + 1) * B * obs_dim, sizeof(float));
   b->priv = calloc((size_t)(T + 1) * B * priv_dim, sizeof(float));
   b->act = calloc((size_t)T * B * act_dim, sizeof(float));
+  b->expert = calloc((size_t)T * B * act_dim, sizeof(float));
   b->rew = calloc((size_t)T * B, sizeof(float));
   b->done = calloc((size_t)T * B, sizeof(float));
   b->mask = calloc((size_t)T * B, sizeof(float));
@@ -134,6 +139,7 @@ void sf_seq_batch_free(sf_seq_batch *b) {
   free(b->obs);
   free(b->priv);
   free(b->act);
+  free(b->expert);
   free(b->rew);
   free(b->done);
   free(b->mask);
@@ -148,7 +154,7 @@ int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_
   int n_eps = rb->ep_count[p];
   long *cum = malloc((size_t)(n_eps + 1) * sizeof(long));
   cum[0] = 0;
-  for (int i = 0; i < n_eps; ++i) cum[i + 1] = cum[i] + windows_of(ep_at(rb, p, i)->len, stride, warmup);
+  for (int i = 0; i < n_eps; ++i) cum[i + 1] = cum[i] + windows_of(rb, ep_at(rb, p, i)->len, stride, warmup);
   long total = cum[n_eps];
   if (total == 0) {
     free(cum);
@@ -182,8 +188,10 @@ int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_
       size_t o = (size_t)t * B + j;
       if (real) {
         memcpy(b->act + o * ad, rb->act + row * ad, ad * sizeof(float));
+        memcpy(b->expert + o * ad, rb->expert + row * ad, ad * sizeof(float));
       } else {
         memset(b->act + o * ad, 0, ad * sizeof(float));
+        memset(b->expert + o * ad, 0, ad * sizeof(float));
       }
       uint8_t f = real ? rb->flags[row] : 0;
       b->rew[o] = real ? rb->rew[row] : 0.0f;

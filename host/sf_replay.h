@@ -4,14 +4,17 @@
  * An episode of L transitions takes L + 1 rows: row t holds what was seen at
  * step t (noisy observation, privileged observation) and what followed (the
  * action, its reward, whether it terminated or truncated the episode, and
- * which policy acted); the last row holds only the final observations, which
- * the TD target needs. Rows never straddle episodes, so a sequence never
+ * which policy acted, and the action the guide chose there, the label a BC
+ * term towards the guide imitates); the last row holds only the final
+ * observations, which the TD target needs. Rows never straddle episodes, so a sequence never
  * crosses an episode boundary. When the ring is full the oldest episodes are
  * evicted whole.
  *
  * Sequences start at multiples of `stride` inside an episode and run for T
  * steps; one is valid when at least one step after the warm-up exists
- * (start + warmup < L). Steps past the episode's end are padding, marked by
+ * (start + warmup < L), or, with `from_start` set, when it starts at step 0
+ * (an episode shorter than the warm-up still teaches its first steps). Steps
+ * past the episode's end are padding, marked by
  * mask = 0. Output tensors are sequence-major [T][B][F] per agent (with T + 1
  * rows for the observations, so step t's next observation is row t + 1). */
 #ifndef SF_REPLAY_H
@@ -41,6 +44,7 @@ typedef struct {
   float *obs;    /* [P][capacity][obs_dim] */
   float *priv;   /* [P][capacity][priv_dim] */
   float *act;    /* [P][capacity][act_dim] */
+  float *expert; /* [P][capacity][act_dim] the guide's action in that state */
   float *rew;    /* [P][capacity] */
   uint8_t *flags;
   /* per agent: episodes in insertion order, a ring of at most capacity / 2 */
@@ -50,6 +54,7 @@ typedef struct {
   long *write_row;         /* [P] next row to write */
   long *transitions;       /* [P] transitions held */
   long *added;             /* [P] transitions ever added */
+  int from_start;          /* episodes too short for the warm-up give their window at step 0 */
 } sf_replay;
 
 /* Returns NULL when the memory cannot be had. */
@@ -57,10 +62,11 @@ sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int ac
 void sf_replay_free(sf_replay *rb);
 
 /* Append one finished episode of agent p: `len` transitions, obs and priv
- * with len + 1 rows, act/rew/flags with len rows. An episode longer than the
- * capacity is an error (-1). */
+ * with len + 1 rows, act/expert/rew/flags with len rows (expert NULL: the
+ * actions taken were the guide's). An episode longer than the capacity is an
+ * error (-1). */
 int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const float *priv,
-                          const float *act, const float *rew, const uint8_t *flags);
+                          const float *act, const float *expert, const float *rew, const uint8_t *flags);
 
 /* Number of valid sequence windows of agent p (for the sampler and tests). */
 long sf_replay_windows(const sf_replay *rb, int p, int stride, int warmup);
@@ -70,6 +76,7 @@ typedef struct {
   float *obs;      /* [T+1][B][obs_dim] */
   float *priv;     /* [T+1][B][priv_dim] */
   float *act;      /* [T][B][act_dim] */
+  float *expert;   /* [T][B][act_dim] */
   float *rew;      /* [T][B] */
   float *done;     /* [T][B] 1 where the step terminated the episode */
   float *mask;     /* [T][B] 1 for real steps, 0 for padding */

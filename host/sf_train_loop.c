@@ -32,7 +32,8 @@ static void guide_defaults(sf_config *cfg) {
                          {"train.updates", "500"},  {"train.batch", "256"},      {"train.epochs", "20"},
                          {"train.eval_every", "2"}, {"train.out", "runs/guide"}, {"train.actor_lr", "3e-3"},
                          {"train.critic_lr", "1e-3"}, {"train.buffer", "1000000"}, {"train.envs", "16"},
-                         {"train.teacher_epochs", "10"}, {"train.bc_weight", "1.0"}, {"train.bc_decay", "0.95"}};
+                         {"train.teacher_epochs", "10"}, {"train.bc_weight", "1.0"}, {"train.bc_decay", "0.95"},
+                         {"train.guide", "pid"},    {"train.bc_target", "guide"}};
   for (size_t i = 0; i < SF_ARRAY_LEN(kv); ++i)
     if (!sf_cfg_has(cfg, kv[i][0])) sf_cfg_set(cfg, kv[i][0], kv[i][1]);
 }

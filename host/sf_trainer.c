@@ -58,6 +58,8 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   s->h_epochs = (int)sf_cfg_int(cfg, "train.h_epochs", s->epochs, 1, 1 << 24);
   s->policy_delay = (int)sf_cfg_int(cfg, "train.policy_delay", 2, 1, 1000);
   s->learn_from_start = sf_cfg_bool(cfg, "train.learn_from_start", 1);
+  static const char *const bc_targets[] = {"buffer", "guide", NULL};
+  s->bc_to_guide = sf_cfg_choice(cfg, "train.bc_target", "buffer", bc_targets) == 1;
   s->tau = (float)sf_cfg_float(cfg, "train.tau", 0.01, 0.0, 1.0);
   snprintf(s->guide, sizeof s->guide, "%s", sf_cfg_str(cfg, "train.guide", ""));
   snprintf(s->dataset, sizeof s->dataset, "%s", sf_cfg_str(cfg, "train.dataset", ""));
@@ -69,6 +71,8 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
     sf_cfg_fail(cfg, "config key 'train.jumpstart': the jump start needs an online algorithm (td3bc_jsrl, td3)");
   else if (s->jumpstart && !s->guide[0])
     sf_cfg_fail(cfg, "config key 'train.guide': the jump start needs a guide checkpoint (spikefly train-guide)");
+  else if (s->bc_to_guide && s->bc && online && !s->guide[0])
+    sf_cfg_fail(cfg, "config key 'train.bc_target': 'guide' needs the guide that labels the states (train.guide)");
   else if (!online && !s->dataset[0])
     sf_cfg_fail(cfg, "config key 'train.dataset': %s trains offline on a dataset (spikefly collect)",
                 sf_algo_names[s->algo]);
@@ -160,7 +164,7 @@ static int load_dataset(sf_trainer *t, const char *path, char *err, size_t errle
     for (int p = 0; p < t->P; ++p)
       if (sf_replay_add_episode(t->rb, p, L[e], (const float *)o->data + row * SF_OBS_DIM,
                                 (const float *)pv->data + row * SF_PRIV_DIM,
-                                (const float *)a->data + row * SF_ACT_DIM, (const float *)r->data + row,
+                                (const float *)a->data + row * SF_ACT_DIM, NULL, (const float *)r->data + row,
                                 (const uint8_t *)fl->data + row) != 0) {
         snprintf(err, errlen, "%s: episode %lld (%d steps) does not fit the replay buffer (train.buffer)", path,
                  (long long)e, L[e]);
@@ -215,10 +219,12 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
     snprintf(err, errlen, "cannot allocate a replay buffer of %ld rows for %d agents (train.buffer)", s->buffer, P);
     goto fail;
   }
-  if (s->jumpstart && !strcmp(s->guide, "pid")) {
+  const int wants_guide = s->jumpstart || (s->bc_to_guide && s->bc && t->online);
+  t->rb->from_start = s->learn_from_start;
+  if (wants_guide && !strcmp(s->guide, "pid")) {
     t->guide_is_pid = 1;
     sf_pid_init(&t->guide_pid, &model->quad);
-  } else if (s->jumpstart) {
+  } else if (wants_guide) {
     sf_actor_config gc = sf_guide_actor_config();
     t->guide = sf_actor_new(&gc, P, N);
     if (!t->guide) goto oom;
@@ -233,6 +239,7 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
     t->stage_obs = alloc_f((size_t)n * (L + 1) * SF_OBS_DIM);
     t->stage_priv = alloc_f((size_t)n * (L + 1) * SF_PRIV_DIM);
     t->stage_act = alloc_f((size_t)n * (L + 1) * SF_ACT_DIM);
+    t->stage_expert = alloc_f((size_t)n * (L + 1) * SF_ACT_DIM);
     t->stage_rew = alloc_f((size_t)n * (L + 1));
     t->stage_flags = calloc((size_t)n * (L + 1), 1);
     t->c_obs = alloc_f((size_t)n * SF_OBS_DIM);
@@ -245,7 +252,7 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
     t->c_term = calloc(n, 1);
     t->c_trunc = calloc(n, 1);
     t->c_done = calloc(n, 1);
-    if (!t->stage_obs || !t->stage_priv || !t->stage_act || !t->stage_rew || !t->stage_flags) goto oom;
+    if (!t->stage_obs || !t->stage_priv || !t->stage_act || !t->stage_expert || !t->stage_rew || !t->stage_flags) goto oom;
     sf_env_reset_all(&t->model, t->env);
     sf_env_observe(&t->model, t->env, t->c_obs);
     sf_env_observe_privileged(&t->model, t->env, t->c_priv);
@@ -261,6 +268,7 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
   t->b_obs = alloc_f(PT1B * SF_OBS_DIM);
   t->b_priv = alloc_f(PT1B * SF_PRIV_DIM);
   t->b_act = alloc_f(PTB * SF_ACT_DIM);
+  t->b_expert = alloc_f(PTB * SF_ACT_DIM);
   t->b_rew = alloc_f(PTB);
   t->b_done = alloc_f(PTB);
   t->b_mask = alloc_f(PTB);
@@ -275,6 +283,7 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
     v->obs = t->b_obs + (size_t)p * (T + 1) * B * SF_OBS_DIM;
     v->priv = t->b_priv + (size_t)p * (T + 1) * B * SF_PRIV_DIM;
     v->act = t->b_act + (size_t)p * T * B * SF_ACT_DIM;
+    v->expert = t->b_expert + (size_t)p * T * B * SF_ACT_DIM;
     v->rew = t->b_rew + (size_t)p * T * B;
     v->done = t->b_done + (size_t)p * T * B;
     v->mask = t->b_mask + (size_t)p * T * B;
@@ -330,9 +339,9 @@ void sf_trainer_free(sf_trainer *t) {
   sf_replay_free(t->rb);
   if (t->views)
     for (int p = 0; p < t->P; ++p) free(t->views[p]);
-  void *bufs[] = {t->agent, t->sched, t->stage_obs, t->stage_priv, t->stage_act, t->stage_rew, t->stage_flags,
+  void *bufs[] = {t->agent, t->sched, t->stage_obs, t->stage_priv, t->stage_act, t->stage_expert, t->stage_rew, t->stage_flags,
                   t->c_obs, t->c_priv, t->c_x, t->c_pi, t->c_guide, t->c_act, t->c_rew, t->c_term, t->c_trunc,
-                  t->c_done, t->views, t->b_obs, t->b_priv, t->b_act, t->b_rew, t->b_done, t->b_mask, t->b_guide,
+                  t->c_done, t->views, t->b_obs, t->b_priv, t->b_act, t->b_expert, t->b_rew, t->b_done, t->b_mask, t->b_guide,
                   t->b_episode, t->b_offset, t->x_next, t->a_next, t->x_cur, t->pi, t->priv_cur, t->priv_next,
                   t->q1, t->q2, t->y, t->dq, t->dpi, t->dqa, t->amask, t->env_steps, t->lambda_bc, t->last_critic_loss,
                   t->last_actor_loss, t->horizon};
@@ -380,6 +389,9 @@ int sf_trainer_collect(sf_trainer *t) {
       }
       size_t row = (size_t)i * (L + 1) + step;
       memcpy(t->stage_act + row * SF_ACT_DIM, a, SF_ACT_DIM * sizeof(float));
+      /* The guide's label for this state, whoever flew it. */
+      const float *ex = t->guide || t->guide_is_pid ? t->c_guide + i * SF_ACT_DIM : a;
+      memcpy(t->stage_expert + row * SF_ACT_DIM, ex, SF_ACT_DIM * sizeof(float));
       t->stage_flags[row] = guided ? SF_ROW_GUIDE : 0;
     }
     sf_env_step(&t->model, d, t->c_act, t->c_rew, t->c_term, t->c_trunc);
@@ -400,7 +412,7 @@ int sf_trainer_collect(sf_trainer *t) {
         size_t base = (size_t)i * (L + 1);
         sf_replay_add_episode(t->rb, (int)(i / N), step, t->stage_obs + base * SF_OBS_DIM,
                               t->stage_priv + base * SF_PRIV_DIM, t->stage_act + base * SF_ACT_DIM,
-                              t->stage_rew + base, t->stage_flags + base);
+                              t->stage_expert + base * SF_ACT_DIM, t->stage_rew + base, t->stage_flags + base);
         sf_actor_state_reset(&t->st, (int)(i / N), (int)(i % N));
       }
     }
@@ -540,7 +552,7 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
       float m = am[i];
       for (int j = 0; j < SF_ACT_DIM; ++j) {
         long k = i * SF_ACT_DIM + j;
-        float diff = t->pi[k] - t->b_act[k];
+        float diff = t->pi[k] - (t->s.bc_to_guide ? t->b_expert[k] : t->b_act[k]);
         bc += m * diff * diff;
         t->dpi[k] = m == 0.0f ? 0.0f : t->dqa[k] + 2.0f * lbc * m * inv_n * diff;
       }

@@ -74,6 +74,7 @@ typedef struct {
   int h_start, h_end, h_epochs;
   int policy_delay;
   int learn_from_start; /* sequences from an episode's first step learn on their warm-up too */
+  int bc_to_guide;   /* BC target: the guide's action in each stored state (else the action taken) */
   float tau;         /* Polyak rate of every target network */
   char guide[512];   /* guide checkpoint for the jump start, or "pid" for the reference controller */
   char dataset[512]; /* offline dataset (bc, td3bc) */
@@ -102,13 +103,13 @@ typedef struct sf_trainer {
   sf_env_data *env;
   sf_actor_state st;
   sf_replay *rb;
-  float *stage_obs, *stage_priv, *stage_act, *stage_rew; /* [P*N][time_limit + 1][...] */
+  float *stage_obs, *stage_priv, *stage_act, *stage_expert, *stage_rew; /* [P*N][time_limit + 1][...] */
   uint8_t *stage_flags;
   float *c_obs, *c_priv, *c_x, *c_pi, *c_guide, *c_act, *c_rew; /* [P][N][...] */
   uint8_t *c_term, *c_trunc, *c_done;
   /* update workspace */
   sf_seq_batch **views; /* [P] views into the batch arrays below */
-  float *b_obs, *b_priv, *b_act, *b_rew, *b_done, *b_mask, *b_guide; /* [P][T(+1)][B][...] */
+  float *b_obs, *b_priv, *b_act, *b_expert, *b_rew, *b_done, *b_mask, *b_guide; /* [P][T(+1)][B][...] */
   int *b_episode, *b_offset;
   float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa, *amask;
   /* progress */

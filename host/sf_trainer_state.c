@@ -63,6 +63,7 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
   sf_st_add(w, "stage.priv", SF_ST_F32, 1, sh, t->stage_priv);
   sh[0] = rows * SF_ACT_DIM;
   sf_st_add(w, "stage.act", SF_ST_F32, 1, sh, t->stage_act);
+  sf_st_add(w, "stage.expert", SF_ST_F32, 1, sh, t->stage_expert);
   sh[0] = rows;
   sf_st_add(w, "stage.rew", SF_ST_F32, 1, sh, t->stage_rew);
   sf_st_add(w, "stage.flags", SF_ST_U8, 1, sh, t->stage_flags);
@@ -72,13 +73,15 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
   long hw = high_water(rb);
   if (hw < 1) hw = 1;
   float *o = malloc(sizeof(float) * P * hw * SF_OBS_DIM), *pv = malloc(sizeof(float) * P * hw * SF_PRIV_DIM);
-  float *a = malloc(sizeof(float) * P * hw * SF_ACT_DIM), *r = malloc(sizeof(float) * P * hw);
+  float *a = malloc(sizeof(float) * P * hw * SF_ACT_DIM), *ex = malloc(sizeof(float) * P * hw * SF_ACT_DIM);
+  float *r = malloc(sizeof(float) * P * hw);
   uint8_t *f = malloc((size_t)P * hw);
   for (int p = 0; p < P; ++p) {
     size_t src = (size_t)p * rb->capacity, dst = (size_t)p * hw;
     memcpy(o + dst * SF_OBS_DIM, rb->obs + src * SF_OBS_DIM, sizeof(float) * hw * SF_OBS_DIM);
     memcpy(pv + dst * SF_PRIV_DIM, rb->priv + src * SF_PRIV_DIM, sizeof(float) * hw * SF_PRIV_DIM);
     memcpy(a + dst * SF_ACT_DIM, rb->act + src * SF_ACT_DIM, sizeof(float) * hw * SF_ACT_DIM);
+    memcpy(ex + dst * SF_ACT_DIM, rb->expert + src * SF_ACT_DIM, sizeof(float) * hw * SF_ACT_DIM);
     memcpy(r + dst, rb->rew + src, sizeof(float) * hw);
     memcpy(f + dst, rb->flags + src, hw);
   }
@@ -90,7 +93,8 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
     h[0] = rb->ep_head[p], h[1] = rb->ep_count[p], h[2] = rb->write_row[p], h[3] = rb->transitions[p],
     h[4] = rb->added[p], h[5] = hw;
   }
-  owned[(*nowned)++] = o, owned[(*nowned)++] = pv, owned[(*nowned)++] = a, owned[(*nowned)++] = r;
+  owned[(*nowned)++] = o, owned[(*nowned)++] = pv, owned[(*nowned)++] = a, owned[(*nowned)++] = ex;
+  owned[(*nowned)++] = r;
   owned[(*nowned)++] = f, owned[(*nowned)++] = tab;
   int64_t s3[3] = {P, hw, SF_OBS_DIM};
   sf_st_add(w, "replay.obs", SF_ST_F32, 3, s3, o);
@@ -98,6 +102,7 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
   sf_st_add(w, "replay.priv", SF_ST_F32, 3, s3, pv);
   s3[2] = SF_ACT_DIM;
   sf_st_add(w, "replay.act", SF_ST_F32, 3, s3, a);
+  sf_st_add(w, "replay.expert", SF_ST_F32, 3, s3, ex);
   sf_st_add(w, "replay.rew", SF_ST_F32, 2, s3, r);
   sf_st_add(w, "replay.flags", SF_ST_U8, 2, s3, f);
   int64_t se[3] = {P, rb->max_eps, 2}, sh6[2] = {P, 6};
@@ -196,7 +201,9 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
     sh[0] = rows * SF_PRIV_DIM;
     if (sf_st_read(f, "stage.priv", SF_ST_F32, 1, sh, t->stage_priv, err, errlen)) goto out;
     sh[0] = rows * SF_ACT_DIM;
-    if (sf_st_read(f, "stage.act", SF_ST_F32, 1, sh, t->stage_act, err, errlen)) goto out;
+    if (sf_st_read(f, "stage.act", SF_ST_F32, 1, sh, t->stage_act, err, errlen) ||
+        sf_st_read(f, "stage.expert", SF_ST_F32, 1, sh, t->stage_expert, err, errlen))
+      goto out;
     sh[0] = rows;
     if (sf_st_read(f, "stage.rew", SF_ST_F32, 1, sh, t->stage_rew, err, errlen) ||
         sf_st_read(f, "stage.flags", SF_ST_U8, 1, sh, t->stage_flags, err, errlen))
@@ -218,7 +225,8 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
     const sf_st_tensor *pv = o ? sf_st_get(f, "replay.priv", SF_ST_F32, 3, s3, err, errlen) : NULL;
     s3[2] = SF_ACT_DIM;
     const sf_st_tensor *a = pv ? sf_st_get(f, "replay.act", SF_ST_F32, 3, s3, err, errlen) : NULL;
-    const sf_st_tensor *r = a ? sf_st_get(f, "replay.rew", SF_ST_F32, 2, s3, err, errlen) : NULL;
+    const sf_st_tensor *ex = a ? sf_st_get(f, "replay.expert", SF_ST_F32, 3, s3, err, errlen) : NULL;
+    const sf_st_tensor *r = ex ? sf_st_get(f, "replay.rew", SF_ST_F32, 2, s3, err, errlen) : NULL;
     const sf_st_tensor *fl = r ? sf_st_get(f, "replay.flags", SF_ST_U8, 2, s3, err, errlen) : NULL;
     if (!fl) goto out;
     for (int p = 0; p < P; ++p) {
@@ -226,6 +234,8 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
       memcpy(rb->obs + dst * SF_OBS_DIM, (const float *)o->data + src * SF_OBS_DIM, sizeof(float) * hw * SF_OBS_DIM);
       memcpy(rb->priv + dst * SF_PRIV_DIM, (const float *)pv->data + src * SF_PRIV_DIM, sizeof(float) * hw * SF_PRIV_DIM);
       memcpy(rb->act + dst * SF_ACT_DIM, (const float *)a->data + src * SF_ACT_DIM, sizeof(float) * hw * SF_ACT_DIM);
+      memcpy(rb->expert + dst * SF_ACT_DIM, (const float *)ex->data + src * SF_ACT_DIM,
+             sizeof(float) * hw * SF_ACT_DIM);
       memcpy(rb->rew + dst, (const float *)r->data + src, sizeof(float) * hw);
       memcpy(rb->flags + dst, (const uint8_t *)fl->data + src, hw);
       const int64_t *hp = h + 6 * p;

@@ -13,9 +13,10 @@ namespace {
 
 const int OD = 3, PD = 2, AD = 1;
 
-// Episode `id` of length len: obs row t = (id, t, agent), priv (id, t), act t.
-void add(sf_replay *rb, int p, int id, int len, bool terminated) {
-  std::vector<float> obs((len + 1) * OD), priv((len + 1) * PD), act(len * AD), rew(len);
+// Episode `id` of length len: obs row t = (id, t, agent), priv (id, t), act t;
+// with `labelled`, the guide's label of row t is -act t (else none is given).
+void add(sf_replay *rb, int p, int id, int len, bool terminated, bool labelled = false) {
+  std::vector<float> obs((len + 1) * OD), priv((len + 1) * PD), act(len * AD), expert(len * AD), rew(len);
   std::vector<uint8_t> fl(len, 0);
   for (int t = 0; t <= len; ++t) {
     obs[t * OD + 0] = id;
@@ -25,12 +26,15 @@ void add(sf_replay *rb, int p, int id, int len, bool terminated) {
     priv[t * PD + 1] = t;
     if (t < len) {
       act[t] = 1000 * id + t;
+      expert[t] = -act[t];
       rew[t] = t;
       fl[t] = t < 10 ? SF_ROW_GUIDE : 0;
     }
   }
   fl[len - 1] |= terminated ? SF_ROW_TERMINATED : SF_ROW_TRUNCATED;
-  ASSERT_EQ(sf_replay_add_episode(rb, p, len, obs.data(), priv.data(), act.data(), rew.data(), fl.data()), 0);
+  ASSERT_EQ(sf_replay_add_episode(rb, p, len, obs.data(), priv.data(), act.data(), labelled ? expert.data() : nullptr,
+                                  rew.data(), fl.data()),
+            0);
 }
 
 TEST(Replay, SequencesStayInsideOneEpisodeAndRespectWarmup) {
@@ -116,9 +120,59 @@ TEST(Replay, FullRingEvictsOldestWholeEpisodes) {
     for (int t = 0; t < 10; ++t) EXPECT_EQ((int)b->obs[((size_t)t * 16 + j) * OD], id);
   }
   std::vector<float> big(202 * OD);
-  EXPECT_EQ(sf_replay_add_episode(rb, 0, 200, big.data(), big.data(), big.data(), big.data(),
+  EXPECT_EQ(sf_replay_add_episode(rb, 0, 200, big.data(), big.data(), big.data(), nullptr, big.data(),
                                   (const uint8_t *)big.data()),
             -1);
+  sf_seq_batch_free(b);
+  sf_replay_free(rb);
+}
+
+TEST(Replay, GuideLabelsTravelWithTheirRows) {
+  const int T = 10, B = 32;
+  sf_replay *rb = sf_replay_new(1, 500, OD, PD, AD);
+  add(rb, 0, 1, 40, true, true);   // labelled: the label is -act
+  add(rb, 0, 2, 40, false, false); // unlabelled: the label is the action taken
+  sf_seq_batch *b = sf_seq_batch_new(T, B, OD, PD, AD);
+  int seen[3] = {0, 0, 0};
+  for (uint32_t d = 0; d < 20; ++d) {
+    ASSERT_EQ(sf_replay_sample(rb, 0, 5, 0, 3, d, b), 0);
+    for (int j = 0; j < B; ++j) {
+      int id = (int)b->obs[j * OD];
+      seen[id]++;
+      for (int t = 0; t < T; ++t) {
+        size_t o = (size_t)t * B + j;
+        if (b->mask[o] == 0.0f) continue;
+        EXPECT_EQ(b->act[o], 1000.0f * id + b->offset[j] + t);
+        EXPECT_EQ(b->expert[o], id == 1 ? -b->act[o] : b->act[o]);
+      }
+    }
+  }
+  EXPECT_GT(seen[1], 0);
+  EXPECT_GT(seen[2], 0);
+  sf_seq_batch_free(b);
+  sf_replay_free(rb);
+}
+
+TEST(Replay, ShortEpisodesTeachTheirFirstStepsOnlyWhenAskedTo) {
+  const int T = 20, B = 16, stride = 10, warmup = 8;
+  sf_replay *rb = sf_replay_new(1, 500, OD, PD, AD);
+  add(rb, 0, 0, 5, true);  // shorter than the warm-up
+  add(rb, 0, 1, 8, true);  // as long as the warm-up: no step after it
+  EXPECT_EQ(sf_replay_windows(rb, 0, stride, warmup), 0);
+  sf_seq_batch *b = sf_seq_batch_new(T, B, OD, PD, AD);
+  EXPECT_EQ(sf_replay_sample(rb, 0, stride, warmup, 1, 0, b), -1);
+  rb->from_start = 1;
+  add(rb, 0, 2, 30, true);  // windows at 0, 10 (and 20 + 8 < 30: 20)
+  EXPECT_EQ(sf_replay_windows(rb, 0, stride, warmup), 1 + 1 + 3);
+  for (uint32_t d = 0; d < 20; ++d) {
+    ASSERT_EQ(sf_replay_sample(rb, 0, stride, warmup, 1, d, b), 0);
+    for (int j = 0; j < B; ++j) {
+      int id = (int)b->obs[j * OD];
+      if (id < 2) {
+        EXPECT_EQ(b->offset[j], 0) << "a short episode is learnt from its first step only";
+      }
+    }
+  }
   sf_seq_batch_free(b);
   sf_replay_free(rb);
 }

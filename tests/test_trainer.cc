@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "core/sf_philox.h"
+#include "core/sf_safetensors.h"
 #include "host/sf_dataset.h"
 #include "host/sf_evaluate.h"
 #include "host/sf_train_loop.h"
@@ -255,6 +256,63 @@ TEST(Trainer, RunDirectoryIsReevaluatedFromItsCheckpoint) {
 }  // namespace
 
 namespace {
+// With train.bc_target = guide every stored step carries the guide's action
+// in that state as its BC label, whoever flew it: where the guide flew it is
+// the action taken, where the SNN flew it is the guide's answer to the state
+// the SNN reached (recomputed here from the stored privileged observation).
+TEST(Trainer, GuideLabelsEveryStoredStep) {
+  sf_actor_config gc = sf_guide_actor_config();
+  sf_actor *guide = sf_actor_new(&gc, 1, 4096);
+  ASSERT_NE(guide, nullptr);
+  uint64_t gseed = 11;
+  sf_actor_init(guide, &gseed);
+  const std::string gpath = "/tmp/sf_test_guide_labels.safetensors";
+  {
+    sf_st_writer *w = sf_st_writer_new();
+    const sf_params *ps = guide->params;
+    for (int i = 0; i < ps->count; ++i) {
+      const sf_param *tp = &ps->t[i];
+      int64_t shape[3] = {1, tp->shape[0], tp->shape[1]};
+      sf_st_add(w, tp->name, SF_ST_F32, 1 + tp->ndim, shape, sf_param_at(tp, 0));
+    }
+    char err[256];
+    ASSERT_EQ(sf_st_write(w, gpath.c_str(), err, sizeof err), 0) << err;
+    sf_st_writer_free(w);
+  }
+  Built b;
+  b.t = build({{"train.envs", "4"}, {"train.collect_steps", "80"}, {"train.hidden", "16,8"},
+               {"train.seq_len", "20"}, {"train.warmup", "5"}, {"train.stride", "5"}, {"train.batch", "64"},
+               {"train.buffer", "5000"}, {"train.guide", gpath}, {"train.bc_target", "guide"},
+               {"train.h_start", "10"}, {"train.h_end", "10"}, {"env.time_limit", "30"}});
+  ASSERT_NE(b.t, nullptr);
+  ASSERT_EQ(sf_trainer_collect(b.t), 0);
+  sf_seq_batch *v = b.t->views[0];
+  ASSERT_EQ(sf_replay_sample(b.t->rb, 0, 5, 5, 1, 0, v), 0);
+  const int T = v->T, B = v->B;
+  std::vector<float> label((size_t)T * B * 4);
+  ASSERT_EQ(sf_actor_step(guide, nullptr, T * B, v->priv, label.data()), 0);  // rows 0..T-1
+  long guided = 0, flown = 0, differ = 0;
+  for (long o = 0; o < (long)T * B; ++o) {
+    if (v->mask[o] == 0.0f) continue;
+    bool g = v->guide[o] != 0.0f;
+    (g ? guided : flown)++;
+    for (int j = 0; j < 4; ++j) {
+      // (the same network on a different number of rows: BLAS may round differently)
+      EXPECT_NEAR(v->expert[o * 4 + j], label[o * 4 + j], 1e-5) << "row " << o;
+      if (g) {
+        EXPECT_EQ(v->act[o * 4 + j], v->expert[o * 4 + j]);
+      } else {
+        differ += v->act[o * 4 + j] != v->expert[o * 4 + j];
+      }
+    }
+  }
+  EXPECT_GT(guided, 0);
+  EXPECT_GT(flown, 0);
+  EXPECT_GT(differ, flown) << "the SNN's own actions were stored as the guide's labels";
+  sf_actor_free(guide);
+  std::remove(gpath.c_str());
+}
+
 TEST(Trainer, NonFiniteParametersAreNamed) {
   std::string ds = write_dataset("finite", 5, 30, 6);
   Built b;
