@@ -154,13 +154,24 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
       free(r);
       goto done;
     }
-    double m0 = 0.0, m1 = 0.0;
+    /* The same episodes (same initial states and noise) flown by both: the
+     * per-episode differences are paired. Their spread says how much of the
+     * gap is closed-loop divergence (a small action difference that turns a
+     * recovery into a crash or back) rather than a bias. */
+    double m0 = 0.0, m1 = 0.0, sd = 0.0;
     for (int e = 0; e < eval_eps; ++e) {
       m0 += r[e] / eval_eps;
       m1 += r[eval_eps + e] / eval_eps;
     }
-    printf("closed loop, %d episodes: mean return network %.4f, exported %.4f (%+.3f %%)\n", eval_eps, m0, m1,
-           m0 != 0.0 ? 100.0 * (m1 - m0) / fabs(m0) : 0.0);
+    for (int e = 0; e < eval_eps; ++e) {
+      double d = (r[eval_eps + e] - r[e]) - (m1 - m0);
+      sd += d * d;
+    }
+    double se = eval_eps > 1 ? sqrt(sd / (eval_eps - 1) / eval_eps) : 0.0;
+    double pct = m0 != 0.0 ? 100.0 / fabs(m0) : 0.0;
+    printf("closed loop, %d episodes: mean return network %.4f, exported %.4f (%+.3f %% +- %.3f %%, the standard "
+           "error of the paired per-episode difference)\n",
+           eval_eps, m0, m1, pct * (m1 - m0), pct * se);
     free(r);
   }
   status = SF_EXIT_OK;
