@@ -38,11 +38,18 @@ SF_CTRL_I8_API float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
 
 /* One LIF neuron in fixed point. us = 2 U + S (membrane, last spike); p the
  * neuron's parameters; `in` its input current without the bias, in its
- * unit. Returns the new 2 U + S. (2U) * beta_q31 / 2^32 = U * beta. */
+ * unit. Returns the new 2 U + S. (2U) * beta_q31 / 2^32, rounded, is
+ * U * beta: one SMMULR on Arm. The reset subtracts theta where the last step
+ * spiked, without a branch (-(us & 1) is all ones or zero). */
 static inline int32_t lif(int32_t us, const int32_t *p, int32_t in) {
   const int32_t thr = p[SF_CTRL_I8_THR];
-  int32_t v = (int32_t)(((int64_t)(us & ~1) * p[SF_CTRL_I8_BETA] + 0x80000000LL) >> 32) + in + p[SF_CTRL_I8_BIAS];
-  if (us & 1) v -= thr;
+  int32_t leak;
+#ifdef SF_CTRL_I8_DSP
+  __asm__("smmulr %0, %1, %2" : "=r"(leak) : "r"(us & ~1), "r"(p[SF_CTRL_I8_BETA]));
+#else
+  leak = (int32_t)(((int64_t)(us & ~1) * p[SF_CTRL_I8_BETA] + 0x80000000LL) >> 32);
+#endif
+  int32_t v = leak + in + p[SF_CTRL_I8_BIAS] - (thr & -(us & 1));
   /* Saturate to [-2^30, 2^30 - 1]: one instruction (ssat #31) on Arm. */
 #ifdef SF_CTRL_I8_DSP
   v = __builtin_arm_ssat(v, 31);
@@ -54,104 +61,93 @@ static inline int32_t lif(int32_t us, const int32_t *p, int32_t in) {
 
 #define LO8 0x00FF00FFu
 
-/* Adds the listed rows (offsets into w, at most SF_CTRL_I8_MAX_ROWS) of
- * words w[0..2) to four 32-bit words of 16-bit lane sums: lane[0] outputs
- * 0 and 2, lane[1] outputs 1 and 3, lane[2] 4 and 6, lane[3] 5 and 7, each
- * output's bytes w + 128 summed. */
-static inline void lanes2(const uint32_t *w, const uint16_t *rows, int k, uint32_t lane[4]) {
-  uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0;
-  for (int n = 0; n < k; ++n) {
-    const uint32_t *p = w + rows[n];
-    const uint32_t v0 = p[0], v1 = p[1];
+/* lane += bytes 0 and 2 of v (uxtab16 lane, v) and bytes 1 and 3
+ * (uxtab16 lane, v, ror #8: the rotation is free in the instruction, which
+ * the compiler's builtin does not offer). */
 #ifdef SF_CTRL_I8_DSP
-    e0 = __builtin_arm_uxtab16(e0, v0);
-    o0 = __builtin_arm_uxtab16(o0, v0 >> 8);
-    e1 = __builtin_arm_uxtab16(e1, v1);
-    o1 = __builtin_arm_uxtab16(o1, v1 >> 8);
+#define ADD_EVEN(acc, v) ((acc) = __builtin_arm_uxtab16((acc), (v)))
+#define ADD_ODD(acc, v) __asm__("uxtab16 %0, %0, %1, ror #8" : "+r"(acc) : "r"(v))
 #else
-    e0 += v0 & LO8;
-    o0 += (v0 >> 8) & LO8;
-    e1 += v1 & LO8;
-    o1 += (v1 >> 8) & LO8;
+#define ADD_EVEN(acc, v) ((acc) += (v) & LO8)
+#define ADD_ODD(acc, v) ((acc) += ((v) >> 8) & LO8)
 #endif
-  }
-  lane[0] = e0;
-  lane[1] = o0;
-  lane[2] = e1;
-  lane[3] = o1;
-}
 
-/* The signed sums of the listed rows for outputs 0..7 (words w[0..2)),
- * in passes of at most SF_CTRL_I8_MAX_ROWS rows so no lane overflows. */
-static inline void sums2(const uint32_t *w, const uint16_t *rows, int k, int32_t out[8]) {
-  for (int i = 0; i < 8; ++i) out[i] = 0;
+/* Adds the listed rows (offsets into w, at most SF_CTRL_I8_MAX_ROWS) of
+ * words w[0..W) (W = 1, 2 or 4; a constant where inlined) to 2W words of
+ * 16-bit lane sums: lane[2c] holds outputs 4c and 4c + 2, lane[2c + 1]
+ * outputs 4c + 1 and 4c + 3, each output's bytes w + 128 summed. Then the
+ * signed sums of outputs 0 .. 4W - 1 into out[]. */
+static inline void row_sums(const uint32_t *w, int W, const uint16_t *rows, int k, int32_t *out) {
+  for (int i = 0; i < 4 * W; ++i) out[i] = 0;
   for (int start = 0; start < k; start += SF_CTRL_I8_MAX_ROWS) {
     const int n = k - start > SF_CTRL_I8_MAX_ROWS ? SF_CTRL_I8_MAX_ROWS : k - start;
-    uint32_t lane[4];
-    lanes2(w, rows + start, n, lane);
+    const uint16_t *r = rows + start, *end = r + n;
+    uint32_t lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (W == 4) { /* eight lanes in registers: two 64-bit loads and eight additions per row */
+      uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0, e2 = 0, o2 = 0, e3 = 0, o3 = 0;
+      for (; r < end; ++r) {
+        const uint32_t *p = w + *r;
+        uint32_t v0 = p[0], v1 = p[1];
+        ADD_EVEN(e0, v0);
+        ADD_ODD(o0, v0);
+        ADD_EVEN(e1, v1);
+        ADD_ODD(o1, v1);
+        v0 = p[2], v1 = p[3];
+        ADD_EVEN(e2, v0);
+        ADD_ODD(o2, v0);
+        ADD_EVEN(e3, v1);
+        ADD_ODD(o3, v1);
+      }
+      lane[0] = e0, lane[1] = o0, lane[2] = e1, lane[3] = o1;
+      lane[4] = e2, lane[5] = o2, lane[6] = e3, lane[7] = o3;
+    } else {
+      for (; r < end; ++r)
+        for (int c = 0; c < W; ++c) {
+          const uint32_t v = w[*r + c];
+          ADD_EVEN(lane[2 * c], v);
+          ADD_ODD(lane[2 * c + 1], v);
+        }
+    }
     const int32_t bias = 128 * n;
-    for (int h = 0; h < 2; ++h) { /* h: word; lanes 2h (even outputs) and 2h + 1 (odd) */
-      out[4 * h + 0] += (int32_t)(lane[2 * h] & 0xFFFFu) - bias;
-      out[4 * h + 1] += (int32_t)(lane[2 * h + 1] & 0xFFFFu) - bias;
-      out[4 * h + 2] += (int32_t)(lane[2 * h] >> 16) - bias;
-      out[4 * h + 3] += (int32_t)(lane[2 * h + 1] >> 16) - bias;
+    for (int c = 0; c < W; ++c) { /* word c: lanes 2c (even outputs) and 2c + 1 (odd) */
+      out[4 * c + 0] += (int32_t)(lane[2 * c] & 0xFFFFu) - bias;
+      out[4 * c + 1] += (int32_t)(lane[2 * c + 1] & 0xFFFFu) - bias;
+      out[4 * c + 2] += (int32_t)(lane[2 * c] >> 16) - bias;
+      out[4 * c + 3] += (int32_t)(lane[2 * c + 1] >> 16) - bias;
     }
-  }
-}
-
-/* The same over one word (outputs 0..3). */
-static void sum_rows1(const uint32_t *w, const uint16_t *rows, int k, int32_t *out) {
-  out[0] = out[1] = out[2] = out[3] = 0;
-  for (int start = 0; start < k; start += SF_CTRL_I8_MAX_ROWS) {
-    const int end = k - start > SF_CTRL_I8_MAX_ROWS ? start + SF_CTRL_I8_MAX_ROWS : k;
-    uint32_t e = 0, o = 0;
-    for (int n = start; n < end; ++n) {
-      uint32_t v = w[rows[n]];
-#ifdef SF_CTRL_I8_DSP
-      e = __builtin_arm_uxtab16(e, v);
-      o = __builtin_arm_uxtab16(o, v >> 8);
-#else
-      e += v & LO8;
-      o += (v >> 8) & LO8;
-#endif
-    }
-    const int32_t bias = 128 * (end - start);
-    out[0] += (int32_t)(e & 0xFFFFu) - bias;
-    out[1] += (int32_t)(o & 0xFFFFu) - bias;
-    out[2] += (int32_t)(e >> 16) - bias;
-    out[3] += (int32_t)(o >> 16) - bias;
   }
 }
 
 /* Layer 2's weighted spike sums acc[] over every output of w2 (`words` per
- * row): acc = sum of the `add` rows (set), or acc += sum of the `add` rows
- * - sum of the `sub` rows (update). */
+ * row), four words (16 outputs) at a time: acc = sum of the `add` rows
+ * (set), or acc += sum of the `add` rows - sum of the `sub` rows (update). */
 static void layer2_sums(const uint32_t *w, int words, const uint16_t *add, int n_add, const uint16_t *sub,
                         int n_sub, int set, int32_t *acc) {
-  int32_t pa[8], ps[8];
-  int c = 0;
-  for (; c + 2 <= words; c += 2) {
-    sums2(w + c, add, n_add, pa);
-    if (set) {
-      for (int i = 0; i < 8; ++i) acc[4 * c + i] = pa[i];
+  int32_t pa[16], ps[16];
+  for (int c = 0; c < words;) {
+    const int W = words - c >= 4 ? 4 : (words - c >= 2 ? 2 : 1);
+    if (W == 4) {
+      row_sums(w + c, 4, add, n_add, pa);
+      if (!set) row_sums(w + c, 4, sub, n_sub, ps);
     } else {
-      sums2(w + c, sub, n_sub, ps);
-      for (int i = 0; i < 8; ++i) acc[4 * c + i] += pa[i] - ps[i];
+      row_sums(w + c, W, add, n_add, pa);
+      if (!set) row_sums(w + c, W, sub, n_sub, ps);
     }
-  }
-  for (; c < words; ++c) {
-    sum_rows1(w + c, add, n_add, pa);
-    if (set) {
-      for (int i = 0; i < 4; ++i) acc[4 * c + i] = pa[i];
-    } else {
-      sum_rows1(w + c, sub, n_sub, ps);
-      for (int i = 0; i < 4; ++i) acc[4 * c + i] += pa[i] - ps[i];
-    }
+    for (int i = 0; i < 4 * W; ++i) acc[4 * c + i] = set ? pa[i] : acc[4 * c + i] + pa[i] - ps[i];
+    c += W;
   }
 }
 
 /* Sums of layer 1 for neurons o .. o + nb - 1 (nb <= 4) into a[]. */
 #ifdef SF_CTRL_I8_DSP
+/* Bytes 1 and 3 of v, sign-extended to two 16-bit lanes (SXTB16 with its
+ * free rotation, which the compiler's builtin does not offer). */
+static inline uint32_t sxtb16_hi(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
 /* qx holds the observation as 16-bit pairs: word 2c = (x[4c], x[4c + 2]),
  * word 2c + 1 = (x[4c + 1], x[4c + 3]), matching the bytes 0, 2 and 1, 3 of
  * weight word c that SXTB16 extracts: two multiply-accumulates per SMLAD. */
@@ -166,13 +162,13 @@ static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *re
       const uint32_t xe = xp[2 * c], xo = xp[2 * c + 1];
       const uint32_t v0 = w0[c], v1 = w1[c], v2 = w2[c], v3 = w3[c];
       a0 = __builtin_arm_smlad(__builtin_arm_sxtb16(v0), xe, a0);
-      a0 = __builtin_arm_smlad(__builtin_arm_sxtb16(v0 >> 8), xo, a0);
+      a0 = __builtin_arm_smlad(sxtb16_hi(v0), xo, a0);
       a1 = __builtin_arm_smlad(__builtin_arm_sxtb16(v1), xe, a1);
-      a1 = __builtin_arm_smlad(__builtin_arm_sxtb16(v1 >> 8), xo, a1);
+      a1 = __builtin_arm_smlad(sxtb16_hi(v1), xo, a1);
       a2 = __builtin_arm_smlad(__builtin_arm_sxtb16(v2), xe, a2);
-      a2 = __builtin_arm_smlad(__builtin_arm_sxtb16(v2 >> 8), xo, a2);
+      a2 = __builtin_arm_smlad(sxtb16_hi(v2), xo, a2);
       a3 = __builtin_arm_smlad(__builtin_arm_sxtb16(v3), xe, a3);
-      a3 = __builtin_arm_smlad(__builtin_arm_sxtb16(v3 >> 8), xo, a3);
+      a3 = __builtin_arm_smlad(sxtb16_hi(v3), xo, a3);
     }
     a[0] = a0;
     a[1] = a1;
@@ -183,7 +179,7 @@ static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *re
       for (int c = 0; c < words; ++c) {
         const uint32_t v = w[b * words + c];
         a[b] = __builtin_arm_smlad(__builtin_arm_sxtb16(v), xp[2 * c], a[b]);
-        a[b] = __builtin_arm_smlad(__builtin_arm_sxtb16(v >> 8), xp[2 * c + 1], a[b]);
+        a[b] = __builtin_arm_smlad(sxtb16_hi(v), xp[2 * c + 1], a[b]);
       }
   }
 }
@@ -279,7 +275,7 @@ SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state 
 
   for (int c = 0; c < words3; ++c) {
     int32_t acc3[4];
-    sum_rows1(net->w3 + c, st->rows2, k2, acc3);
+    row_sums(net->w3 + c, 1, st->rows2, k2, acc3);
     for (int b = 0; b < 4 && 4 * c + b < n3; ++b) {
       const int o = 4 * c + b;
       int64_t z = ((int64_t)acc3[b] * net->out_mul[o] + (1 << (SF_CTRL_I8_OUT_SHIFT - 1))) >>

@@ -36,7 +36,8 @@
  *
  * On Arm cores with the DSP extension (Cortex-M4, M7; GCC or Clang) the
  * same integer sums are computed with the dual 16-bit multiply-accumulate
- * (SMLAD, SXTB16) and dual 16-bit additions (UXTAB16); elsewhere in plain
+ * (SMLAD, SXTB16), dual 16-bit additions (UXTAB16) and the rounded high
+ * multiply (SMMULR) for the leak; elsewhere in plain
  * C. Integer sums do not depend on the order: both give the same bits. */
 #ifndef SF_CTRL_I8_H
 #define SF_CTRL_I8_H
