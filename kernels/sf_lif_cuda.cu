@@ -15,11 +15,12 @@ constexpr int kThreads = 256;
 unsigned blocks(long n) { return (unsigned)((n + kThreads - 1) / kThreads); }
 
 __global__ void k_lif_forward(int mode, int P, int T, int B, int N, long agent_stride, const float *slope,
-                              const float *beta_c, const float *theta, float *u, float *s) {
+                              const float *beta_c, long beta_stride, const float *theta, long theta_stride, float *u,
+                              float *s) {
   const long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= (long)P * B * N) return;
   const int n = (int)(i % N), b = (int)(i / N % B), p = (int)(i / ((long)N * B));
-  const float bc = beta_c[(long)p * N + n], th = theta[(long)p * N + n], k = slope[p];
+  const float bc = beta_c[p * beta_stride + n], th = theta[p * theta_stride + n], k = slope[p];
   const long BN = (long)B * N;
   float *up = u + p * agent_stride + (long)b * N + n, *sp = s + p * agent_stride + (long)b * N + n;
   float um = 0.0f, sm = 0.0f;  // the zero state before the first step
@@ -35,12 +36,12 @@ __global__ void k_lif_forward(int mode, int P, int T, int B, int N, long agent_s
 
 // Per-row partial sums go to work[p][b][3][N]; the reduction over b follows.
 __global__ void k_lif_backward(int mode, int detach_reset, int P, int T, int B, int N, long agent_stride,
-                               const float *slope, const float *beta_c, const float *theta, float *u,
-                               const float *s, const float *gs, float *work) {
+                               const float *slope, const float *beta_c, long beta_stride, const float *theta,
+                               long theta_stride, float *u, const float *s, const float *gs, float *work) {
   const long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= (long)P * B * N) return;
   const int n = (int)(i % N), b = (int)(i / N % B), p = (int)(i / ((long)N * B));
-  const float bc = beta_c[(long)p * N + n], th = theta[(long)p * N + n], k = slope[p];
+  const float bc = beta_c[p * beta_stride + n], th = theta[p * theta_stride + n], k = slope[p];
   const long BN = (long)B * N, off = p * agent_stride + (long)b * N + n;
   float *up = u + off;
   const float *sp = s + off, *gp = gs + off;
@@ -75,24 +76,24 @@ __global__ void k_sum_rows(int P, int B, int N, const float *work, float *acc) {
 }  // namespace
 
 extern "C" int sf_cuda_lif_forward_seq(int mode, int P, int T, int B, int N, long agent_stride, const float *d_slope,
-                                       const float *d_beta_c, const float *d_theta, float *d_u, float *d_s,
-                                       void *stream) {
+                                       const float *d_beta_c, long beta_stride, const float *d_theta,
+                                       long theta_stride, float *d_u, float *d_s, void *stream) {
   const long n = (long)P * B * N;
   if (n <= 0 || T < 1) return n == 0 ? 0 : -1;
   k_lif_forward<<<blocks(n), kThreads, 0, (cudaStream_t)stream>>>(mode, P, T, B, N, agent_stride, d_slope, d_beta_c,
-                                                                  d_theta, d_u, d_s);
+                                                                  beta_stride, d_theta, theta_stride, d_u, d_s);
   return cudaPeekAtLastError() == cudaSuccess ? 0 : -1;
 }
 
 extern "C" int sf_cuda_lif_backward_seq(int mode, int detach_reset, int P, int T, int B, int N, long agent_stride,
-                                        const float *d_slope, const float *d_beta_c, const float *d_theta, float *d_u,
-                                        const float *d_s, const float *d_gs, float *d_work, float *d_acc,
-                                        void *stream) {
+                                        const float *d_slope, const float *d_beta_c, long beta_stride,
+                                        const float *d_theta, long theta_stride, float *d_u, const float *d_s,
+                                        const float *d_gs, float *d_work, float *d_acc, void *stream) {
   const long n = (long)P * B * N;
   if (n <= 0 || T < 1) return n == 0 ? 0 : -1;
   cudaStream_t st = (cudaStream_t)stream;
   k_lif_backward<<<blocks(n), kThreads, 0, st>>>(mode, detach_reset, P, T, B, N, agent_stride, d_slope, d_beta_c,
-                                                 d_theta, d_u, d_s, d_gs, d_work);
+                                                 beta_stride, d_theta, theta_stride, d_u, d_s, d_gs, d_work);
   k_sum_rows<<<blocks((long)P * 3 * N), kThreads, 0, st>>>(P, B, N, d_work, d_acc);
   return cudaPeekAtLastError() == cudaSuccess ? 0 : -1;
 }

@@ -12,8 +12,10 @@
  * (--fmad=false), so membranes and spikes are the CPU's bits.
  *
  * Layout (as the CPU): agent p's block starts at p * agent_stride floats and
- * holds [T][B][N]. beta_c and theta are [P][N] (beta already clamped), the
- * slopes [P]. All pointers are device pointers; calls are asynchronous on
+ * holds [T][B][N]. Agent p's N clamped betas start at beta_c + p *
+ * beta_stride, its thresholds at theta + p * theta_stride (so both can point
+ * into larger per-agent blocks, such as the parameter block); the slopes are
+ * [P]. All pointers are device pointers; calls are asynchronous on
  * `stream` (a cudaStream_t, 0 for the default stream). */
 #ifndef SF_LIF_CUDA_H
 #define SF_LIF_CUDA_H
@@ -26,7 +28,8 @@ extern "C" {
  * the spikes. The state starts at zero. Returns 0, or -1 when the launch
  * failed. */
 int sf_cuda_lif_forward_seq(int mode, int P, int T, int B, int N, long agent_stride, const float *d_slope,
-                            const float *d_beta_c, const float *d_theta, float *d_u, float *d_s, void *stream);
+                            const float *d_beta_c, long beta_stride, const float *d_theta, long theta_stride,
+                            float *d_u, float *d_s, void *stream);
 
 /* Backward through time: u holds the membranes on entry and dL/dI on return,
  * s the spikes of the forward, gs dL/dS from the layer above. acc receives,
@@ -35,8 +38,9 @@ int sf_cuda_lif_forward_seq(int mode, int P, int T, int B, int N, long agent_str
  * d_work must hold P * B * 3 * N floats (per-row partial sums, reduced over
  * the rows in a fixed order so the result does not depend on scheduling). */
 int sf_cuda_lif_backward_seq(int mode, int detach_reset, int P, int T, int B, int N, long agent_stride,
-                             const float *d_slope, const float *d_beta_c, const float *d_theta, float *d_u,
-                             const float *d_s, const float *d_gs, float *d_work, float *d_acc, void *stream);
+                             const float *d_slope, const float *d_beta_c, long beta_stride, const float *d_theta,
+                             long theta_stride, float *d_u, const float *d_s, const float *d_gs, float *d_work,
+                             float *d_acc, void *stream);
 
 #ifdef __cplusplus
 }

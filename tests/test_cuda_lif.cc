@@ -81,8 +81,8 @@ TEST(CudaLif, SequenceForwardAndBackwardMatchTheCpu) {
     float *d_u = to_device(cur), *d_s = to_device(std::vector<float>(total)), *d_gs = to_device(gs);
     float *d_beta = to_device(beta), *d_theta = to_device(theta), *d_slope = to_device(slope);
     float *d_work = to_device(std::vector<float>((size_t)P * B * 3 * N)), *d_acc = to_device(acc_cpu);
-    ASSERT_EQ(sf_cuda_lif_forward_seq(SF_SPIKE_HEAVISIDE, P, T, B, N, stride, d_slope, d_beta, d_theta, d_u, d_s,
-                                      nullptr),
+    ASSERT_EQ(sf_cuda_lif_forward_seq(SF_SPIKE_HEAVISIDE, P, T, B, N, stride, d_slope, d_beta, N, d_theta, N, d_u,
+                                      d_s, nullptr),
               0);
     std::vector<float> u_gpu = to_host(d_u, total), s_gpu = to_host(d_s, total);
     long spikes = 0;
@@ -93,8 +93,8 @@ TEST(CudaLif, SequenceForwardAndBackwardMatchTheCpu) {
     }
     EXPECT_GT(spikes, total / 20) << "too few spikes for the test to mean anything";
     EXPECT_LT(spikes, total - total / 20);
-    ASSERT_EQ(sf_cuda_lif_backward_seq(SF_SPIKE_HEAVISIDE, detach, P, T, B, N, stride, d_slope, d_beta, d_theta,
-                                       d_u, d_s, d_gs, d_work, d_acc, nullptr),
+    ASSERT_EQ(sf_cuda_lif_backward_seq(SF_SPIKE_HEAVISIDE, detach, P, T, B, N, stride, d_slope, d_beta, N, d_theta,
+                                       N, d_u, d_s, d_gs, d_work, d_acc, nullptr),
               0);
     std::vector<float> gi_gpu = to_host(d_u, total), acc_gpu = to_host(d_acc, acc_cpu.size());
     for (long i = 0; i < total; ++i) ASSERT_EQ(gi_gpu[i], u[i]) << "dL/dI " << i << " (detach " << detach << ")";

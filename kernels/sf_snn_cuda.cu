@@ -1,0 +1,322 @@
+// The SNN's sequence forward and BPTT on the GPU. Matrices are row-major as on
+// the CPU; cuBLAS is column-major, so a row-major [r][c] array is handed to it
+// as its column-major transpose [c][r] (leading dimension c). The three GEMMs
+// of a linear layer y = x W^T + b (W [N][K]) then read:
+//   forward  y^T  = op_T(W^T) x^T            gemm(T, N, m=N, n=rows, k=K)
+//   dW       dW^T += x^T op_T(dy^T)          gemm(N, T, m=K, n=N, k=rows)
+//   dx       dx^T  = W^T dy^T                gemm(N, N, m=K, n=rows, k=N)
+// each strided-batched over the P agents.
+#include "kernels/sf_snn_cuda.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/sf_lif_cuda.h"
+#include "models/sf_lif_math.h"
+
+struct sf_cuda_snn {
+  sf_snn_config cfg;
+  int P, L;
+  long R;  // rows per agent of the sequence buffers (host max_rows)
+  long n;  // floats of parameters per agent
+  long off_w[SF_SNN_MAX_LAYERS + 1], off_b[SF_SNN_MAX_LAYERS + 1];
+  long off_beta[SF_SNN_MAX_LAYERS], off_theta[SF_SNN_MAX_LAYERS];
+  int hoff[SF_SNN_MAX_LAYERS + 1];  // offsets of each layer's neurons in beta_c
+  int H;                            // widest layer
+  float *params, *grads, *slope, *beta_c;
+  float *x, *y, *gy, *g;
+  float *u[SF_SNN_MAX_LAYERS], *s[SF_SNN_MAX_LAYERS];
+  float *work, *acc;
+  long work_cap;
+  int T, B;  // the stored forward's shape; T = 0: none
+  cublasHandle_t blas;
+  cudaStream_t stream;
+  cudaError_t err;
+  cublasStatus_t blas_err;
+};
+
+namespace {
+
+constexpr int kThreads = 256;
+unsigned blocks(long n) { return (unsigned)((n + kThreads - 1) / kThreads); }
+
+int layer_in(const sf_snn_config *c, int l) { return l ? c->hidden[l - 1] : c->in; }
+int layer_out(const sf_snn_config *c, int l) { return l < c->nlayers ? c->hidden[l] : c->out; }
+
+void note(sf_cuda_snn *g, cudaError_t e) {
+  if (e != cudaSuccess && g->err == cudaSuccess) g->err = e;
+}
+
+void note_blas(sf_cuda_snn *g, cublasStatus_t e) {
+  if (e != CUBLAS_STATUS_SUCCESS && g->blas_err == CUBLAS_STATUS_SUCCESS) g->blas_err = e;
+}
+
+// C = A op B (+ C when beta = 1) for every agent; see the file comment.
+void gemm(sf_cuda_snn *g, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const float *A, int lda,
+          long sa, const float *B, int ldb, long sb, float beta, float *C, int ldc, long sc) {
+  const float one = 1.0f;
+  note_blas(g, cublasSgemmStridedBatched(g->blas, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc,
+                                         g->P));
+}
+
+__global__ void k_clamp(int P, int N, const float *beta, long stride, float *beta_c, int ldc) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * N) return;
+  int p = (int)(i / N), n = (int)(i % N);
+  beta_c[(long)p * ldc + n] = sf_beta_clamp(beta[p * stride + n]);
+}
+
+// out[p][r][n] = bias[p][n]: the GEMM then adds x W^T on top.
+__global__ void k_bias_rows(int P, long rows, int N, const float *bias, long bstride, float *out, long ostride) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * rows * N) return;
+  int p = (int)(i / (rows * N));
+  long rn = i % (rows * N);
+  out[p * ostride + rn] = bias[p * bstride + rn % N];
+}
+
+__global__ void k_tanh(int P, long count, float *y, long stride) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * count) return;
+  float *v = y + (i / count) * stride + i % count;
+  *v = sf_tanh(*v);
+}
+
+// dL/d(readout pre-activation), zero on the warm-up steps.
+__global__ void k_readout_grad(int P, long rows, int B, int O, int warmup, int tanh_out, const float *dy,
+                               const float *y, float *gy, long stride) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * rows * O) return;
+  int p = (int)(i / (rows * O));
+  long ro = i % (rows * O), r = ro / O;
+  float d = dy[i], yo = y[p * stride + ro];
+  gy[p * stride + ro] = r / B >= warmup ? (tanh_out ? d * sf_tanh_grad_out(yo) : d) : 0.0f;
+}
+
+// grad[p][n] += sum over rows of a[p][r][n], in double, rows ascending.
+__global__ void k_colsum_add(int P, long rows, int N, const float *a, long astride, float *grad, long gstride) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * N) return;
+  int p = (int)(i / N), n = (int)(i % N);
+  const float *col = a + p * astride + n;
+  double s = 0.0;
+  for (long r = 0; r < rows; ++r) s += col[r * N];
+  float *gp = grad + p * gstride + n;
+  *gp = (float)(*gp + s);
+}
+
+// The LIF layer's sums into the parameter gradients: beta (through the
+// clamp), theta, and the bias of the linear layer feeding it.
+__global__ void k_lif_grads(int P, int N, const float *acc, const float *beta, float *gbeta, float *gtheta,
+                            float *gbias, long stride) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * N) return;
+  int p = (int)(i / N), n = (int)(i % N);
+  const float *a = acc + (long)p * 3 * N;
+  long o = p * stride + n;
+  gbeta[o] += a[n] * sf_beta_clamp_grad(beta[o]);
+  gtheta[o] += a[N + n];
+  gbias[o] += a[2 * N + n];
+}
+
+}  // namespace
+
+extern "C" void sf_cuda_snn_free(sf_cuda_snn *g) {
+  if (!g) return;
+  float *bufs[] = {g->params, g->grads, g->slope, g->beta_c, g->x, g->y, g->gy, g->g, g->work, g->acc};
+  for (float *b : bufs) cudaFree(b);
+  for (int l = 0; l < g->L; ++l) {
+    cudaFree(g->u[l]);
+    cudaFree(g->s[l]);
+  }
+  if (g->blas) cublasDestroy(g->blas);
+  if (g->stream) cudaStreamDestroy(g->stream);
+  free(g);
+}
+
+extern "C" sf_cuda_snn *sf_cuda_snn_new(const sf_snn *host) {
+  sf_cuda_snn *g = (sf_cuda_snn *)calloc(1, sizeof *g);
+  if (!g) return NULL;
+  const sf_snn_config *c = &host->cfg;
+  g->cfg = *c;
+  g->P = host->P;
+  g->L = c->nlayers;
+  g->R = host->max_rows;
+  g->n = host->params.n;
+  g->H = 0;
+  for (int l = 0; l <= g->L; ++l) {
+    g->off_w[l] = host->params.t[host->fc_w[l]].offset;
+    g->off_b[l] = host->params.t[host->fc_b[l]].offset;
+  }
+  for (int l = 0; l < g->L; ++l) {
+    g->off_beta[l] = host->params.t[host->lif_beta[l]].offset;
+    g->off_theta[l] = host->params.t[host->lif_theta[l]].offset;
+    g->hoff[l + 1] = g->hoff[l] + c->hidden[l];
+    if (c->hidden[l] > g->H) g->H = c->hidden[l];
+  }
+  const size_t P = (size_t)g->P, R = (size_t)g->R;
+  bool ok = cudaStreamCreate(&g->stream) == cudaSuccess && cublasCreate(&g->blas) == CUBLAS_STATUS_SUCCESS &&
+            cublasSetStream(g->blas, g->stream) == CUBLAS_STATUS_SUCCESS;
+  // Pedantic math: no TF32 or other reduced-precision shortcuts.
+  ok = ok && cublasSetMathMode(g->blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS;
+  ok = ok && cudaMalloc(&g->params, sizeof(float) * P * g->n) == cudaSuccess &&
+       cudaMalloc(&g->grads, sizeof(float) * P * g->n) == cudaSuccess &&
+       cudaMalloc(&g->slope, sizeof(float) * P) == cudaSuccess &&
+       cudaMalloc(&g->beta_c, sizeof(float) * P * g->hoff[g->L]) == cudaSuccess &&
+       cudaMalloc(&g->x, sizeof(float) * P * R * c->in) == cudaSuccess &&
+       cudaMalloc(&g->y, sizeof(float) * P * R * c->out) == cudaSuccess &&
+       cudaMalloc(&g->gy, sizeof(float) * P * R * c->out) == cudaSuccess &&
+       cudaMalloc(&g->g, sizeof(float) * P * R * g->H) == cudaSuccess &&
+       cudaMalloc(&g->acc, sizeof(float) * P * 3 * g->H) == cudaSuccess;
+  for (int l = 0; l < g->L && ok; ++l)
+    ok = cudaMalloc(&g->u[l], sizeof(float) * P * R * c->hidden[l]) == cudaSuccess &&
+         cudaMalloc(&g->s[l], sizeof(float) * P * R * c->hidden[l]) == cudaSuccess;
+  if (!ok) {
+    sf_cuda_snn_free(g);
+    return NULL;
+  }
+  sf_cuda_snn_zero_grad(g);
+  return g;
+}
+
+extern "C" int sf_cuda_snn_upload(sf_cuda_snn *g, const sf_snn *host) {
+  if (host->P != g->P || host->params.n != g->n) return -1;
+  note(g, cudaMemcpyAsync(g->params, host->params.data, sizeof(float) * g->P * g->n, cudaMemcpyHostToDevice,
+                          g->stream));
+  note(g, cudaMemcpyAsync(g->slope, host->slope, sizeof(float) * g->P, cudaMemcpyHostToDevice, g->stream));
+  note(g, cudaStreamSynchronize(g->stream));  // the host buffers may change right after
+  return g->err == cudaSuccess ? 0 : -1;
+}
+
+extern "C" int sf_cuda_snn_download_grads(sf_cuda_snn *g, sf_snn *host) {
+  if (host->P != g->P || host->params.n != g->n) return -1;
+  note(g, cudaMemcpyAsync(host->params.grad, g->grads, sizeof(float) * g->P * g->n, cudaMemcpyDeviceToHost,
+                          g->stream));
+  note(g, cudaStreamSynchronize(g->stream));
+  return g->err == cudaSuccess ? 0 : -1;
+}
+
+extern "C" void sf_cuda_snn_zero_grad(sf_cuda_snn *g) {
+  note(g, cudaMemsetAsync(g->grads, 0, sizeof(float) * g->P * g->n, g->stream));
+}
+
+extern "C" int sf_cuda_snn_forward(sf_cuda_snn *g, int T, int B, const float *d_x, float *d_y) {
+  const sf_snn_config *c = &g->cfg;
+  const long rows = (long)T * B;
+  if (T < 1 || B < 1 || rows > g->R) return -1;
+  const int P = g->P, L = g->L;
+  for (int l = 0; l < L; ++l)
+    k_clamp<<<blocks((long)P * c->hidden[l]), kThreads, 0, g->stream>>>(
+        P, c->hidden[l], g->params + g->off_beta[l], g->n, g->beta_c + g->hoff[l], g->hoff[L]);
+  // The input, packed [P][rows][in], into the [P][R][in] buffer backward reads.
+  note(g, cudaMemcpy2DAsync(g->x, sizeof(float) * g->R * c->in, d_x, sizeof(float) * rows * c->in,
+                            sizeof(float) * rows * c->in, P, cudaMemcpyDeviceToDevice, g->stream));
+  const float *in = g->x;
+  long in_stride = g->R * c->in;
+  for (int l = 0; l <= L; ++l) {
+    const int K = layer_in(c, l), N = layer_out(c, l);
+    float *out = l < L ? g->u[l] : g->y;
+    const long out_stride = g->R * N;
+    k_bias_rows<<<blocks((long)P * rows * N), kThreads, 0, g->stream>>>(P, rows, N, g->params + g->off_b[l], g->n,
+                                                                         out, out_stride);
+    gemm(g, CUBLAS_OP_T, CUBLAS_OP_N, N, (int)rows, K, g->params + g->off_w[l], K, g->n, in, K, in_stride, 1.0f, out,
+         N, out_stride);
+    if (l == L) break;
+    if (sf_cuda_lif_forward_seq(c->mode, P, T, B, N, out_stride, g->slope, g->beta_c + g->hoff[l], g->hoff[L],
+                                g->params + g->off_theta[l], g->n, g->u[l], g->s[l], g->stream) != 0)
+      note(g, cudaGetLastError());
+    in = g->s[l];
+    in_stride = out_stride;
+  }
+  if (c->tanh_out)
+    k_tanh<<<blocks((long)P * rows * c->out), kThreads, 0, g->stream>>>(P, rows * c->out, g->y, g->R * c->out);
+  note(g, cudaMemcpy2DAsync(d_y, sizeof(float) * rows * c->out, g->y, sizeof(float) * g->R * c->out,
+                            sizeof(float) * rows * c->out, P, cudaMemcpyDeviceToDevice, g->stream));
+  note(g, cudaGetLastError());
+  g->T = T;
+  g->B = B;
+  return g->err == cudaSuccess && g->blas_err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+}
+
+extern "C" int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_dy, float *d_dx) {
+  if (!g->T) return -1;
+  const sf_snn_config *c = &g->cfg;
+  const int P = g->P, L = g->L, T = g->T, B = g->B, O = c->out;
+  const long rows = (long)T * B, R = g->R;
+  // Per-row partial sums of the LIF layers: grown once to the widest need.
+  const long need = (long)P * B * 3 * g->H;
+  if (need > g->work_cap) {
+    cudaFree(g->work);
+    g->work = NULL;
+    g->work_cap = 0;
+    note(g, cudaMalloc(&g->work, sizeof(float) * need));
+    if (g->err != cudaSuccess) return -1;
+    g->work_cap = need;
+  }
+  k_readout_grad<<<blocks((long)P * rows * O), kThreads, 0, g->stream>>>(P, rows, B, O, warmup, c->tanh_out, d_dy,
+                                                                          g->y, g->gy, R * O);
+  // Readout: dW, db, and dL/dS of the last LIF layer into g ([P][R][K]).
+  {
+    const int K = c->hidden[L - 1];
+    gemm(g, CUBLAS_OP_N, CUBLAS_OP_T, K, O, (int)rows, g->s[L - 1], K, R * K, g->gy, O, R * O, 1.0f,
+         g->grads + g->off_w[L], K, g->n);
+    k_colsum_add<<<blocks((long)P * O), kThreads, 0, g->stream>>>(P, rows, O, g->gy, R * O, g->grads + g->off_b[L],
+                                                                  g->n);
+    gemm(g, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, O, g->params + g->off_w[L], K, g->n, g->gy, O, R * O, 0.0f, g->g,
+         K, R * K);
+  }
+  for (int l = L - 1; l >= 0; --l) {
+    const int N = c->hidden[l], K = layer_in(c, l);
+    const long ns = R * N;  // agent stride of this layer's u, s and (now) g
+    if (sf_cuda_lif_backward_seq(c->mode, c->detach_reset, P, T, B, N, ns, g->slope, g->beta_c + g->hoff[l],
+                                 g->hoff[L], g->params + g->off_theta[l], g->n, g->u[l], g->s[l], g->g, g->work,
+                                 g->acc, g->stream) != 0)
+      note(g, cudaGetLastError());
+    k_lif_grads<<<blocks((long)P * N), kThreads, 0, g->stream>>>(
+        P, N, g->acc, g->params + g->off_beta[l], g->grads + g->off_beta[l], g->grads + g->off_theta[l],
+        g->grads + g->off_b[l], g->n);
+    // u[l] holds dL/dI of layer l: fc(l)'s weight gradient and the gradient
+    // of the layer below (g, free again) or of the input.
+    const float *xin = l ? g->s[l - 1] : g->x;
+    const long xs = l ? R * K : R * c->in;
+    gemm(g, CUBLAS_OP_N, CUBLAS_OP_T, K, N, (int)rows, xin, K, xs, g->u[l], N, ns, 1.0f, g->grads + g->off_w[l], K,
+         g->n);
+    if (l)
+      gemm(g, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, N, g->params + g->off_w[l], K, g->n, g->u[l], N, ns, 0.0f, g->g,
+           K, R * K);
+    else if (d_dx)
+      gemm(g, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, N, g->params + g->off_w[0], K, g->n, g->u[0], N, ns, 0.0f, d_dx,
+           K, rows * K);
+  }
+  note(g, cudaGetLastError());
+  g->T = 0;
+  return g->err == cudaSuccess && g->blas_err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+}
+
+extern "C" int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float *s) {
+  if (l < 0 || l >= g->L || !g->T) return -1;
+  const int N = g->cfg.hidden[l];
+  const long rows = (long)g->T * g->B;
+  const size_t w = sizeof(float) * rows * N, pitch = sizeof(float) * g->R * N;
+  note(g, cudaMemcpy2DAsync(u, w, g->u[l], pitch, w, g->P, cudaMemcpyDeviceToHost, g->stream));
+  note(g, cudaMemcpy2DAsync(s, w, g->s[l], pitch, w, g->P, cudaMemcpyDeviceToHost, g->stream));
+  note(g, cudaStreamSynchronize(g->stream));
+  return g->err == cudaSuccess ? 0 : -1;
+}
+
+extern "C" int sf_cuda_snn_sync(sf_cuda_snn *g, char *why, size_t cap) {
+  note(g, cudaStreamSynchronize(g->stream));
+  if (g->err != cudaSuccess) {
+    snprintf(why, cap, "%s", cudaGetErrorString(g->err));
+    return -1;
+  }
+  if (g->blas_err != CUBLAS_STATUS_SUCCESS) {
+    snprintf(why, cap, "cuBLAS: %s", cublasGetStatusString(g->blas_err));
+    return -1;
+  }
+  return 0;
+}
