@@ -8,18 +8,14 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/cuda_test_util.h"
+
 extern "C" {
 #include "kernels/sf_env_cuda.h"
 #include "sim/sf_env.h"
 }
 
 namespace {
-
-#define SKIP_WITHOUT_GPU()                                             \
-  do {                                                                 \
-    char why[256];                                                     \
-    if (sf_cuda_env_available(why, sizeof why) != 0) GTEST_SKIP() << why; \
-  } while (0)
 
 sf_env_model default_model() {
   sf_env_model m;

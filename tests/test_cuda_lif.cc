@@ -5,14 +5,13 @@
 // within 1e-5 relative (the GPU adds them in another order). Skipped, with the
 // reason, where no GPU can be used.
 #include <gtest/gtest.h>
-#include <cuda_runtime.h>
 
 #include <cmath>
 #include <vector>
 
+#include "tests/cuda_test_util.h"
+
 extern "C" {
-#include "core/sf_philox.h"
-#include "kernels/sf_env_cuda.h"
 #include "kernels/sf_lif_cuda.h"
 #include "models/sf_cpu_kernels.h"
 #include "models/sf_lif_math.h"
@@ -20,41 +19,14 @@ extern "C" {
 
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                \
-  do {                                                                    \
-    char why[256];                                                        \
-    if (sf_cuda_env_available(why, sizeof why) != 0) GTEST_SKIP() << why; \
-  } while (0)
-
-std::vector<float> draw(size_t n, uint64_t seed, float lo, float hi) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; i += 4) {
-    sf_u32x4 r = sf_rng_bits(seed, (uint32_t)(i >> 32), (uint32_t)i, 5, 0);
-    for (int j = 0; j < 4 && i + j < n; ++j) v[i + j] = sf_uniform(r.v[j], lo, hi);
-  }
-  return v;
-}
-
-float *to_device(const std::vector<float> &h) {
-  float *d = nullptr;
-  EXPECT_EQ(cudaMalloc(&d, sizeof(float) * h.size()), cudaSuccess);
-  EXPECT_EQ(cudaMemcpy(d, h.data(), sizeof(float) * h.size(), cudaMemcpyHostToDevice), cudaSuccess);
-  return d;
-}
-
-std::vector<float> to_host(const float *d, size_t n) {
-  std::vector<float> h(n);
-  EXPECT_EQ(cudaMemcpy(h.data(), d, sizeof(float) * n, cudaMemcpyDeviceToHost), cudaSuccess);
-  return h;
-}
-
 TEST(CudaLif, SequenceForwardAndBackwardMatchTheCpu) {
   SKIP_WITHOUT_GPU();
   // N not a multiple of the CPU tile nor of a warp; per-agent slopes.
   const int P = 3, T = 37, B = 5, N = 70;
   const long stride = (long)T * B * N, total = P * stride;
-  std::vector<float> cur = draw(total, 1, -0.5f, 1.5f), gs = draw(total, 2, -1.0f, 1.0f);
-  std::vector<float> beta = draw((size_t)P * N, 3, 0.0f, 1.0f), theta = draw((size_t)P * N, 4, 0.2f, 1.0f);
+  std::vector<float> cur = sf_test_uniform(total, 1, -0.5f, 1.5f), gs = sf_test_uniform(total, 2, -1.0f, 1.0f);
+  std::vector<float> beta = sf_test_uniform((size_t)P * N, 3, 0.0f, 1.0f);
+  std::vector<float> theta = sf_test_uniform((size_t)P * N, 4, 0.2f, 1.0f);
   std::vector<float> slope = {2.0f, 10.0f, 100.0f};
   for (float &b : beta) b = sf_beta_clamp(b);
   for (int detach = 0; detach <= 1; ++detach) {
@@ -78,13 +50,13 @@ TEST(CudaLif, SequenceForwardAndBackwardMatchTheCpu) {
           for (int n = 0; n < w; ++n) acc_cpu[((size_t)p * 3 + j) * N + n0 + n] = a[(size_t)j * w + n];
       }
 
-    float *d_u = to_device(cur), *d_s = to_device(std::vector<float>(total)), *d_gs = to_device(gs);
-    float *d_beta = to_device(beta), *d_theta = to_device(theta), *d_slope = to_device(slope);
-    float *d_work = to_device(std::vector<float>((size_t)P * B * 3 * N)), *d_acc = to_device(acc_cpu);
+    float *d_u = sf_test_to_device(cur), *d_s = sf_test_to_device(std::vector<float>(total)), *d_gs = sf_test_to_device(gs);
+    float *d_beta = sf_test_to_device(beta), *d_theta = sf_test_to_device(theta), *d_slope = sf_test_to_device(slope);
+    float *d_work = sf_test_to_device(std::vector<float>((size_t)P * B * 3 * N)), *d_acc = sf_test_to_device(acc_cpu);
     ASSERT_EQ(sf_cuda_lif_forward_seq(SF_SPIKE_HEAVISIDE, P, T, B, N, stride, d_slope, d_beta, N, d_theta, N, d_u,
                                       d_s, nullptr),
               0);
-    std::vector<float> u_gpu = to_host(d_u, total), s_gpu = to_host(d_s, total);
+    std::vector<float> u_gpu = sf_test_to_host(d_u, total), s_gpu = sf_test_to_host(d_s, total);
     long spikes = 0;
     for (long i = 0; i < total; ++i) {
       ASSERT_EQ(u_gpu[i], u_fwd[i]) << "membrane " << i;
@@ -96,7 +68,7 @@ TEST(CudaLif, SequenceForwardAndBackwardMatchTheCpu) {
     ASSERT_EQ(sf_cuda_lif_backward_seq(SF_SPIKE_HEAVISIDE, detach, P, T, B, N, stride, d_slope, d_beta, N, d_theta,
                                        N, d_u, d_s, d_gs, d_work, d_acc, nullptr),
               0);
-    std::vector<float> gi_gpu = to_host(d_u, total), acc_gpu = to_host(d_acc, acc_cpu.size());
+    std::vector<float> gi_gpu = sf_test_to_host(d_u, total), acc_gpu = sf_test_to_host(d_acc, acc_cpu.size());
     for (long i = 0; i < total; ++i) ASSERT_EQ(gi_gpu[i], u[i]) << "dL/dI " << i << " (detach " << detach << ")";
     for (size_t i = 0; i < acc_cpu.size(); ++i)
       EXPECT_NEAR(acc_gpu[i], acc_cpu[i], 1e-5 * std::fmax(1.0, std::fabs(acc_cpu[i]))) << "sum " << i;

@@ -5,35 +5,19 @@
 // 1e-3 relative (L2 over the tensor). Skipped, with the reason, where no GPU
 // can be used.
 #include <gtest/gtest.h>
-#include <cuda_runtime.h>
 
 #include <cmath>
 #include <vector>
 
+#include "tests/cuda_test_util.h"
+
 extern "C" {
-#include "core/sf_philox.h"
-#include "kernels/sf_env_cuda.h"
 #include "kernels/sf_snn_cuda.h"
 #include "models/sf_params.h"
 #include "models/sf_snn.h"
 }
 
 namespace {
-
-#define SKIP_WITHOUT_GPU()                                                \
-  do {                                                                    \
-    char why[256];                                                        \
-    if (sf_cuda_env_available(why, sizeof why) != 0) GTEST_SKIP() << why; \
-  } while (0)
-
-std::vector<float> draw(size_t n, uint64_t seed, float lo, float hi) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; i += 4) {
-    sf_u32x4 r = sf_rng_bits(seed, (uint32_t)(i >> 32), (uint32_t)i, 7, 0);
-    for (int j = 0; j < 4 && i + j < n; ++j) v[i + j] = sf_uniform(r.v[j], lo, hi);
-  }
-  return v;
-}
 
 double rel_l2(const float *a, const float *b, long n) {
   double d = 0, r = 0;
@@ -59,8 +43,8 @@ TEST(CudaSnn, SequenceForwardAndBpttMatchTheCpu) {
   ASSERT_NE(gpu, nullptr);
   ASSERT_EQ(sf_cuda_snn_upload(gpu, cpu), 0);
 
-  std::vector<float> x = draw((size_t)P * rows * cfg.in, 1, -2.0f, 2.0f);
-  std::vector<float> dy = draw((size_t)P * rows * cfg.out, 2, -1.0f, 1.0f);
+  std::vector<float> x = sf_test_uniform((size_t)P * rows * cfg.in, 1, -2.0f, 2.0f);
+  std::vector<float> dy = sf_test_uniform((size_t)P * rows * cfg.out, 2, -1.0f, 1.0f);
   std::vector<float> y_cpu((size_t)P * rows * cfg.out), dx_cpu(x.size());
   ASSERT_EQ(sf_snn_forward(cpu, T, B, x.data(), y_cpu.data()), 0);
   // The CPU's membranes and spikes before backward consumes them.
