@@ -1,11 +1,6 @@
-// The SNN's sequence forward and BPTT on the GPU. Matrices are row-major as on
-// the CPU; cuBLAS is column-major, so a row-major [r][c] array is handed to it
-// as its column-major transpose [c][r] (leading dimension c). The three GEMMs
-// of a linear layer y = x W^T + b (W [N][K]) then read:
-//   forward  y^T  = op_T(W^T) x^T            gemm(T, N, m=N, n=rows, k=K)
-//   dW       dW^T += x^T op_T(dy^T)          gemm(N, T, m=K, n=N, k=rows)
-//   dx       dx^T  = W^T dy^T                gemm(N, N, m=K, n=rows, k=N)
-// each strided-batched over the P agents.
+// The SNN's sequence forward and BPTT on the GPU: the linear layers through
+// kernels/sf_linear_cuda.cuh (cuBLAS, batched over the agents), the LIF
+// layers through the fused kernels of kernels/sf_lif_cuda.h.
 #include "kernels/sf_snn_cuda.h"
 
 #include <cublas_v2.h>
@@ -16,6 +11,7 @@
 #include <string.h>
 
 #include "kernels/sf_lif_cuda.h"
+#include "kernels/sf_linear_cuda.cuh"
 #include "models/sf_lif_math.h"
 
 struct sf_cuda_snn {
@@ -33,10 +29,9 @@ struct sf_cuda_snn {
   float *work, *acc;
   long work_cap;
   int T, B;  // the stored forward's shape; T = 0: none
-  cublasHandle_t blas;
+  sf_cuda_linear_ctx lin;  // cuBLAS handle, stream, first cuBLAS error
   cudaStream_t stream;
   cudaError_t err;
-  cublasStatus_t blas_err;
 };
 
 namespace {
@@ -51,32 +46,11 @@ void note(sf_cuda_snn *g, cudaError_t e) {
   if (e != cudaSuccess && g->err == cudaSuccess) g->err = e;
 }
 
-void note_blas(sf_cuda_snn *g, cublasStatus_t e) {
-  if (e != CUBLAS_STATUS_SUCCESS && g->blas_err == CUBLAS_STATUS_SUCCESS) g->blas_err = e;
-}
-
-// C = A op B (+ C when beta = 1) for every agent; see the file comment.
-void gemm(sf_cuda_snn *g, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const float *A, int lda,
-          long sa, const float *B, int ldb, long sb, float beta, float *C, int ldc, long sc) {
-  const float one = 1.0f;
-  note_blas(g, cublasSgemmStridedBatched(g->blas, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc,
-                                         g->P));
-}
-
 __global__ void k_clamp(int P, int N, const float *beta, long stride, float *beta_c, int ldc) {
   long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= (long)P * N) return;
   int p = (int)(i / N), n = (int)(i % N);
   beta_c[(long)p * ldc + n] = sf_beta_clamp(beta[p * stride + n]);
-}
-
-// out[p][r][n] = bias[p][n]: the GEMM then adds x W^T on top.
-__global__ void k_bias_rows(int P, long rows, int N, const float *bias, long bstride, float *out, long ostride) {
-  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= (long)P * rows * N) return;
-  int p = (int)(i / (rows * N));
-  long rn = i % (rows * N);
-  out[p * ostride + rn] = bias[p * bstride + rn % N];
 }
 
 __global__ void k_tanh(int P, long count, float *y, long stride) {
@@ -95,18 +69,6 @@ __global__ void k_readout_grad(int P, long rows, int B, int O, int warmup, int t
   long ro = i % (rows * O), r = ro / O;
   float d = dy[i], yo = y[p * stride + ro];
   gy[p * stride + ro] = r / B >= warmup ? (tanh_out ? d * sf_tanh_grad_out(yo) : d) : 0.0f;
-}
-
-// grad[p][n] += sum over rows of a[p][r][n], in double, rows ascending.
-__global__ void k_colsum_add(int P, long rows, int N, const float *a, long astride, float *grad, long gstride) {
-  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= (long)P * N) return;
-  int p = (int)(i / N), n = (int)(i % N);
-  const float *col = a + p * astride + n;
-  double s = 0.0;
-  for (long r = 0; r < rows; ++r) s += col[r * N];
-  float *gp = grad + p * gstride + n;
-  *gp = (float)(*gp + s);
 }
 
 // The LIF layer's sums into the parameter gradients: beta (through the
@@ -133,7 +95,7 @@ extern "C" void sf_cuda_snn_free(sf_cuda_snn *g) {
     cudaFree(g->u[l]);
     cudaFree(g->s[l]);
   }
-  if (g->blas) cublasDestroy(g->blas);
+  if (g->lin.blas) cublasDestroy(g->lin.blas);
   if (g->stream) cudaStreamDestroy(g->stream);
   free(g);
 }
@@ -159,10 +121,13 @@ extern "C" sf_cuda_snn *sf_cuda_snn_new(const sf_snn *host) {
     if (c->hidden[l] > g->H) g->H = c->hidden[l];
   }
   const size_t P = (size_t)g->P, R = (size_t)g->R;
-  bool ok = cudaStreamCreate(&g->stream) == cudaSuccess && cublasCreate(&g->blas) == CUBLAS_STATUS_SUCCESS &&
-            cublasSetStream(g->blas, g->stream) == CUBLAS_STATUS_SUCCESS;
+  bool ok = cudaStreamCreate(&g->stream) == cudaSuccess && cublasCreate(&g->lin.blas) == CUBLAS_STATUS_SUCCESS &&
+            cublasSetStream(g->lin.blas, g->stream) == CUBLAS_STATUS_SUCCESS;
   // Pedantic math: no TF32 or other reduced-precision shortcuts.
-  ok = ok && cublasSetMathMode(g->blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS;
+  ok = ok && cublasSetMathMode(g->lin.blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS;
+  g->lin.stream = g->stream;
+  g->lin.P = g->P;
+  g->lin.err = CUBLAS_STATUS_SUCCESS;
   ok = ok && cudaMalloc(&g->params, sizeof(float) * P * g->n) == cudaSuccess &&
        cudaMalloc(&g->grads, sizeof(float) * P * g->n) == cudaSuccess &&
        cudaMalloc(&g->slope, sizeof(float) * P) == cudaSuccess &&
@@ -221,10 +186,8 @@ extern "C" int sf_cuda_snn_forward(sf_cuda_snn *g, int T, int B, const float *d_
     const int K = layer_in(c, l), N = layer_out(c, l);
     float *out = l < L ? g->u[l] : g->y;
     const long out_stride = g->R * N;
-    k_bias_rows<<<blocks((long)P * rows * N), kThreads, 0, g->stream>>>(P, rows, N, g->params + g->off_b[l], g->n,
-                                                                         out, out_stride);
-    gemm(g, CUBLAS_OP_T, CUBLAS_OP_N, N, (int)rows, K, g->params + g->off_w[l], K, g->n, in, K, in_stride, 1.0f, out,
-         N, out_stride);
+    sf_cuda_linear_forward(&g->lin, rows, K, N, in, K, in_stride, g->params + g->off_w[l], K, g->params + g->off_b[l],
+                           g->n, out, out_stride);
     if (l == L) break;
     if (sf_cuda_lif_forward_seq(c->mode, P, T, B, N, out_stride, g->slope, g->beta_c + g->hoff[l], g->hoff[L],
                                 g->params + g->off_theta[l], g->n, g->u[l], g->s[l], g->stream) != 0)
@@ -239,7 +202,7 @@ extern "C" int sf_cuda_snn_forward(sf_cuda_snn *g, int T, int B, const float *d_
   note(g, cudaGetLastError());
   g->T = T;
   g->B = B;
-  return g->err == cudaSuccess && g->blas_err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+  return g->err == cudaSuccess && g->lin.err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
 }
 
 extern "C" int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_dy, float *d_dx) {
@@ -262,12 +225,9 @@ extern "C" int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_d
   // Readout: dW, db, and dL/dS of the last LIF layer into g ([P][R][K]).
   {
     const int K = c->hidden[L - 1];
-    gemm(g, CUBLAS_OP_N, CUBLAS_OP_T, K, O, (int)rows, g->s[L - 1], K, R * K, g->gy, O, R * O, 1.0f,
-         g->grads + g->off_w[L], K, g->n);
-    k_colsum_add<<<blocks((long)P * O), kThreads, 0, g->stream>>>(P, rows, O, g->gy, R * O, g->grads + g->off_b[L],
-                                                                  g->n);
-    gemm(g, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, O, g->params + g->off_w[L], K, g->n, g->gy, O, R * O, 0.0f, g->g,
-         K, R * K);
+    sf_cuda_linear_grad_params(&g->lin, rows, K, O, g->s[L - 1], K, R * K, g->gy, R * O, g->grads + g->off_w[L],
+                               g->grads + g->off_b[L], g->n);
+    sf_cuda_linear_grad_input(&g->lin, rows, K, O, g->params + g->off_w[L], K, g->n, g->gy, R * O, g->g, R * K);
   }
   for (int l = L - 1; l >= 0; --l) {
     const int N = c->hidden[l], K = layer_in(c, l);
@@ -283,18 +243,15 @@ extern "C" int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_d
     // of the layer below (g, free again) or of the input.
     const float *xin = l ? g->s[l - 1] : g->x;
     const long xs = l ? R * K : R * c->in;
-    gemm(g, CUBLAS_OP_N, CUBLAS_OP_T, K, N, (int)rows, xin, K, xs, g->u[l], N, ns, 1.0f, g->grads + g->off_w[l], K,
-         g->n);
+    sf_cuda_linear_grad_params(&g->lin, rows, K, N, xin, K, xs, g->u[l], ns, g->grads + g->off_w[l], NULL, g->n);
     if (l)
-      gemm(g, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, N, g->params + g->off_w[l], K, g->n, g->u[l], N, ns, 0.0f, g->g,
-           K, R * K);
+      sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->params + g->off_w[l], K, g->n, g->u[l], ns, g->g, R * K);
     else if (d_dx)
-      gemm(g, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, N, g->params + g->off_w[0], K, g->n, g->u[0], N, ns, 0.0f, d_dx,
-           K, rows * K);
+      sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->params + g->off_w[0], K, g->n, g->u[0], ns, d_dx, rows * K);
   }
   note(g, cudaGetLastError());
   g->T = 0;
-  return g->err == cudaSuccess && g->blas_err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+  return g->err == cudaSuccess && g->lin.err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
 }
 
 extern "C" int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float *s) {
@@ -314,8 +271,8 @@ extern "C" int sf_cuda_snn_sync(sf_cuda_snn *g, char *why, size_t cap) {
     snprintf(why, cap, "%s", cudaGetErrorString(g->err));
     return -1;
   }
-  if (g->blas_err != CUBLAS_STATUS_SUCCESS) {
-    snprintf(why, cap, "cuBLAS: %s", cublasGetStatusString(g->blas_err));
+  if (g->lin.err != CUBLAS_STATUS_SUCCESS) {
+    snprintf(why, cap, "cuBLAS: %s", cublasGetStatusString(g->lin.err));
     return -1;
   }
   return 0;
