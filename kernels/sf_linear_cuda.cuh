@@ -1,5 +1,7 @@
-// The linear layer y = x W^T + b of P agents on the GPU, shared by the SNN
-// and the MLP kernels (CUDA C++ only; not part of the C API).
+// What the SNN and the MLP on the GPU share (CUDA C++ only; not part of the
+// C API): a network's device context (stream, cuBLAS handle, the parameter
+// and gradient blocks of its P agents, the first error seen) and the linear
+// layer y = x W^T + b of P agents.
 //
 // Matrices are row-major as on the CPU; cuBLAS is column-major, so a
 // row-major [r][c] array is handed to it as its column-major transpose [c][r]
@@ -15,17 +17,86 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <stdio.h>
 
 // Everything here has internal linkage: each .cu that includes it gets its own
 // copy of the kernels.
 namespace {
 
-struct sf_cuda_linear_ctx {
+struct sf_cuda_net_ctx {
   cublasHandle_t blas;
   cudaStream_t stream;
   int P;
-  cublasStatus_t err;  // the first cuBLAS error seen
+  long n;                 // parameters per agent
+  float *params, *grads;  // [P][n], laid out as the host's sf_params
+  cudaError_t cuda_err;   // the first CUDA error seen
+  cublasStatus_t err;     // the first cuBLAS error seen
 };
+
+void sf_cuda_net_note(sf_cuda_net_ctx *c, cudaError_t e) {
+  if (e != cudaSuccess && c->cuda_err == cudaSuccess) c->cuda_err = e;
+}
+
+void sf_cuda_net_close(sf_cuda_net_ctx *c) {
+  cudaFree(c->params);
+  cudaFree(c->grads);
+  if (c->blas) cublasDestroy(c->blas);
+  if (c->stream) cudaStreamDestroy(c->stream);
+}
+
+// Stream, cuBLAS in pedantic math (no TF32 or other reduced-precision
+// shortcuts), and zeroed gradients. False on failure (then close it).
+bool sf_cuda_net_open(sf_cuda_net_ctx *c, int P, long n) {
+  c->P = P;
+  c->n = n;
+  c->cuda_err = cudaSuccess;
+  c->err = CUBLAS_STATUS_SUCCESS;
+  const bool ok = cudaStreamCreate(&c->stream) == cudaSuccess && cublasCreate(&c->blas) == CUBLAS_STATUS_SUCCESS &&
+                  cublasSetStream(c->blas, c->stream) == CUBLAS_STATUS_SUCCESS &&
+                  cublasSetMathMode(c->blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS &&
+                  cudaMalloc(&c->params, sizeof(float) * P * n) == cudaSuccess &&
+                  cudaMalloc(&c->grads, sizeof(float) * P * n) == cudaSuccess &&
+                  cudaMemsetAsync(c->grads, 0, sizeof(float) * P * n, c->stream) == cudaSuccess;
+  return ok;
+}
+
+bool sf_cuda_net_ok(const sf_cuda_net_ctx *c) {
+  return c->cuda_err == cudaSuccess && c->err == CUBLAS_STATUS_SUCCESS;
+}
+
+// Copies in either direction between a host [P][n] block and the device,
+// waiting for them (the host buffer may change right after). 0 or -1.
+int sf_cuda_net_upload(sf_cuda_net_ctx *c, const float *host_params) {
+  sf_cuda_net_note(c, cudaMemcpyAsync(c->params, host_params, sizeof(float) * c->P * c->n, cudaMemcpyHostToDevice,
+                                      c->stream));
+  sf_cuda_net_note(c, cudaStreamSynchronize(c->stream));
+  return c->cuda_err == cudaSuccess ? 0 : -1;
+}
+
+int sf_cuda_net_download_grads(sf_cuda_net_ctx *c, float *host_grads) {
+  sf_cuda_net_note(c, cudaMemcpyAsync(host_grads, c->grads, sizeof(float) * c->P * c->n, cudaMemcpyDeviceToHost,
+                                      c->stream));
+  sf_cuda_net_note(c, cudaStreamSynchronize(c->stream));
+  return c->cuda_err == cudaSuccess ? 0 : -1;
+}
+
+void sf_cuda_net_zero_grad(sf_cuda_net_ctx *c) {
+  sf_cuda_net_note(c, cudaMemsetAsync(c->grads, 0, sizeof(float) * c->P * c->n, c->stream));
+}
+
+// Wait for the queued work; 0, or -1 with the first error's text in why.
+int sf_cuda_net_sync(sf_cuda_net_ctx *c, char *why, size_t cap) {
+  sf_cuda_net_note(c, cudaStreamSynchronize(c->stream));
+  if (c->cuda_err != cudaSuccess) {
+    snprintf(why, cap, "%s", cudaGetErrorString(c->cuda_err));
+    return -1;
+  }
+  if (c->err != CUBLAS_STATUS_SUCCESS) {
+    snprintf(why, cap, "cuBLAS: %s", cublasGetStatusString(c->err));
+    return -1;
+  }
+  return 0;
+}
 
 namespace linear_detail {
 
@@ -54,7 +125,7 @@ __global__ void k_colsum_add(int P, long rows, int N, const float *a, long astri
   *gp = (float)(*gp + s);
 }
 
-void gemm(sf_cuda_linear_ctx *c, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+void gemm(sf_cuda_net_ctx *c, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                  const float *A, int lda, long sa, const float *B, int ldb, long sb, float beta, float *C, int ldc,
                  long sc) {
   const float one = 1.0f;
@@ -67,7 +138,7 @@ void gemm(sf_cuda_linear_ctx *c, cublasOperation_t ta, cublasOperation_t tb, int
 
 // y [P][rows][N] (agent stride ys) = x [rows][K] (row stride ldx, agent
 // stride xs) W^T + b; W and b are agent blocks of stride ws.
-void sf_cuda_linear_forward(sf_cuda_linear_ctx *c, long rows, int K, int N, const float *x, int ldx, long xs,
+void sf_cuda_linear_forward(sf_cuda_net_ctx *c, long rows, int K, int N, const float *x, int ldx, long xs,
                                    const float *W, int ldw, const float *b, long ws, float *y, long ys) {
   using namespace linear_detail;
   k_bias_rows<<<blocks((long)c->P * rows * N), kThreads, 0, c->stream>>>(c->P, rows, N, b, ws, y, ys);
@@ -76,7 +147,7 @@ void sf_cuda_linear_forward(sf_cuda_linear_ctx *c, long rows, int K, int N, cons
 
 // dW [N][K] (row stride K, agent stride ws) += dy^T x; db (NULL: not wanted)
 // += column sums of dy [rows][N] (agent stride dys).
-void sf_cuda_linear_grad_params(sf_cuda_linear_ctx *c, long rows, int K, int N, const float *x, int ldx,
+void sf_cuda_linear_grad_params(sf_cuda_net_ctx *c, long rows, int K, int N, const float *x, int ldx,
                                        long xs, const float *dy, long dys, float *dW, float *db, long ws) {
   using namespace linear_detail;
   gemm(c, CUBLAS_OP_N, CUBLAS_OP_T, K, N, (int)rows, x, ldx, xs, dy, N, dys, 1.0f, dW, K, ws);
@@ -85,7 +156,7 @@ void sf_cuda_linear_grad_params(sf_cuda_linear_ctx *c, long rows, int K, int N, 
 
 // dx [rows][K] (row stride K, agent stride dxs) = dy W, W [N][K] with row
 // stride ldw (K, or wider when x is the first K columns of a longer input).
-void sf_cuda_linear_grad_input(sf_cuda_linear_ctx *c, long rows, int K, int N, const float *W, int ldw,
+void sf_cuda_linear_grad_input(sf_cuda_net_ctx *c, long rows, int K, int N, const float *W, int ldw,
                                       long ws, const float *dy, long dys, float *dx, long dxs) {
   linear_detail::gemm(c, CUBLAS_OP_N, CUBLAS_OP_N, K, (int)rows, N, W, ldw, ws, dy, N, dys, 0.0f, dx, K, dxs);
 }

@@ -14,27 +14,21 @@
 struct sf_cuda_mlp {
   sf_mlp_config cfg;
   int P, L;  // L: hidden layers (the readout is layer L)
-  long R, n;
+  long R;
   long off_w[SF_MLP_MAX_HIDDEN + 1], off_b[SF_MLP_MAX_HIDDEN + 1];
   int W;  // widest layer
-  float *params, *grads, *x;
+  float *x;
   float *act[SF_MLP_MAX_HIDDEN + 1];
   float *g[2];
   long rows;
   int n1;
-  sf_cuda_linear_ctx lin;
-  cudaStream_t stream;
-  cudaError_t err;
+  sf_cuda_net_ctx lin;  // stream, cuBLAS, parameters and gradients, errors
 };
 
 namespace {
 
 int width_in(const sf_mlp_config *c, int l) { return l ? c->hidden[l - 1] : c->in; }
 int width_out(const sf_mlp_config *c, int l) { return l < c->nhidden ? c->hidden[l] : c->out; }
-
-void note(sf_cuda_mlp *g, cudaError_t e) {
-  if (e != cudaSuccess && g->err == cudaSuccess) g->err = e;
-}
 
 using linear_detail::blocks;
 using linear_detail::kThreads;
@@ -78,14 +72,11 @@ __global__ void k_relu_grad(int P, long count, const float *a, float *g, long st
 
 extern "C" void sf_cuda_mlp_free(sf_cuda_mlp *g) {
   if (!g) return;
-  cudaFree(g->params);
-  cudaFree(g->grads);
   cudaFree(g->x);
   for (int l = 0; l <= g->L; ++l) cudaFree(g->act[l]);
   cudaFree(g->g[0]);
   cudaFree(g->g[1]);
-  if (g->lin.blas) cublasDestroy(g->lin.blas);
-  if (g->stream) cudaStreamDestroy(g->stream);
+  sf_cuda_net_close(&g->lin);
   free(g);
 }
 
@@ -97,22 +88,14 @@ extern "C" sf_cuda_mlp *sf_cuda_mlp_new(const sf_mlp *host) {
   g->P = host->P;
   g->L = c->nhidden;
   g->R = host->max_rows;
-  g->n = host->params.n;
   for (int l = 0; l <= g->L; ++l) {
     g->off_w[l] = host->params.t[host->fc_w[l]].offset;
     g->off_b[l] = host->params.t[host->fc_b[l]].offset;
     if (width_out(c, l) > g->W) g->W = width_out(c, l);
   }
   const size_t P = (size_t)g->P, R = (size_t)g->R;
-  bool ok = cudaStreamCreate(&g->stream) == cudaSuccess && cublasCreate(&g->lin.blas) == CUBLAS_STATUS_SUCCESS &&
-            cublasSetStream(g->lin.blas, g->stream) == CUBLAS_STATUS_SUCCESS &&
-            cublasSetMathMode(g->lin.blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS;
-  g->lin.stream = g->stream;
-  g->lin.P = g->P;
-  g->lin.err = CUBLAS_STATUS_SUCCESS;
-  ok = ok && cudaMalloc(&g->params, sizeof(float) * P * g->n) == cudaSuccess &&
-       cudaMalloc(&g->grads, sizeof(float) * P * g->n) == cudaSuccess &&
-       cudaMalloc(&g->x, sizeof(float) * P * R * c->in) == cudaSuccess &&
+  bool ok = sf_cuda_net_open(&g->lin, g->P, host->params.n) &&
+            cudaMalloc(&g->x, sizeof(float) * P * R * c->in) == cudaSuccess &&
        cudaMalloc(&g->g[0], sizeof(float) * P * R * g->W) == cudaSuccess &&
        cudaMalloc(&g->g[1], sizeof(float) * P * R * g->W) == cudaSuccess;
   for (int l = 0; l <= g->L && ok; ++l)
@@ -121,55 +104,46 @@ extern "C" sf_cuda_mlp *sf_cuda_mlp_new(const sf_mlp *host) {
     sf_cuda_mlp_free(g);
     return NULL;
   }
-  sf_cuda_mlp_zero_grad(g);
   return g;
 }
 
 extern "C" int sf_cuda_mlp_upload(sf_cuda_mlp *g, const sf_mlp *host) {
-  if (host->P != g->P || host->params.n != g->n) return -1;
-  note(g, cudaMemcpyAsync(g->params, host->params.data, sizeof(float) * g->P * g->n, cudaMemcpyHostToDevice,
-                          g->stream));
-  note(g, cudaStreamSynchronize(g->stream));
-  return g->err == cudaSuccess ? 0 : -1;
+  if (host->P != g->P || host->params.n != g->lin.n) return -1;
+  return sf_cuda_net_upload(&g->lin, host->params.data);
 }
 
 extern "C" int sf_cuda_mlp_download_grads(sf_cuda_mlp *g, sf_mlp *host) {
-  if (host->P != g->P || host->params.n != g->n) return -1;
-  note(g, cudaMemcpyAsync(host->params.grad, g->grads, sizeof(float) * g->P * g->n, cudaMemcpyDeviceToHost,
-                          g->stream));
-  note(g, cudaStreamSynchronize(g->stream));
-  return g->err == cudaSuccess ? 0 : -1;
+  if (host->P != g->P || host->params.n != g->lin.n) return -1;
+  return sf_cuda_net_download_grads(&g->lin, host->params.grad);
 }
 
-extern "C" void sf_cuda_mlp_zero_grad(sf_cuda_mlp *g) {
-  note(g, cudaMemsetAsync(g->grads, 0, sizeof(float) * g->P * g->n, g->stream));
-}
-
-extern "C" float *sf_cuda_mlp_params(sf_cuda_mlp *g) { return g->params; }
-extern "C" float *sf_cuda_mlp_grads(sf_cuda_mlp *g) { return g->grads; }
+extern "C" void sf_cuda_mlp_zero_grad(sf_cuda_mlp *g) { sf_cuda_net_zero_grad(&g->lin); }
+extern "C" float *sf_cuda_mlp_params(sf_cuda_mlp *g) { return g->lin.params; }
+extern "C" float *sf_cuda_mlp_grads(sf_cuda_mlp *g) { return g->lin.grads; }
 
 extern "C" int sf_cuda_mlp_forward(sf_cuda_mlp *g, long rows, const float *d_x1, int n1, const float *d_x2,
                                    float *d_y) {
   const sf_mlp_config *c = &g->cfg;
   if (rows < 1 || rows > g->R || n1 < 1 || n1 > c->in || (n1 < c->in && !d_x2)) return -1;
   const int P = g->P, L = g->L;
-  k_concat<<<blocks((long)P * rows * c->in), kThreads, 0, g->stream>>>(P, rows, n1, c->in - n1, d_x1, d_x2, g->x,
+  k_concat<<<blocks((long)P * rows * c->in), kThreads, 0, g->lin.stream>>>(P, rows, n1, c->in - n1, d_x1, d_x2, g->x,
                                                                         g->R);
   for (int l = 0; l <= L; ++l) {
     const int K = width_in(c, l), N = width_out(c, l);
     const float *in = l ? g->act[l - 1] : g->x;
-    sf_cuda_linear_forward(&g->lin, rows, K, N, in, K, g->R * K, g->params + g->off_w[l], K, g->params + g->off_b[l],
-                           g->n, g->act[l], g->R * N);
+    sf_cuda_linear_forward(&g->lin, rows, K, N, in, K, g->R * K, g->lin.params + g->off_w[l], K,
+                           g->lin.params + g->off_b[l], g->lin.n, g->act[l], g->R * N);
     const int kind = l < L ? 1 : (c->tanh_out ? 2 : 0);
     if (kind)
-      k_activate<<<blocks((long)P * rows * N), kThreads, 0, g->stream>>>(P, rows * N, kind, g->act[l], g->R * N);
+      k_activate<<<blocks((long)P * rows * N), kThreads, 0, g->lin.stream>>>(P, rows * N, kind, g->act[l], g->R * N);
   }
-  note(g, cudaMemcpy2DAsync(d_y, sizeof(float) * rows * c->out, g->act[L], sizeof(float) * g->R * c->out,
-                            sizeof(float) * rows * c->out, P, cudaMemcpyDeviceToDevice, g->stream));
-  note(g, cudaGetLastError());
+  sf_cuda_net_note(&g->lin,
+                   cudaMemcpy2DAsync(d_y, sizeof(float) * rows * c->out, g->act[L], sizeof(float) * g->R * c->out,
+                                     sizeof(float) * rows * c->out, P, cudaMemcpyDeviceToDevice, g->lin.stream));
+  sf_cuda_net_note(&g->lin, cudaGetLastError());
   g->rows = rows;
   g->n1 = n1;
-  return g->err == cudaSuccess && g->lin.err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+  return sf_cuda_net_ok(&g->lin) ? 0 : -1;
 }
 
 extern "C" int sf_cuda_mlp_backward(sf_cuda_mlp *g, const float *d_dy, int param_grads, float *d_dx1,
@@ -178,42 +152,32 @@ extern "C" int sf_cuda_mlp_backward(sf_cuda_mlp *g, const float *d_dy, int param
   const sf_mlp_config *c = &g->cfg;
   const long R = g->R, rows = g->rows;
   const int P = g->P, L = g->L, O = c->out;
-  k_out_grad<<<blocks((long)P * rows * O), kThreads, 0, g->stream>>>(P, rows * O, c->tanh_out, d_dy, g->act[L],
+  k_out_grad<<<blocks((long)P * rows * O), kThreads, 0, g->lin.stream>>>(P, rows * O, c->tanh_out, d_dy, g->act[L],
                                                                       g->g[0], R * O);
   int cur = 0;
   for (int l = L; l >= 0; --l) {
     const int K = width_in(c, l), N = width_out(c, l);
     const float *in = l ? g->act[l - 1] : g->x;
     if (param_grads)
-      sf_cuda_linear_grad_params(&g->lin, rows, K, N, in, K, R * K, g->g[cur], R * N, g->grads + g->off_w[l],
-                                 g->grads + g->off_b[l], g->n);
+      sf_cuda_linear_grad_params(&g->lin, rows, K, N, in, K, R * K, g->g[cur], R * N, g->lin.grads + g->off_w[l],
+                                 g->lin.grads + g->off_b[l], g->lin.n);
     if (!l) break;
-    sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->params + g->off_w[l], K, g->n, g->g[cur], R * N, g->g[cur ^ 1],
-                              R * K);
+    sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->lin.params + g->off_w[l], K, g->lin.n, g->g[cur], R * N,
+                              g->g[cur ^ 1], R * K);
     cur ^= 1;
-    k_relu_grad<<<blocks((long)P * rows * K), kThreads, 0, g->stream>>>(P, rows * K, g->act[l - 1], g->g[cur], R * K);
+    k_relu_grad<<<blocks((long)P * rows * K), kThreads, 0, g->lin.stream>>>(P, rows * K, g->act[l - 1], g->g[cur],
+                                                                            R * K);
   }
   // g[cur] holds dL/d(first layer's output): the input gradients, per part.
   const int n1 = g->n1, n2 = c->in - n1, N0 = width_out(c, 0);
   if (d_dx1)
-    sf_cuda_linear_grad_input(&g->lin, rows, n1, N0, g->params + g->off_w[0], c->in, g->n, g->g[cur], R * N0, d_dx1,
-                              rows * n1);
+    sf_cuda_linear_grad_input(&g->lin, rows, n1, N0, g->lin.params + g->off_w[0], c->in, g->lin.n, g->g[cur], R * N0,
+                              d_dx1, rows * n1);
   if (d_dx2 && n2 > 0)
-    sf_cuda_linear_grad_input(&g->lin, rows, n2, N0, g->params + g->off_w[0] + n1, c->in, g->n, g->g[cur], R * N0,
-                              d_dx2, rows * n2);
-  note(g, cudaGetLastError());
-  return g->err == cudaSuccess && g->lin.err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+    sf_cuda_linear_grad_input(&g->lin, rows, n2, N0, g->lin.params + g->off_w[0] + n1, c->in, g->lin.n, g->g[cur],
+                              R * N0, d_dx2, rows * n2);
+  sf_cuda_net_note(&g->lin, cudaGetLastError());
+  return sf_cuda_net_ok(&g->lin) ? 0 : -1;
 }
 
-extern "C" int sf_cuda_mlp_sync(sf_cuda_mlp *g, char *why, size_t cap) {
-  note(g, cudaStreamSynchronize(g->stream));
-  if (g->err != cudaSuccess) {
-    snprintf(why, cap, "%s", cudaGetErrorString(g->err));
-    return -1;
-  }
-  if (g->lin.err != CUBLAS_STATUS_SUCCESS) {
-    snprintf(why, cap, "cuBLAS: %s", cublasGetStatusString(g->lin.err));
-    return -1;
-  }
-  return 0;
-}
+extern "C" int sf_cuda_mlp_sync(sf_cuda_mlp *g, char *why, size_t cap) { return sf_cuda_net_sync(&g->lin, why, cap); }

@@ -18,33 +18,26 @@ struct sf_cuda_snn {
   sf_snn_config cfg;
   int P, L;
   long R;  // rows per agent of the sequence buffers (host max_rows)
-  long n;  // floats of parameters per agent
   long off_w[SF_SNN_MAX_LAYERS + 1], off_b[SF_SNN_MAX_LAYERS + 1];
   long off_beta[SF_SNN_MAX_LAYERS], off_theta[SF_SNN_MAX_LAYERS];
   int hoff[SF_SNN_MAX_LAYERS + 1];  // offsets of each layer's neurons in beta_c
   int H;                            // widest layer
-  float *params, *grads, *slope, *beta_c;
+  float *slope, *beta_c;
   float *x, *y, *gy, *g;
   float *u[SF_SNN_MAX_LAYERS], *s[SF_SNN_MAX_LAYERS];
   float *work, *acc;
   long work_cap;
   int T, B;  // the stored forward's shape; T = 0: none
-  sf_cuda_linear_ctx lin;  // cuBLAS handle, stream, first cuBLAS error
-  cudaStream_t stream;
-  cudaError_t err;
+  sf_cuda_net_ctx lin;  // stream, cuBLAS, parameters and gradients, errors
 };
 
 namespace {
 
-constexpr int kThreads = 256;
-unsigned blocks(long n) { return (unsigned)((n + kThreads - 1) / kThreads); }
+using linear_detail::blocks;
+using linear_detail::kThreads;
 
 int layer_in(const sf_snn_config *c, int l) { return l ? c->hidden[l - 1] : c->in; }
 int layer_out(const sf_snn_config *c, int l) { return l < c->nlayers ? c->hidden[l] : c->out; }
-
-void note(sf_cuda_snn *g, cudaError_t e) {
-  if (e != cudaSuccess && g->err == cudaSuccess) g->err = e;
-}
 
 __global__ void k_clamp(int P, int N, const float *beta, long stride, float *beta_c, int ldc) {
   long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -89,14 +82,13 @@ __global__ void k_lif_grads(int P, int N, const float *acc, const float *beta, f
 
 extern "C" void sf_cuda_snn_free(sf_cuda_snn *g) {
   if (!g) return;
-  float *bufs[] = {g->params, g->grads, g->slope, g->beta_c, g->x, g->y, g->gy, g->g, g->work, g->acc};
+  float *bufs[] = {g->slope, g->beta_c, g->x, g->y, g->gy, g->g, g->work, g->acc};
   for (float *b : bufs) cudaFree(b);
   for (int l = 0; l < g->L; ++l) {
     cudaFree(g->u[l]);
     cudaFree(g->s[l]);
   }
-  if (g->lin.blas) cublasDestroy(g->lin.blas);
-  if (g->stream) cudaStreamDestroy(g->stream);
+  sf_cuda_net_close(&g->lin);
   free(g);
 }
 
@@ -108,8 +100,6 @@ extern "C" sf_cuda_snn *sf_cuda_snn_new(const sf_snn *host) {
   g->P = host->P;
   g->L = c->nlayers;
   g->R = host->max_rows;
-  g->n = host->params.n;
-  g->H = 0;
   for (int l = 0; l <= g->L; ++l) {
     g->off_w[l] = host->params.t[host->fc_w[l]].offset;
     g->off_b[l] = host->params.t[host->fc_b[l]].offset;
@@ -121,15 +111,7 @@ extern "C" sf_cuda_snn *sf_cuda_snn_new(const sf_snn *host) {
     if (c->hidden[l] > g->H) g->H = c->hidden[l];
   }
   const size_t P = (size_t)g->P, R = (size_t)g->R;
-  bool ok = cudaStreamCreate(&g->stream) == cudaSuccess && cublasCreate(&g->lin.blas) == CUBLAS_STATUS_SUCCESS &&
-            cublasSetStream(g->lin.blas, g->stream) == CUBLAS_STATUS_SUCCESS;
-  // Pedantic math: no TF32 or other reduced-precision shortcuts.
-  ok = ok && cublasSetMathMode(g->lin.blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS;
-  g->lin.stream = g->stream;
-  g->lin.P = g->P;
-  g->lin.err = CUBLAS_STATUS_SUCCESS;
-  ok = ok && cudaMalloc(&g->params, sizeof(float) * P * g->n) == cudaSuccess &&
-       cudaMalloc(&g->grads, sizeof(float) * P * g->n) == cudaSuccess &&
+  bool ok = sf_cuda_net_open(&g->lin, g->P, host->params.n) &&
        cudaMalloc(&g->slope, sizeof(float) * P) == cudaSuccess &&
        cudaMalloc(&g->beta_c, sizeof(float) * P * g->hoff[g->L]) == cudaSuccess &&
        cudaMalloc(&g->x, sizeof(float) * P * R * c->in) == cudaSuccess &&
@@ -144,30 +126,22 @@ extern "C" sf_cuda_snn *sf_cuda_snn_new(const sf_snn *host) {
     sf_cuda_snn_free(g);
     return NULL;
   }
-  sf_cuda_snn_zero_grad(g);
   return g;
 }
 
 extern "C" int sf_cuda_snn_upload(sf_cuda_snn *g, const sf_snn *host) {
-  if (host->P != g->P || host->params.n != g->n) return -1;
-  note(g, cudaMemcpyAsync(g->params, host->params.data, sizeof(float) * g->P * g->n, cudaMemcpyHostToDevice,
-                          g->stream));
-  note(g, cudaMemcpyAsync(g->slope, host->slope, sizeof(float) * g->P, cudaMemcpyHostToDevice, g->stream));
-  note(g, cudaStreamSynchronize(g->stream));  // the host buffers may change right after
-  return g->err == cudaSuccess ? 0 : -1;
+  if (host->P != g->P || host->params.n != g->lin.n) return -1;
+  sf_cuda_net_note(&g->lin, cudaMemcpyAsync(g->slope, host->slope, sizeof(float) * g->P, cudaMemcpyHostToDevice,
+                                            g->lin.stream));
+  return sf_cuda_net_upload(&g->lin, host->params.data);  // waits for both copies
 }
 
 extern "C" int sf_cuda_snn_download_grads(sf_cuda_snn *g, sf_snn *host) {
-  if (host->P != g->P || host->params.n != g->n) return -1;
-  note(g, cudaMemcpyAsync(host->params.grad, g->grads, sizeof(float) * g->P * g->n, cudaMemcpyDeviceToHost,
-                          g->stream));
-  note(g, cudaStreamSynchronize(g->stream));
-  return g->err == cudaSuccess ? 0 : -1;
+  if (host->P != g->P || host->params.n != g->lin.n) return -1;
+  return sf_cuda_net_download_grads(&g->lin, host->params.grad);
 }
 
-extern "C" void sf_cuda_snn_zero_grad(sf_cuda_snn *g) {
-  note(g, cudaMemsetAsync(g->grads, 0, sizeof(float) * g->P * g->n, g->stream));
-}
+extern "C" void sf_cuda_snn_zero_grad(sf_cuda_snn *g) { sf_cuda_net_zero_grad(&g->lin); }
 
 extern "C" int sf_cuda_snn_forward(sf_cuda_snn *g, int T, int B, const float *d_x, float *d_y) {
   const sf_snn_config *c = &g->cfg;
@@ -175,34 +149,34 @@ extern "C" int sf_cuda_snn_forward(sf_cuda_snn *g, int T, int B, const float *d_
   if (T < 1 || B < 1 || rows > g->R) return -1;
   const int P = g->P, L = g->L;
   for (int l = 0; l < L; ++l)
-    k_clamp<<<blocks((long)P * c->hidden[l]), kThreads, 0, g->stream>>>(
-        P, c->hidden[l], g->params + g->off_beta[l], g->n, g->beta_c + g->hoff[l], g->hoff[L]);
+    k_clamp<<<blocks((long)P * c->hidden[l]), kThreads, 0, g->lin.stream>>>(
+        P, c->hidden[l], g->lin.params + g->off_beta[l], g->lin.n, g->beta_c + g->hoff[l], g->hoff[L]);
   // The input, packed [P][rows][in], into the [P][R][in] buffer backward reads.
-  note(g, cudaMemcpy2DAsync(g->x, sizeof(float) * g->R * c->in, d_x, sizeof(float) * rows * c->in,
-                            sizeof(float) * rows * c->in, P, cudaMemcpyDeviceToDevice, g->stream));
+  sf_cuda_net_note(&g->lin, cudaMemcpy2DAsync(g->x, sizeof(float) * g->R * c->in, d_x, sizeof(float) * rows * c->in,
+                            sizeof(float) * rows * c->in, P, cudaMemcpyDeviceToDevice, g->lin.stream));
   const float *in = g->x;
   long in_stride = g->R * c->in;
   for (int l = 0; l <= L; ++l) {
     const int K = layer_in(c, l), N = layer_out(c, l);
     float *out = l < L ? g->u[l] : g->y;
     const long out_stride = g->R * N;
-    sf_cuda_linear_forward(&g->lin, rows, K, N, in, K, in_stride, g->params + g->off_w[l], K, g->params + g->off_b[l],
-                           g->n, out, out_stride);
+    sf_cuda_linear_forward(&g->lin, rows, K, N, in, K, in_stride, g->lin.params + g->off_w[l], K,
+                           g->lin.params + g->off_b[l], g->lin.n, out, out_stride);
     if (l == L) break;
     if (sf_cuda_lif_forward_seq(c->mode, P, T, B, N, out_stride, g->slope, g->beta_c + g->hoff[l], g->hoff[L],
-                                g->params + g->off_theta[l], g->n, g->u[l], g->s[l], g->stream) != 0)
-      note(g, cudaGetLastError());
+                                g->lin.params + g->off_theta[l], g->lin.n, g->u[l], g->s[l], g->lin.stream) != 0)
+      sf_cuda_net_note(&g->lin, cudaGetLastError());
     in = g->s[l];
     in_stride = out_stride;
   }
   if (c->tanh_out)
-    k_tanh<<<blocks((long)P * rows * c->out), kThreads, 0, g->stream>>>(P, rows * c->out, g->y, g->R * c->out);
-  note(g, cudaMemcpy2DAsync(d_y, sizeof(float) * rows * c->out, g->y, sizeof(float) * g->R * c->out,
-                            sizeof(float) * rows * c->out, P, cudaMemcpyDeviceToDevice, g->stream));
-  note(g, cudaGetLastError());
+    k_tanh<<<blocks((long)P * rows * c->out), kThreads, 0, g->lin.stream>>>(P, rows * c->out, g->y, g->R * c->out);
+  sf_cuda_net_note(&g->lin, cudaMemcpy2DAsync(d_y, sizeof(float) * rows * c->out, g->y, sizeof(float) * g->R * c->out,
+                            sizeof(float) * rows * c->out, P, cudaMemcpyDeviceToDevice, g->lin.stream));
+  sf_cuda_net_note(&g->lin, cudaGetLastError());
   g->T = T;
   g->B = B;
-  return g->err == cudaSuccess && g->lin.err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+  return sf_cuda_net_ok(&g->lin) ? 0 : -1;
 }
 
 extern "C" int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_dy, float *d_dx) {
@@ -216,42 +190,45 @@ extern "C" int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_d
     cudaFree(g->work);
     g->work = NULL;
     g->work_cap = 0;
-    note(g, cudaMalloc(&g->work, sizeof(float) * need));
-    if (g->err != cudaSuccess) return -1;
+    sf_cuda_net_note(&g->lin, cudaMalloc(&g->work, sizeof(float) * need));
+    if (g->lin.cuda_err != cudaSuccess) return -1;
     g->work_cap = need;
   }
-  k_readout_grad<<<blocks((long)P * rows * O), kThreads, 0, g->stream>>>(P, rows, B, O, warmup, c->tanh_out, d_dy,
+  k_readout_grad<<<blocks((long)P * rows * O), kThreads, 0, g->lin.stream>>>(P, rows, B, O, warmup, c->tanh_out, d_dy,
                                                                           g->y, g->gy, R * O);
   // Readout: dW, db, and dL/dS of the last LIF layer into g ([P][R][K]).
   {
     const int K = c->hidden[L - 1];
-    sf_cuda_linear_grad_params(&g->lin, rows, K, O, g->s[L - 1], K, R * K, g->gy, R * O, g->grads + g->off_w[L],
-                               g->grads + g->off_b[L], g->n);
-    sf_cuda_linear_grad_input(&g->lin, rows, K, O, g->params + g->off_w[L], K, g->n, g->gy, R * O, g->g, R * K);
+    sf_cuda_linear_grad_params(&g->lin, rows, K, O, g->s[L - 1], K, R * K, g->gy, R * O, g->lin.grads + g->off_w[L],
+                               g->lin.grads + g->off_b[L], g->lin.n);
+    sf_cuda_linear_grad_input(&g->lin, rows, K, O, g->lin.params + g->off_w[L], K, g->lin.n, g->gy, R * O, g->g, R * K);
   }
   for (int l = L - 1; l >= 0; --l) {
     const int N = c->hidden[l], K = layer_in(c, l);
     const long ns = R * N;  // agent stride of this layer's u, s and (now) g
     if (sf_cuda_lif_backward_seq(c->mode, c->detach_reset, P, T, B, N, ns, g->slope, g->beta_c + g->hoff[l],
-                                 g->hoff[L], g->params + g->off_theta[l], g->n, g->u[l], g->s[l], g->g, g->work,
-                                 g->acc, g->stream) != 0)
-      note(g, cudaGetLastError());
-    k_lif_grads<<<blocks((long)P * N), kThreads, 0, g->stream>>>(
-        P, N, g->acc, g->params + g->off_beta[l], g->grads + g->off_beta[l], g->grads + g->off_theta[l],
-        g->grads + g->off_b[l], g->n);
+                                 g->hoff[L], g->lin.params + g->off_theta[l], g->lin.n, g->u[l], g->s[l], g->g, g->work,
+                                 g->acc, g->lin.stream) != 0)
+      sf_cuda_net_note(&g->lin, cudaGetLastError());
+    k_lif_grads<<<blocks((long)P * N), kThreads, 0, g->lin.stream>>>(
+        P, N, g->acc, g->lin.params + g->off_beta[l], g->lin.grads + g->off_beta[l], g->lin.grads + g->off_theta[l],
+        g->lin.grads + g->off_b[l], g->lin.n);
     // u[l] holds dL/dI of layer l: fc(l)'s weight gradient and the gradient
     // of the layer below (g, free again) or of the input.
     const float *xin = l ? g->s[l - 1] : g->x;
     const long xs = l ? R * K : R * c->in;
-    sf_cuda_linear_grad_params(&g->lin, rows, K, N, xin, K, xs, g->u[l], ns, g->grads + g->off_w[l], NULL, g->n);
+    sf_cuda_linear_grad_params(&g->lin, rows, K, N, xin, K, xs, g->u[l], ns, g->lin.grads + g->off_w[l], NULL,
+                               g->lin.n);
     if (l)
-      sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->params + g->off_w[l], K, g->n, g->u[l], ns, g->g, R * K);
+      sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->lin.params + g->off_w[l], K, g->lin.n, g->u[l], ns, g->g,
+                                R * K);
     else if (d_dx)
-      sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->params + g->off_w[0], K, g->n, g->u[0], ns, d_dx, rows * K);
+      sf_cuda_linear_grad_input(&g->lin, rows, K, N, g->lin.params + g->off_w[0], K, g->lin.n, g->u[0], ns, d_dx,
+                                rows * K);
   }
-  note(g, cudaGetLastError());
+  sf_cuda_net_note(&g->lin, cudaGetLastError());
   g->T = 0;
-  return g->err == cudaSuccess && g->lin.err == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+  return sf_cuda_net_ok(&g->lin) ? 0 : -1;
 }
 
 extern "C" int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float *s) {
@@ -259,21 +236,10 @@ extern "C" int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float
   const int N = g->cfg.hidden[l];
   const long rows = (long)g->T * g->B;
   const size_t w = sizeof(float) * rows * N, pitch = sizeof(float) * g->R * N;
-  note(g, cudaMemcpy2DAsync(u, w, g->u[l], pitch, w, g->P, cudaMemcpyDeviceToHost, g->stream));
-  note(g, cudaMemcpy2DAsync(s, w, g->s[l], pitch, w, g->P, cudaMemcpyDeviceToHost, g->stream));
-  note(g, cudaStreamSynchronize(g->stream));
-  return g->err == cudaSuccess ? 0 : -1;
+  sf_cuda_net_note(&g->lin, cudaMemcpy2DAsync(u, w, g->u[l], pitch, w, g->P, cudaMemcpyDeviceToHost, g->lin.stream));
+  sf_cuda_net_note(&g->lin, cudaMemcpy2DAsync(s, w, g->s[l], pitch, w, g->P, cudaMemcpyDeviceToHost, g->lin.stream));
+  sf_cuda_net_note(&g->lin, cudaStreamSynchronize(g->lin.stream));
+  return g->lin.cuda_err == cudaSuccess ? 0 : -1;
 }
 
-extern "C" int sf_cuda_snn_sync(sf_cuda_snn *g, char *why, size_t cap) {
-  note(g, cudaStreamSynchronize(g->stream));
-  if (g->err != cudaSuccess) {
-    snprintf(why, cap, "%s", cudaGetErrorString(g->err));
-    return -1;
-  }
-  if (g->lin.err != CUBLAS_STATUS_SUCCESS) {
-    snprintf(why, cap, "cuBLAS: %s", cublasGetStatusString(g->lin.err));
-    return -1;
-  }
-  return 0;
-}
+extern "C" int sf_cuda_snn_sync(sf_cuda_snn *g, char *why, size_t cap) { return sf_cuda_net_sync(&g->lin, why, cap); }
