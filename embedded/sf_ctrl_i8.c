@@ -126,7 +126,7 @@ static void layer2_sums(const uint32_t *w, int words, const uint16_t *add, int n
   int32_t pa[16], ps[16];
   for (int c = 0; c < words;) {
     const int W = words - c >= 4 ? 4 : (words - c >= 2 ? 2 : 1);
-    if (W == 4) {
+    if (W == 4) { /* a literal 4: the inlined copy keeps its eight lanes in registers */
       row_sums(w + c, 4, add, n_add, pa);
       if (!set) row_sums(w + c, 4, sub, n_sub, ps);
     } else {

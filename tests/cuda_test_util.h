@@ -1,12 +1,13 @@
 // Shared by the test_cuda_* suites: skip without a usable GPU (with the
-// reason the CUDA runtime gives), reproducible uniform test data, and copies
-// between host vectors and device arrays.
+// reason the CUDA runtime gives), reproducible uniform test data, copies
+// between host vectors and device arrays, and a relative L2 difference.
 #ifndef SF_CUDA_TEST_UTIL_H
 #define SF_CUDA_TEST_UTIL_H
 
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 extern "C" {
@@ -28,6 +29,16 @@ inline std::vector<float> sf_test_uniform(size_t n, uint64_t seed, float lo, flo
     for (int j = 0; j < 4 && i + j < n; ++j) v[i + j] = sf_uniform(r.v[j], lo, hi);
   }
   return v;
+}
+
+// |a - b| / |b| over n values (L2 norms, in double).
+inline double sf_test_rel_l2(const float *a, const float *b, long n) {
+  double d = 0, r = 0;
+  for (long i = 0; i < n; ++i) {
+    d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    r += (double)b[i] * b[i];
+  }
+  return std::sqrt(d) / std::fmax(std::sqrt(r), 1e-30);
 }
 
 template <typename V>

@@ -17,15 +17,6 @@ extern "C" {
 
 namespace {
 
-double rel_l2(const float *a, const float *b, long n) {
-  double d = 0, r = 0;
-  for (long i = 0; i < n; ++i) {
-    d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    r += (double)b[i] * b[i];
-  }
-  return std::sqrt(d) / std::fmax(std::sqrt(r), 1e-30);
-}
-
 void check(const sf_mlp_config &cfg, int n1) {
   const int P = 2;
   const long rows = 64;
@@ -59,12 +50,12 @@ void check(const sf_mlp_config &cfg, int n1) {
   for (int k = 0; k < cpu->params.count; ++k) {
     const sf_param *t = &cpu->params.t[k];
     for (int p = 0; p < P; ++p)
-      EXPECT_LT(rel_l2(sf_param_grad_at(t, p), grad.data() + (long)p * cpu->params.n + t->offset, t->size), 1e-4)
+      EXPECT_LT(sf_test_rel_l2(sf_param_grad_at(t, p), grad.data() + (long)p * cpu->params.n + t->offset, t->size), 1e-4)
           << t->name << " agent " << p;
   }
-  EXPECT_LT(rel_l2(dx1_gpu.data(), dx1.data(), (long)dx1.size()), 1e-4) << "dL/dx1";
+  EXPECT_LT(sf_test_rel_l2(dx1_gpu.data(), dx1.data(), (long)dx1.size()), 1e-4) << "dL/dx1";
   if (n2 > 0) {
-    EXPECT_LT(rel_l2(dx2_gpu.data(), dx2.data(), (long)dx2.size()), 1e-4) << "dL/dx2";
+    EXPECT_LT(sf_test_rel_l2(dx2_gpu.data(), dx2.data(), (long)dx2.size()), 1e-4) << "dL/dx2";
   }
   for (float *d : {d_x1, d_x2, d_dy, d_y, d_dx1, d_dx2}) cudaFree(d);
   sf_cuda_mlp_free(gpu);

@@ -19,15 +19,6 @@ extern "C" {
 
 namespace {
 
-double rel_l2(const float *a, const float *b, long n) {
-  double d = 0, r = 0;
-  for (long i = 0; i < n; ++i) {
-    d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    r += (double)b[i] * b[i];
-  }
-  return std::sqrt(d) / std::fmax(std::sqrt(r), 1e-30);
-}
-
 TEST(CudaSnn, SequenceForwardAndBpttMatchTheCpu) {
   SKIP_WITHOUT_GPU();
   const int P = 2, T = 30, B = 8, W = 5;
@@ -98,11 +89,11 @@ TEST(CudaSnn, SequenceForwardAndBpttMatchTheCpu) {
     for (int k = 0; k < cpu->params.count; ++k) {
       const sf_param *t = &cpu->params.t[k];
       for (int p = 0; p < P; ++p)
-        EXPECT_LT(rel_l2(sf_param_grad_at(t, p), grad_cpu.data() + (long)p * cpu->params.n + t->offset, t->size),
+        EXPECT_LT(sf_test_rel_l2(sf_param_grad_at(t, p), grad_cpu.data() + (long)p * cpu->params.n + t->offset, t->size),
                   1e-3)
             << t->name << " agent " << p;
     }
-    EXPECT_LT(rel_l2(dx_gpu.data(), dx_cpu.data(), (long)dx_cpu.size()), 1e-3) << "dL/dx";
+    EXPECT_LT(sf_test_rel_l2(dx_gpu.data(), dx_cpu.data(), (long)dx_cpu.size()), 1e-3) << "dL/dx";
   }
   std::printf("spikes %ld, flipped at threshold ties %ld\n", spikes, flips);
   for (float *d : {d_x, d_y, d_dy, d_dx}) cudaFree(d);
