@@ -149,57 +149,49 @@ void sf_seq_batch_free(sf_seq_batch *b) {
   free(b);
 }
 
-int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed,
-                     uint32_t draw, sf_seq_batch *b) {
+int sf_replay_draw(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed, uint32_t draw, int B,
+                   sf_window *w) {
   int n_eps = rb->ep_count[p];
   long *cum = malloc((size_t)(n_eps + 1) * sizeof(long));
+  if (!cum) return -1;
   cum[0] = 0;
   for (int i = 0; i < n_eps; ++i) cum[i + 1] = cum[i] + windows_of(rb, ep_at(rb, p, i)->len, stride, warmup);
   long total = cum[n_eps];
-  if (total == 0) {
-    free(cum);
-    return -1;
-  }
-  const int T = b->T, B = b->B, od = rb->obs_dim, pd = rb->priv_dim, ad = rb->act_dim;
-  for (int j = 0; j < B; ++j) {
+  for (int j = 0; j < B && total > 0; ++j) {
     sf_u32x4 r = sf_rng_bits(seed, (uint32_t)j, draw, SF_STREAM(SF_RNG_SAMPLE, 0), 0);
     /* 64 random bits make the modulo bias negligible for any buffer size. */
     uint64_t u = ((uint64_t)r.v[0] << 32) | r.v[1];
-    long w = (long)(u % (uint64_t)total);
-    int lo = 0, hi = n_eps - 1; /* the episode whose window range holds w */
+    long k = (long)(u % (uint64_t)total);
+    int lo = 0, hi = n_eps - 1; /* the episode whose window range holds k */
     while (lo < hi) {
       int mid = (lo + hi) / 2;
-      if (cum[mid + 1] <= w) lo = mid + 1;
+      if (cum[mid + 1] <= k) lo = mid + 1;
       else hi = mid;
     }
     const sf_episode_ref *e = ep_at(rb, p, lo);
-    int off = (int)(w - cum[lo]) * stride;
-    b->episode[j] = lo;
-    b->offset[j] = off;
-    size_t base = (size_t)p * rb->capacity + (size_t)e->start;
-    for (int t = 0; t <= T; ++t) {
-      /* Padding past the end repeats the final observation; its mask is 0. */
-      int s = off + t <= e->len ? off + t : e->len;
-      size_t row = base + (size_t)s;
-      memcpy(b->obs + ((size_t)t * B + j) * od, rb->obs + row * od, od * sizeof(float));
-      memcpy(b->priv + ((size_t)t * B + j) * pd, rb->priv + row * pd, pd * sizeof(float));
-      if (t == T) break;
-      int real = off + t < e->len;
-      size_t o = (size_t)t * B + j;
-      if (real) {
-        memcpy(b->act + o * ad, rb->act + row * ad, ad * sizeof(float));
-        memcpy(b->expert + o * ad, rb->expert + row * ad, ad * sizeof(float));
-      } else {
-        memset(b->act + o * ad, 0, ad * sizeof(float));
-        memset(b->expert + o * ad, 0, ad * sizeof(float));
-      }
-      uint8_t f = real ? rb->flags[row] : 0;
-      b->rew[o] = real ? rb->rew[row] : 0.0f;
-      b->done[o] = (f & SF_ROW_TERMINATED) ? 1.0f : 0.0f;
-      b->guide[o] = (f & SF_ROW_GUIDE) ? 1.0f : 0.0f;
-      b->mask[o] = real ? 1.0f : 0.0f;
-    }
+    w[j] = (sf_window){.row0 = e->start, .len = e->len, .off = (int)(k - cum[lo]) * stride, .episode = lo};
   }
   free(cum);
+  return total > 0 ? 0 : -1;
+}
+
+int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed,
+                     uint32_t draw, sf_seq_batch *b) {
+  sf_window *w = malloc(sizeof(sf_window) * (size_t)b->B);
+  if (!w) return -1;
+  if (sf_replay_draw(rb, p, stride, warmup, seed, draw, b->B, w) != 0) {
+    free(w);
+    return -1;
+  }
+  size_t base = (size_t)p * rb->capacity;
+  const sf_replay_rows rows = {rb->obs_dim,        rb->priv_dim,       rb->act_dim, rb->obs + base * rb->obs_dim,
+                               rb->priv + base * rb->priv_dim, rb->act + base * rb->act_dim,
+                               rb->expert + base * rb->act_dim, rb->rew + base, rb->flags + base};
+  for (int j = 0; j < b->B; ++j) {
+    b->episode[j] = w[j].episode;
+    b->offset[j] = w[j].off;
+    for (int t = 0; t <= b->T; ++t) sf_replay_gather_step(&rows, &w[j], t, j, b);
+  }
+  free(w);
   return 0;
 }

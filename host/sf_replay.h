@@ -22,6 +22,8 @@
 
 #include <stdint.h>
 
+#include "core/sf_defs.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -88,11 +90,54 @@ typedef struct {
 sf_seq_batch *sf_seq_batch_new(int T, int B, int obs_dim, int priv_dim, int act_dim);
 void sf_seq_batch_free(sf_seq_batch *b);
 
-/* Draw b->B windows of agent p uniformly among all valid ones, with Philox
- * keyed by `seed` and counted by `draw` (the caller's update counter), and
- * gather them into b. Returns 0, or -1 when the agent holds no valid window. */
+/* One drawn window: its episode starts at row `row0` of the agent's rows,
+ * holds `len` transitions, and the window begins at step `off` of it;
+ * `episode` is the episode's place among the agent's stored ones. */
+typedef struct {
+  long row0;
+  int len, off, episode;
+} sf_window;
+
+/* Draw B windows of agent p uniformly among all valid ones, with Philox
+ * keyed by `seed` and counted by `draw` (the caller's update counter).
+ * Returns 0, or -1 when the agent holds no valid window. */
+int sf_replay_draw(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed, uint32_t draw, int B,
+                   sf_window *w);
+
+/* sf_replay_draw, then gather the windows into b (b->B of them). */
 int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_t seed,
                      uint32_t draw, sf_seq_batch *b);
+
+/* One agent's stored rows, wherever they live (the host's arrays, or their
+ * copy on a GPU): what the gather of one batch step reads. */
+typedef struct {
+  int obs_dim, priv_dim, act_dim;
+  const float *obs, *priv, *act, *expert, *rew;
+  const uint8_t *flags;
+} sf_replay_rows;
+
+/* Step t of window w into column j of the batch: observations for t <= T,
+ * the rest for t < T. Padding past the episode's end repeats the final
+ * observation and is zero elsewhere, with mask 0. The CPU sampler and the
+ * GPU gather run this same code. */
+SF_HD void sf_replay_gather_step(const sf_replay_rows *r, const sf_window *w, int t, int j, const sf_seq_batch *b) {
+  const int B = b->B, od = r->obs_dim, pd = r->priv_dim, ad = r->act_dim;
+  const long row = w->row0 + (w->off + t <= w->len ? w->off + t : w->len);
+  const long o = (long)t * B + j;
+  for (int k = 0; k < od; ++k) b->obs[o * od + k] = r->obs[row * od + k];
+  for (int k = 0; k < pd; ++k) b->priv[o * pd + k] = r->priv[row * pd + k];
+  if (t == b->T) return;
+  const int real = w->off + t < w->len;
+  for (int k = 0; k < ad; ++k) {
+    b->act[o * ad + k] = real ? r->act[row * ad + k] : 0.0f;
+    b->expert[o * ad + k] = real ? r->expert[row * ad + k] : 0.0f;
+  }
+  const uint8_t f = real ? r->flags[row] : 0;
+  b->rew[o] = real ? r->rew[row] : 0.0f;
+  b->done[o] = (f & SF_ROW_TERMINATED) ? 1.0f : 0.0f;
+  b->guide[o] = (f & SF_ROW_GUIDE) ? 1.0f : 0.0f;
+  b->mask[o] = real ? 1.0f : 0.0f;
+}
 
 #ifdef __cplusplus
 }

@@ -29,12 +29,24 @@ SF_HD float sf_critic_grad(float q, float y, float mask, float inv_n) {
   return 2.0f * mask * (q - y) * inv_n;
 }
 
+/* Exploration: a = clamp(pi + sigma z, -1, 1) with z ~ N(0, 1). */
+SF_HD float sf_explore_action(float pi, float z, float sigma) { return sf_clampf(pi + sigma * z, -1.0f, 1.0f); }
+
 /* d/d(action) of the actor loss
  *   L = mean over masked steps of [ -lambda_q Q1(s, pi) + lambda_bc |pi - a|^2 ]
- * for one action component, given dQ1/d(action). */
-SF_HD float sf_actor_grad(float dq_da, float pi, float a_buf, float mask, float lambda_q,
-                          float lambda_bc, float inv_n) {
-  return mask * inv_n * (-lambda_q * dq_da + 2.0f * lambda_bc * (pi - a_buf));
+ * for one action component. dq_term is the critic's part as the critic's
+ * backward delivers it (it was fed -lambda_q mask / n); the BC part is added
+ * on masked steps, and unmasked steps carry nothing. */
+SF_HD float sf_actor_action_grad(float dq_term, float pi, float target, float mask, float lambda_bc, float inv_n) {
+  return mask == 0.0f ? 0.0f : dq_term + 2.0f * lambda_bc * mask * inv_n * (pi - target);
+}
+
+/* Whether step r (row r of a [T][B] sequence, column b = r % B) carries the
+ * actor's loss: after the warm-up, or from step 0 when the sequence starts at
+ * its episode's first step and learn_from_start is on (the state is then the
+ * true one from the start). Multiplied by the step's padding mask. */
+SF_HD float sf_actor_step_mask(long r, int warmup, int B, int offset, int learn_from_start, float mask) {
+  return r >= (long)warmup * B || (learn_from_start && offset == 0) ? mask : 0.0f;
 }
 
 /* TD3BC's normalisation lambda_Q = alpha / mean|Q| (the mean is treated as a

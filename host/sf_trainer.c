@@ -385,7 +385,7 @@ int sf_trainer_collect(sf_trainer *t) {
         sf_normal4(sf_rng_bits(t->agent[p].seed, (uint32_t)(i % N), d->rng_ctr[i], SF_STREAM(SF_RNG_EXPLORE, 0), 0),
                    z);
         for (int j = 0; j < SF_ACT_DIM; ++j)
-          a[j] = sf_clampf(t->c_pi[i * SF_ACT_DIM + j] + t->agent[p].expl_noise * z[j], -1.0f, 1.0f);
+          a[j] = sf_explore_action(t->c_pi[i * SF_ACT_DIM + j], z[j], t->agent[p].expl_noise);
       }
       size_t row = (size_t)i * (L + 1) + step;
       memcpy(t->stage_act + row * SF_ACT_DIM, a, SF_ACT_DIM * sizeof(float));
@@ -511,8 +511,7 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
   for (int p = 0; p < P; ++p)
     for (long r = 0; r < rows; ++r) {
       long i = (long)p * rows + r;
-      int from_start = t->s.learn_from_start && t->b_offset[(long)p * B + r % B] == 0;
-      am[i] = r >= (long)W * B || from_start ? t->b_mask[i] : 0.0f;
+      am[i] = sf_actor_step_mask(r, W, B, t->b_offset[(long)p * B + r % B], t->s.learn_from_start, t->b_mask[i]);
       count[p] += am[i];
     }
   if (uses_critic(t)) {
@@ -552,9 +551,9 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
       float m = am[i];
       for (int j = 0; j < SF_ACT_DIM; ++j) {
         long k = i * SF_ACT_DIM + j;
-        float diff = t->pi[k] - (t->s.bc_to_guide ? t->b_expert[k] : t->b_act[k]);
+        float target = t->s.bc_to_guide ? t->b_expert[k] : t->b_act[k], diff = t->pi[k] - target;
         bc += m * diff * diff;
-        t->dpi[k] = m == 0.0f ? 0.0f : t->dqa[k] + 2.0f * lbc * m * inv_n * diff;
+        t->dpi[k] = sf_actor_action_grad(t->dqa[k], t->pi[k], target, m, lbc, inv_n);
       }
     }
     stats[p].mean_q = mean_q[p];

@@ -101,7 +101,7 @@ int sf_params_polyak(sf_params *dst, const sf_params *src, float tau) {
   float *d = dst->data;
   const float *s = src->data;
 #pragma omp parallel for simd schedule(static)
-  for (long i = 0; i < total; ++i) d[i] = keep * d[i] + tau * s[i];
+  for (long i = 0; i < total; ++i) d[i] = sf_polyak(d[i], s[i], keep, tau);
   return 0;
 }
 

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "core/sf_defs.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -62,6 +64,8 @@ void sf_params_zero_grad(sf_params *ps);
 int sf_params_copy(sf_params *dst, const sf_params *src);
 /* Polyak averaging of a target copy: dst = (1 - tau) dst + tau src. */
 int sf_params_polyak(sf_params *dst, const sf_params *src, float tau);
+/* One target parameter's Polyak step (keep = 1 - tau), shared with the GPU. */
+SF_HD float sf_polyak(float target, float online, float keep, float tau) { return keep * target + tau * online; }
 
 /* PyTorch's default bound for nn.Linear weights and biases, 1 / sqrt(fan_in). */
 float sf_fan_in_bound(int fan_in);
