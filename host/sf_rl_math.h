@@ -51,7 +51,7 @@ SF_HD float sf_actor_step_mask(long r, int warmup, int B, int offset, int learn_
 
 /* TD3BC's normalisation lambda_Q = alpha / mean|Q| (the mean is treated as a
  * constant); guarded against a critic that outputs zeros. */
-static inline float sf_td3bc_lambda(float alpha, double mean_abs_q) {
+SF_HD float sf_td3bc_lambda(float alpha, double mean_abs_q) {
   return (float)(alpha / (mean_abs_q > 1e-6 ? mean_abs_q : 1e-6));
 }
 

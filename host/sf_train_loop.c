@@ -12,10 +12,73 @@
 #include "core/sf_safetensors.h"
 #include "core/sf_tfevents.h"
 #include "host/sf_csv.h"
+#include "host/sf_device.h"
 #include "host/sf_rl_math.h"
 #include "host/sf_sweep.h"
 #include "host/sf_trainer.h"
 #include "sim/sf_pid.h"
+#ifdef SF_HAVE_CUDA
+#include "kernels/sf_trainer_cuda.h"
+#else
+typedef struct sf_cuda_trainer sf_cuda_trainer; /* never built without the CUDA backend */
+#endif
+
+/* The epoch's phases on the backend the run uses: the host trainer, or its
+ * device mirror (kernels/sf_trainer_cuda.h). */
+static int run_collect(sf_trainer *t, sf_cuda_trainer *gpu) {
+#ifdef SF_HAVE_CUDA
+  if (gpu) return sf_cuda_trainer_collect(gpu);
+#endif
+  (void)gpu;
+  return sf_trainer_collect(t);
+}
+
+/* Up to n updates; acc[p] sums each agent's statistics; *done of them ran.
+ * Returns 0 or -1. */
+static int run_updates(sf_trainer *t, sf_cuda_trainer *gpu, int n, sf_update_stats *us, sf_update_stats *acc,
+                       int *done) {
+  *done = 0;
+  memset(acc, 0, sizeof *acc * t->P);
+#ifdef SF_HAVE_CUDA
+  if (gpu) return sf_cuda_trainer_update(gpu, n, acc, done);
+#endif
+  (void)gpu;
+  for (int u = 0; u < n; ++u) {
+    int r = sf_trainer_update(t, us);
+    if (r < 0) return -1;
+    if (r > 0) break; /* no full sequence yet */
+    ++*done;
+    for (int p = 0; p < t->P; ++p) {
+      acc[p].critic_loss += us[p].critic_loss;
+      acc[p].actor_loss += us[p].actor_loss;
+      acc[p].mean_q += us[p].mean_q;
+    }
+  }
+  return 0;
+}
+
+/* Bring the device's state to the host trainer (full: what a checkpoint
+ * needs, else the parameters). 0 or -1 with a message. */
+static int run_pull(sf_cuda_trainer *gpu, int full, char *err, size_t errlen) {
+#ifdef SF_HAVE_CUDA
+  if (gpu) return sf_cuda_trainer_pull(gpu, full, err, errlen);
+#endif
+  (void)gpu, (void)full, (void)err, (void)errlen;
+  return 0;
+}
+
+static int run_evaluate(sf_trainer *t, sf_cuda_trainer *gpu, sf_eval_stats *ev) {
+#ifdef SF_HAVE_CUDA
+  if (gpu) {
+    sf_cuda_range_push("evaluate");
+    int rc = sf_trainer_evaluate(t, ev);
+    sf_cuda_range_pop();
+    return rc || sf_cuda_trainer_push_slopes(gpu) ? -1 : 0; /* the schedules moved the slopes */
+  }
+#endif
+  (void)gpu;
+  return sf_trainer_evaluate(t, ev);
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -221,9 +284,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   sf_train_settings_read(cfgs[0], &s);
   if (mode == SF_TRAIN_GUIDE) snprintf(s.actor.name, sizeof s.actor.name, "guide");
   const char *out_key = sf_cfg_str(cfgs[0], "train.out", "runs/train");
-  static const char *const devices[] = {"auto", "cpu", "cuda", NULL};
-  if (sf_cfg_choice(cfgs[0], "device", "auto", devices) == 2 && !sf_cfg_error(cfgs[0]))
-    sf_cfg_fail(cfgs[0], "config key 'device': training runs on the cpu backend in this build (device=cpu or auto)");
+  const sf_device device = sf_device_from_config(cfgs[0], 1, "training");
   char out_dir[512];
   snprintf(out_dir, sizeof out_dir, "%s", out_key);
   int overwrite = sf_cfg_bool(cfgs[0], "train.overwrite", 0);
@@ -260,6 +321,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   }
 
   double t0 = now_s();  /* moved back by a resumed run's earlier wall time */
+  sf_cuda_trainer *gpu = NULL; /* the device mirror when the run uses the GPU */
   sf_trainer *t = sf_trainer_new(&s, agents, P, &model, err, sizeof err);
   if (!t) {
     fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
@@ -288,6 +350,18 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     fprintf(stderr, "spikefly %s: resuming %s after epoch %d\n", spec->name, out_dir, t->epoch);
     t0 -= wall_before;
   }
+#ifdef SF_HAVE_CUDA
+  if (device == SF_DEVICE_CUDA) {
+    gpu = sf_cuda_trainer_new(t, err, sizeof err);
+    if (!gpu) {
+      fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
+      rc = SF_EXIT_FAIL;
+      goto done_trainer;
+    }
+    fprintf(stderr, "spikefly %s: training on the GPU (%s)\n", spec->name, sf_cuda_trainer_device(gpu));
+  }
+#endif
+  (void)device;
   sf_csv csv;
   snprintf(path, sizeof path, "%s/progress.csv", out_dir);
   if (sf_csv_open(&csv, path,
@@ -345,26 +419,16 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
       t->agent[p].alpha = teaching ? 0.0f : agents[p].alpha;
       if (teaching) t->lambda_bc[p] = 1.0f;
     }
-    if (sf_trainer_collect(t) != 0) {
+    if (run_collect(t, gpu) != 0) {
       fprintf(stderr, "spikefly %s: collection failed\n", spec->name);
       rc = SF_EXIT_FAIL;
       break;
     }
-    memset(acc, 0, sizeof *acc * P);
     int done_updates = 0;
-    for (int u = 0; u < s.updates; ++u) {
-      int r = sf_trainer_update(t, us);
-      if (r < 0) {
-        rc = SF_EXIT_FAIL;
-        break;
-      }
-      if (r > 0) break; /* no full sequence yet */
-      ++done_updates;
-      for (int p = 0; p < P; ++p) {
-        acc[p].critic_loss += us[p].critic_loss;
-        acc[p].actor_loss += us[p].actor_loss;
-        acc[p].mean_q += us[p].mean_q;
-      }
+    if (run_updates(t, gpu, s.updates, us, acc, &done_updates) != 0) {
+      fprintf(stderr, "spikefly %s: update failed\n", spec->name);
+      rc = SF_EXIT_FAIL;
+      break;
     }
     t->epoch = e + 1;
     t->s.algo = algo;
@@ -379,6 +443,10 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
                 spec->name, p, t->epoch, acc[p].critic_loss, acc[p].actor_loss);
         rc = SF_EXIT_FAIL;
       }
+    if (rc == SF_EXIT_OK && run_pull(gpu, eval_now, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
+      rc = SF_EXIT_FAIL;
+    }
     char bad[160];
     if (rc == SF_EXIT_OK && sf_trainer_check_finite(t, bad, sizeof bad)) {
       fprintf(stderr, "spikefly %s: parameters of %s became non-finite at epoch %d; the last good checkpoint stays\n",
@@ -387,7 +455,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     }
     if (rc != SF_EXIT_OK) break;
     if (eval_now) {
-      if (sf_trainer_evaluate(t, ev) != 0) {
+      if (run_evaluate(t, gpu, ev) != 0) {
         rc = SF_EXIT_FAIL;
         break;
       }
@@ -500,6 +568,9 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   }
   free(us), free(acc), free(ev), free(first100);
 done_trainer:
+#ifdef SF_HAVE_CUDA
+  sf_cuda_trainer_free(gpu);
+#endif
   sf_trainer_free(t);
   free(ctext);
 done_cfg:
