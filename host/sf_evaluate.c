@@ -4,14 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/sf_eval_episode.h"
 #include "sim/sf_eval.h"
-#include "sim/sf_trajectory.h"
-
-typedef struct {
-  double ret_f, ret_c, err_hold, err_track;
-  long n_hold, n_track;
-  int len, done, survived;
-} ep_acc;
 
 int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,
                 int warmup_steps, sf_eval_stats *stats, FILE *csv, int csv_agent, int csv_envs) {
@@ -26,7 +20,7 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
   float *x = malloc(sizeof(float) * actor->in_dim * n), *act = malloc(sizeof(float) * SF_ACT_DIM * n);
   float *rew = malloc(sizeof(float) * n);
   uint8_t *term = malloc(n), *trunc = malloc(n);
-  ep_acc *acc = calloc(n, sizeof *acc);
+  sf_eval_episode *acc = calloc(n, sizeof *acc);
   sf_actor_state st = {NULL};
   int rc = -1;
   if (!d || !obs || !priv || !x || !act || !rew || !term || !trunc || !acc || sf_actor_state_init(&st, actor, N))
@@ -42,35 +36,31 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
     if (sf_actor_step(actor, &st, N, x, act) != 0) goto out;
     sf_env_step(model, d, act, rew, term, trunc);
     for (long i = 0; i < n; ++i) {
-      ep_acc *e = &acc[i];
-      if (e->done) continue;
       sf_quad_state s;
-      float tp[3], tv[3], ta[3], un[SF_ACT_DIM];
-      sf_env_get_state(d, i, &s);
-      sf_env_get_target(model, d, i, tp, tv, ta);
-      for (int j = 0; j < SF_ACT_DIM; ++j) un[j] = (sf_clampf(act[i * SF_ACT_DIM + j], -1.0f, 1.0f) + 1.0f) * 0.5f;
-      e->ret_c += rew[i];
-      e->ret_f += sf_env_reward(&final_coef, &s, tp, tv, un);
-      e->len = k + 1;
-      double err = sqrt((double)(s.p[0] - tp[0]) * (s.p[0] - tp[0]) + (double)(s.p[1] - tp[1]) * (s.p[1] - tp[1]) +
-                        (double)(s.p[2] - tp[2]) * (s.p[2] - tp[2]));
-      if (k + 1 > hold_from) e->err_hold += err, e->n_hold++;
-      if (k + 1 > track_from) e->err_track += err, e->n_track++;
-      if (term[i] || trunc[i]) {
-        e->done = 1;
-        e->survived = !term[i];
-      }
-      if (csv && i / N == csv_agent && i % N < csv_envs)
+      float tp[3], tv[3];
+      if (sf_eval_episode_step(&acc[i], model, d, i, k, &final_coef, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i],
+                               hold_from, track_from, &s, tp, tv) &&
+          csv && i / N == csv_agent && i % N < csv_envs)
         sf_flight_csv_row(csv, i % N, i % N, k + 1, dt, &s, tp, tv, act + i * SF_ACT_DIM, rew[i]);
     }
   }
+  sf_eval_finish(acc, P, N, warmup_steps, stats);
+  rc = 0;
+out:
+  sf_actor_state_free(&st);
+  sf_env_data_free(d);
+  free(eseeds), free(obs), free(priv), free(x), free(act), free(rew), free(term), free(trunc), free(acc);
+  return rc;
+}
+
+void sf_eval_finish(const sf_eval_episode *acc, int P, int N, int warmup_steps, sf_eval_stats *stats) {
   for (int p = 0; p < P; ++p) {
     sf_eval_stats *s = &stats[p];
     memset(s, 0, sizeof *s);
     long surv = 0;
     double hold = 0, track = 0;
     for (int j = 0; j < N; ++j) {
-      const ep_acc *e = &acc[(long)p * N + j];
+      const sf_eval_episode *e = &acc[(long)p * N + j];
       s->ret_final += e->ret_f;
       s->ret_current += e->ret_c;
       s->mean_len += e->len;
@@ -89,10 +79,4 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
     s->hover_err = surv ? hold / surv : NAN;
     s->track_err = surv ? track / surv : NAN;
   }
-  rc = 0;
-out:
-  sf_actor_state_free(&st);
-  sf_env_data_free(d);
-  free(eseeds), free(obs), free(priv), free(x), free(act), free(rew), free(term), free(trunc), free(acc);
-  return rc;
 }

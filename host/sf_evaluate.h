@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "host/sf_actor.h"
+#include "host/sf_eval_episode.h"
 #include "sim/sf_env.h"
 
 #ifdef __cplusplus
@@ -32,6 +33,9 @@ typedef struct {
  * format. Returns 0, or -1 when memory cannot be had. */
 int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,
                 int warmup_steps, sf_eval_stats *stats, FILE *csv, int csv_agent, int csv_envs);
+
+/* Per-agent statistics from the sums of P x N episodes, [P][N]. */
+void sf_eval_finish(const sf_eval_episode *acc, int P, int N, int warmup_steps, sf_eval_stats *stats);
 
 /* The seed of an agent's evaluation environments: apart from its training
  * environments' streams. */
