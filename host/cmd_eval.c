@@ -7,10 +7,14 @@
 #include "core/sf_defs.h"
 #include "host/sf_actor.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 #include "host/sf_evaluate.h"
 #include "sim/sf_env.h"
 #include "sim/sf_eval.h"
 #include "sim/sf_trajectory.h"
+#ifdef SF_HAVE_CUDA
+#include "kernels/sf_evaluate_cuda.h"
+#endif
 
 static const sf_flag eval_flags[] = {
     {"trajectory", "env.trajectory", NULL, "NAME", "target: hover|circle|figure8|square"},
@@ -50,9 +54,8 @@ int sf_cmd_eval(int argc, char **argv) {
   const char *csv_key = sf_cfg_str(cfg, "eval.csv", NULL);
   char *csv_path = csv_key ? strdup(csv_key) : NULL;
   int csv_envs = (int)sf_cfg_int(cfg, "eval.csv_envs", 1, 1, 1 << 24);
-  static const char *const devices[] = {"auto", "cpu", "cuda", NULL};
-  if (sf_cfg_choice(cfg, "device", "auto", devices) == 2 && !sf_cfg_error(cfg))
-    sf_cfg_fail(cfg, "config key 'device': evaluation runs on the cpu backend in this build (device=cpu or auto)");
+  /* The flight log reads every step's state on the host: the CPU writes it. */
+  const sf_device device = sf_device_from_config(cfg, csv_path == NULL, "evaluation with a flight log (--csv)");
   sf_env_model model;
   sf_env_model_from_config(cfg, &model);
   if ((rc = sf_cli_check(cfg, eval_spec.name)) != 0) {
@@ -82,14 +85,22 @@ int sf_cmd_eval(int argc, char **argv) {
   }
   if (csv) fputs(sf_flight_csv_header, csv);
   sf_eval_stats st;
-  rc = sf_evaluate(a, &model, &seed, episodes, (float)progress, 50, &st, csv, 0, csv_envs);
+#ifdef SF_HAVE_CUDA
+  if (device == SF_DEVICE_CUDA) {
+    rc = sf_cuda_evaluate(a, &model, &seed, episodes, (float)progress, 50, &st, err, sizeof err);
+    if (rc) fprintf(stderr, "spikefly eval: %s\n", err);
+  } else
+#endif
+    rc = sf_evaluate(a, &model, &seed, episodes, (float)progress, 50, &st, csv, 0, csv_envs);
+  (void)device;
   int csv_failed = csv && (fflush(csv) != 0 || ferror(csv));
   if (csv && fclose(csv) != 0) csv_failed = 1;
   char desc[128];
   sf_actor_describe(&a->cfg, desc, sizeof desc);
   if (rc == 0) {
-    printf("spikefly eval: %s agent %d (%s), trajectory %s, %d episodes of %d steps, seed %llu\n", pos[0], agent, desc,
-           sf_traj_names[model.task.traj], episodes, model.task.time_limit, (unsigned long long)seed);
+    printf("spikefly eval: %s agent %d (%s), trajectory %s, %d episodes of %d steps, seed %llu, on the %s\n", pos[0],
+           agent, desc, sf_traj_names[model.task.traj], episodes, model.task.time_limit, (unsigned long long)seed,
+           device == SF_DEVICE_CUDA ? "GPU" : "CPU");
     printf("  mean return      %.2f   (final reward coefficients; %.2f at progress %.2f)\n", st.ret_final,
            st.ret_current, progress);
     printf("  survival rate    %.3f  (mean length %.1f steps; %.3f last 50 steps)\n", st.survival, st.mean_len,

@@ -597,12 +597,16 @@ int sf_trainer_evaluate(sf_trainer *t, sf_eval_stats *stats) {
                        NULL, 0, 0);
   free(seeds);
   if (rc) return rc;
+  sf_trainer_feed_schedules(t, stats);
+  return 0;
+}
+
+void sf_trainer_feed_schedules(sf_trainer *t, const sf_eval_stats *stats) {
   for (int p = 0; p < t->P; ++p) {
     float k = sf_slope_update(&t->sched[p], t->epoch, (float)stats[p].ret_final);
     sf_actor_set_slope(t->actor, p, k);
     sf_actor_set_slope(t->actor_target, p, k);
   }
-  return 0;
 }
 
 /* ---- checkpoints --------------------------------------------------------- */

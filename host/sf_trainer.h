@@ -139,6 +139,9 @@ int sf_trainer_collect(sf_trainer *t);
 int sf_trainer_update(sf_trainer *t, sf_update_stats *stats);
 /* Evaluate every agent and feed the slope schedules. */
 int sf_trainer_evaluate(sf_trainer *t, sf_eval_stats *stats);
+/* The second half of that: each agent's schedule takes its final-coefficient
+ * return and sets the actors' slopes (for an evaluation run elsewhere). */
+void sf_trainer_feed_schedules(sf_trainer *t, const sf_eval_stats *stats);
 /* Curriculum progress after `epoch` epochs, in [0, 1]. */
 float sf_trainer_progress(const sf_trainer *t);
 
