@@ -18,38 +18,9 @@ extern "C" {
 int sf_cmd_train(int argc, char **argv);
 }
 
+#include "tests/trainer_test_util.h"
+
 namespace {
-
-using KV = std::vector<std::pair<std::string, std::string>>;
-
-struct Built {
-  sf_trainer *t = nullptr;
-  ~Built() { sf_trainer_free(t); }
-};
-
-sf_trainer *build(const KV &kv, std::vector<KV> per_agent = {KV{}}) {
-  sf_config *base = sf_cfg_new();
-  for (auto &e : kv) sf_cfg_set(base, e.first.c_str(), e.second.c_str());
-  sf_train_settings s;
-  sf_train_settings_read(base, &s);
-  sf_env_model m;
-  sf_env_model_from_config(base, &m);
-  std::vector<sf_agent_settings> agents(per_agent.size());
-  for (size_t p = 0; p < per_agent.size(); ++p) {
-    sf_config *c = sf_cfg_new();
-    for (auto &e : kv) sf_cfg_set(c, e.first.c_str(), e.second.c_str());
-    for (auto &e : per_agent[p]) sf_cfg_set(c, e.first.c_str(), e.second.c_str());
-    sf_agent_settings_read(c, &agents[p]);
-    EXPECT_EQ(sf_cfg_error(c), nullptr) << sf_cfg_error(c);
-    sf_cfg_free(c);
-  }
-  EXPECT_EQ(sf_cfg_error(base), nullptr) << sf_cfg_error(base);
-  sf_cfg_free(base);
-  char err[512];
-  sf_trainer *t = sf_trainer_new(&s, agents.data(), (int)agents.size(), &m, err, sizeof err);
-  EXPECT_NE(t, nullptr) << err;
-  return t;
-}
 
 // Episodes of length L; observations from Philox; the action a function of
 // the observation; reward 1 per step; the last step terminates. priv[0]
