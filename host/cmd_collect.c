@@ -8,6 +8,7 @@
 #include "core/sf_philox.h"
 #include "host/sf_actor.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 #include "host/sf_dataset.h"
 #include "host/sf_replay.h"
 #include "sim/sf_env.h"
@@ -20,6 +21,7 @@ static const sf_flag collect_flags[] = {
     {"noise", "collect.noise", NULL, "SIGMA", "Gaussian noise added to the actions (default 0.1)"},
     {"seed", "collect.seed", NULL, "S", "random seed (default 1)"},
     {"out", "collect.out", NULL, "FILE", "dataset file (safetensors; default dataset.safetensors)"},
+    {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
 static const sf_cmd_spec collect_spec = {
@@ -47,6 +49,7 @@ int sf_cmd_collect(int argc, char **argv) {
   sf_env_model_from_config(cfg, &model);
   sf_pid pid;
   if (!sf_cfg_error(cfg)) sf_pid_from_config(cfg, &model.quad, &pid);
+  sf_device_from_config(cfg, 0, "dataset collection");
   if ((rc = sf_cli_check(cfg, collect_spec.name)) != 0) {
     sf_cfg_free(cfg);
     return rc;

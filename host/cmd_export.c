@@ -10,6 +10,7 @@
 #include "export/sf_flight.h"
 #include "export/sf_quant.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 
 static const char *const formats[] = {"float32", "int8", NULL};
 
@@ -28,6 +29,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
       {"sources", "export.sources", NULL, "DIR", "the embedded module's sources to copy (default: this build's tree)"},
       {"eval-episodes", "export.eval_episodes", NULL, "N",
        "also fly the network and the exported variant N episodes each and compare mean returns (0: skip)"},
+      {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
   };
   static const sf_cmd_spec spec = {
       "export", "[CHECKPOINT]", "export an SNN actor as deployable C (float32 or int8) with a test vector",
@@ -59,6 +61,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
   snprintf(sources, sizeof sources, "%s", sf_cfg_str(cfg, "export.sources", sf_export_default_sources()));
   sf_env_model model;
   sf_env_model_from_config(cfg, &model);
+  sf_device_from_config(cfg, 0, "the export and its closed-loop check");
   if (sf_cli_check(cfg, "export")) {
     sf_cfg_free(cfg);
     return SF_EXIT_USAGE;

@@ -8,6 +8,7 @@
 
 #include "core/sf_defs.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 #include "sim/sf_env.h"
 #include "sim/sf_eval.h"
 #include "sim/sf_pid.h"
@@ -24,6 +25,7 @@ static const sf_flag fly_flags[] = {
     {"progress", "fly.progress", NULL, "X", "curriculum progress of the reward coefficients, 0..1 (default 1: final)"},
     {"csv", "fly.csv", NULL, "FILE", "write the flights as CSV (one row per env and step)"},
     {"csv-envs", "fly.csv_envs", NULL, "K", "how many envs the CSV holds (default 1: env 0)"},
+    {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
 static const sf_cmd_spec fly_spec = {
@@ -83,6 +85,7 @@ int sf_cmd_fly(int argc, char **argv) {
   sf_env_model_from_config(cfg, &model);
   sf_pid pid;
   if (!sf_cfg_error(cfg)) sf_pid_from_config(cfg, &model.quad, &pid);
+  sf_device_from_config(cfg, 0, "flying with a flight log");
   if ((rc = sf_cli_check(cfg, fly_spec.name)) != 0) {
     sf_cfg_free(cfg);
     free(csv_path);

@@ -6,6 +6,7 @@
 #include "core/sf_defs.h"
 #include "export/sf_metrics.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 
 int sf_cmd_metrics(int argc, char **argv) {
   static const sf_flag flags[] = {
@@ -14,6 +15,7 @@ int sf_cmd_metrics(int argc, char **argv) {
       {"random-gain", "metrics.random_gain", NULL, "G", "weight gain of --random-init"},
       {"episodes", "metrics.episodes", NULL, "N", "evaluation episodes"},
       {"seed", "metrics.seed", NULL, "SEED", "environment seed of the evaluation episodes"},
+      {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
   };
   static const sf_cmd_spec spec = {
       "metrics", "[CHECKPOINT]", "NeuroBench-style footprint, sparsity, synaptic operations and energy of an SNN actor",
@@ -36,6 +38,7 @@ int sf_cmd_metrics(int argc, char **argv) {
   long env_seed = sf_cfg_int(cfg, "metrics.seed", 777, 0, 0x7fffffffL);
   sf_env_model model;
   sf_env_model_from_config(cfg, &model);
+  sf_device_from_config(cfg, 0, "the metrics");
   if (sf_cli_check(cfg, "metrics")) {
     sf_cfg_free(cfg);
     return SF_EXIT_USAGE;

@@ -13,6 +13,7 @@
 
 #include "core/sf_defs.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 #include "models/sf_snn.h"
 #include "models/sf_surrogate_analysis.h"
 
@@ -29,6 +30,7 @@ static const sf_flag flags[] = {
     {"zero-tol", "analysis.zero_tol", NULL, "X", "|gradient| counted as zero (default 0: exactly zero)"},
     {"csv", "analysis.csv", NULL, "FILE", "write the table as CSV"},
     {"plot", "analysis.plot", NULL, "FILE.png", "draw the metrics per layer (needs gnuplot)"},
+    {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
 static const sf_cmd_spec spec = {
@@ -185,6 +187,7 @@ int sf_cmd_surrogate_analysis(int argc, char **argv) {
     for (int i = 0; i < c.nslopes; ++i) found |= c.slopes[i] == c.reference;
     if (!found) sf_cfg_fail(cfg, "config key 'analysis.reference': %g is not one of analysis.slopes", c.reference);
   }
+  sf_device_from_config(cfg, 0, "the surrogate-gradient analysis");
   rc = sf_cli_check(cfg, spec.name);
   /* Output paths are checked before the run, not after it. */
   const char *outs[2] = {csv, png};
