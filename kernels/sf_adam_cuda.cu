@@ -96,3 +96,15 @@ extern "C" int sf_cuda_adam_download(const sf_cuda_adam *a, float *m, float *v, 
   ok = ok && (!step || cudaMemcpy(step, a->step, sizeof(long) * a->P, cudaMemcpyDeviceToHost) == cudaSuccess);
   return ok ? 0 : -1;
 }
+
+extern "C" int sf_cuda_adam_upload(sf_cuda_adam *a, const float *m, const float *v, const long *step) {
+  const size_t pn = (size_t)a->P * a->n;
+  // Updates queued on any stream read the moments: let them finish first.
+  bool ok = cudaDeviceSynchronize() == cudaSuccess;
+  ok = ok && cudaMemcpy(a->m, m, sizeof(float) * pn, cudaMemcpyHostToDevice) == cudaSuccess;
+  ok = ok && cudaMemcpy(a->v, v, sizeof(float) * pn, cudaMemcpyHostToDevice) == cudaSuccess;
+  ok = ok && cudaMemcpy(a->step, step, sizeof(long) * a->P, cudaMemcpyHostToDevice) == cudaSuccess;
+  // A copy from pageable memory may still be in flight: done before a step on
+  // a stream that does not wait for the default one.
+  return ok && cudaDeviceSynchronize() == cudaSuccess ? 0 : -1;
+}

@@ -26,6 +26,9 @@ int sf_cuda_adam_step(sf_cuda_adam *a, float *d_params, const float *d_grads, co
 /* Moments [P][n] and step counts [P] to host arrays (checkpoints, tests);
  * any pointer may be NULL. Synchronous. 0 or -1. */
 int sf_cuda_adam_download(const sf_cuda_adam *a, float *m, float *v, long *step);
+/* Moments [P][n] and step counts [P] from host arrays (resuming a run); the
+ * inverse of sf_cuda_adam_download. Synchronous. 0 or -1. */
+int sf_cuda_adam_upload(sf_cuda_adam *a, const float *m, const float *v, const long *step);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,8 @@ struct sf_cuda_env {
   sf_env_data d;  // P, N, n and device pointers, passed to the kernels by value
   float *obs, *priv, *reward;
   uint8_t *term, *trunc;
-  cudaStream_t stream;
+  cudaStream_t stream;  // where the work runs: own, or a caller's
+  cudaStream_t own;
   cudaError_t err;  // the first error seen
   char name[256];
 };
@@ -42,6 +43,12 @@ __global__ void k_step(sf_env_model m, sf_env_data d, const float *actions, floa
   long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= d.n) return;
   sf_env_step_one(&m, &d, i, actions + i * SF_ACT_DIM, reward + i, term + i, trunc + i);
+}
+
+__global__ void k_pid(sf_pid c, sf_env_model m, sf_env_data d, const float *obs, float *actions) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= d.n) return;
+  sf_pid_act_env(&c, &m, &d, i, obs, actions);
 }
 
 __global__ void k_observe(sf_env_model m, sf_env_data d, float *obs) {
@@ -101,7 +108,8 @@ extern "C" sf_cuda_env *sf_cuda_env_new(int P, int N, const uint64_t *seeds) {
   note(g, cudaGetDevice(&dev));
   note(g, cudaGetDeviceProperties(&prop, dev));
   snprintf(g->name, sizeof g->name, "%s", g->err == cudaSuccess ? prop.name : "unknown device");
-  note(g, cudaStreamCreate(&g->stream));
+  note(g, cudaStreamCreate(&g->own));
+  g->stream = g->own;
   note(g, cudaMalloc(&g->d.x, sizeof(float) * SF_QX_N * n));
   note(g, cudaMalloc(&g->d.hist, sizeof(float) * SF_HIST_LEN * SF_ACT_DIM * n));
   note(g, cudaMalloc(&g->d.hist_head, sizeof(int32_t) * n));
@@ -137,11 +145,23 @@ extern "C" void sf_cuda_env_free(sf_cuda_env *g) {
                   g->d.progress, g->obs, g->priv, g->reward, g->term, g->trunc};
   for (void *p : ptrs)
     if (p) cudaFree(p);
-  if (g->stream) cudaStreamDestroy(g->stream);
+  if (g->own) cudaStreamDestroy(g->own);
   free(g);
 }
 
 extern "C" const char *sf_cuda_env_device_name(const sf_cuda_env *g) { return g->name; }
+
+extern "C" void sf_cuda_env_set_stream(sf_cuda_env *g, void *stream) {
+  g->stream = stream ? (cudaStream_t)stream : g->own;
+}
+
+extern "C" void *sf_cuda_env_stream(sf_cuda_env *g) { return g->stream; }
+
+extern "C" int sf_cuda_env_set_progress(sf_cuda_env *g, const float *progress) {
+  note(g, cudaMemcpyAsync(g->d.progress, progress, sizeof(float) * g->d.P, cudaMemcpyHostToDevice, g->stream));
+  note(g, cudaStreamSynchronize(g->stream));  // the host array may change right after
+  return g->err == cudaSuccess ? 0 : -1;
+}
 
 extern "C" void sf_cuda_env_reset_all(sf_cuda_env *g, const sf_env_model *m) {
   k_reset<<<blocks(g->d.n), kThreads, 0, g->stream>>>(*m, g->d, NULL, NULL, NULL);
@@ -173,21 +193,29 @@ extern "C" void sf_cuda_env_observe_privileged(sf_cuda_env *g, const sf_env_mode
   note(g, cudaGetLastError());
 }
 
+extern "C" void sf_cuda_env_pid(sf_cuda_env *g, const sf_env_model *m, const sf_pid *c, const float *d_obs,
+                                float *d_actions) {
+  k_pid<<<blocks(g->d.n), kThreads, 0, g->stream>>>(*c, *m, g->d, d_obs, d_actions);
+  note(g, cudaGetLastError());
+}
+
 extern "C" float *sf_cuda_env_obs(sf_cuda_env *g) { return g->obs; }
 extern "C" float *sf_cuda_env_priv(sf_cuda_env *g) { return g->priv; }
 extern "C" float *sf_cuda_env_reward(sf_cuda_env *g) { return g->reward; }
 extern "C" uint8_t *sf_cuda_env_terminated(sf_cuda_env *g) { return g->term; }
 extern "C" uint8_t *sf_cuda_env_truncated(sf_cuda_env *g) { return g->trunc; }
+extern "C" const sf_env_data *sf_cuda_env_state(const sf_cuda_env *g) { return &g->d; }
 
 static int copy_state(sf_cuda_env *g, sf_env_data *host, cudaMemcpyKind kind) {
   if (host->P != g->d.P || host->N != g->d.N) return -1;
   arrays dev = layout(&g->d), hst = layout(host);
-  note(g, cudaStreamSynchronize(g->stream));
+  // On the env's stream, which need not wait for the default one.
   for (int k = 0; k < SF_ENV_NARRAYS; ++k) {
     void *dst = kind == cudaMemcpyDeviceToHost ? hst.dev[k] : dev.dev[k];
     void *src = kind == cudaMemcpyDeviceToHost ? dev.dev[k] : hst.dev[k];
-    note(g, cudaMemcpy(dst, src, dev.bytes[k], kind));
+    note(g, cudaMemcpyAsync(dst, src, dev.bytes[k], kind, g->stream));
   }
+  note(g, cudaStreamSynchronize(g->stream));
   return g->err == cudaSuccess ? 0 : -1;
 }
 

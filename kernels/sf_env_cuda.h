@@ -8,7 +8,8 @@
  * Plain C API. Device buffers stay on the device between calls; the step
  * writes reward, terminated and truncated into device buffers that the
  * observation and the auto-reset read, and that can be copied to the host.
- * Calls are asynchronous on the env's stream: sf_cuda_env_sync waits. */
+ * Calls are asynchronous on the env's stream (its own, or one shared with
+ * other objects: sf_cuda_env_set_stream): sf_cuda_env_sync waits. */
 #ifndef SF_ENV_CUDA_H
 #define SF_ENV_CUDA_H
 
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "sim/sf_env.h"
+#include "sim/sf_pid.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +36,15 @@ sf_cuda_env *sf_cuda_env_new(int P, int N, const uint64_t *seeds);
 void sf_cuda_env_free(sf_cuda_env *g);
 const char *sf_cuda_env_device_name(const sf_cuda_env *g);
 
+/* Run this object's work on `stream` (a cudaStream_t) from now on; NULL
+ * returns it to its own stream. The caller keeps ownership of the stream. */
+void sf_cuda_env_set_stream(sf_cuda_env *g, void *stream);
+/* The stream the object's work runs on now (a cudaStream_t). */
+void *sf_cuda_env_stream(sf_cuda_env *g);
+/* Curriculum progress [P] of the environments' reward coefficients, from a
+ * host array; waits. 0 or -1. */
+int sf_cuda_env_set_progress(sf_cuda_env *g, const float *progress);
+
 void sf_cuda_env_reset_all(sf_cuda_env *g, const sf_env_model *m);
 /* Reset the envs whose device mask [P][N] is non-zero. */
 void sf_cuda_env_reset_masked(sf_cuda_env *g, const sf_env_model *m, const uint8_t *d_mask);
@@ -46,6 +57,10 @@ void sf_cuda_env_step(sf_cuda_env *g, const sf_env_model *m, const float *d_acti
  * [P][N][146] buffers from the current state. */
 void sf_cuda_env_observe(sf_cuda_env *g, const sf_env_model *m);
 void sf_cuda_env_observe_privileged(sf_cuda_env *g, const sf_env_model *m);
+/* The reference controller for every env: d_actions [P][N][4] from the
+ * device observation [P][N][18] and the envs' device state (sf_pid_act_env,
+ * as sf_pid_act_batch on the CPU). */
+void sf_cuda_env_pid(sf_cuda_env *g, const sf_env_model *m, const sf_pid *c, const float *d_obs, float *d_actions);
 
 /* Device buffers (valid until sf_cuda_env_free). */
 float *sf_cuda_env_obs(sf_cuda_env *g);
@@ -53,6 +68,9 @@ float *sf_cuda_env_priv(sf_cuda_env *g);
 float *sf_cuda_env_reward(sf_cuda_env *g);
 uint8_t *sf_cuda_env_terminated(sf_cuda_env *g);
 uint8_t *sf_cuda_env_truncated(sf_cuda_env *g);
+/* The envs' state: P, N, n and the device arrays (for kernels of other
+ * modules that read an env's step count or random counter). */
+const sf_env_data *sf_cuda_env_state(const sf_cuda_env *g);
 
 /* Copy the whole dynamic state to / from a host sf_env_data of the same
  * P and N. 0 or -1. */

@@ -25,7 +25,9 @@ namespace {
 
 struct sf_cuda_net_ctx {
   cublasHandle_t blas;
-  cudaStream_t stream;
+  cudaStream_t stream;    // where the work runs: own, or a caller's
+  cudaStream_t own;
+  void *blas_ws;          // cuBLAS's workspace: no allocation inside a graph capture
   int P;
   long n;                 // parameters per agent
   float *params, *grads;  // [P][n], laid out as the host's sf_params
@@ -37,22 +39,36 @@ void sf_cuda_net_note(sf_cuda_net_ctx *c, cudaError_t e) {
   if (e != cudaSuccess && c->cuda_err == cudaSuccess) c->cuda_err = e;
 }
 
+constexpr size_t kBlasWorkspace = 4u << 20;
+
 void sf_cuda_net_close(sf_cuda_net_ctx *c) {
   cudaFree(c->params);
   cudaFree(c->grads);
   if (c->blas) cublasDestroy(c->blas);
-  if (c->stream) cudaStreamDestroy(c->stream);
+  cudaFree(c->blas_ws);
+  if (c->own) cudaStreamDestroy(c->own);
+}
+
+// cuBLAS on `stream` (NULL: the context's own). Setting the stream drops
+// cuBLAS back to its default workspace, hence the workspace again.
+bool sf_cuda_net_set_stream(sf_cuda_net_ctx *c, cudaStream_t stream) {
+  c->stream = stream ? stream : c->own;
+  cublasStatus_t e = cublasSetStream(c->blas, c->stream);
+  if (e == CUBLAS_STATUS_SUCCESS) e = cublasSetWorkspace(c->blas, c->blas_ws, kBlasWorkspace);
+  if (e != CUBLAS_STATUS_SUCCESS && c->err == CUBLAS_STATUS_SUCCESS) c->err = e;
+  return e == CUBLAS_STATUS_SUCCESS;
 }
 
 // Stream, cuBLAS in pedantic math (no TF32 or other reduced-precision
-// shortcuts), and zeroed gradients. False on failure (then close it).
+// shortcuts) with its own workspace, and zeroed gradients. False on failure
+// (then close it).
 bool sf_cuda_net_open(sf_cuda_net_ctx *c, int P, long n) {
   c->P = P;
   c->n = n;
   c->cuda_err = cudaSuccess;
   c->err = CUBLAS_STATUS_SUCCESS;
-  const bool ok = cudaStreamCreate(&c->stream) == cudaSuccess && cublasCreate(&c->blas) == CUBLAS_STATUS_SUCCESS &&
-                  cublasSetStream(c->blas, c->stream) == CUBLAS_STATUS_SUCCESS &&
+  const bool ok = cudaStreamCreate(&c->own) == cudaSuccess && cublasCreate(&c->blas) == CUBLAS_STATUS_SUCCESS &&
+                  cudaMalloc(&c->blas_ws, kBlasWorkspace) == cudaSuccess && sf_cuda_net_set_stream(c, NULL) &&
                   cublasSetMathMode(c->blas, CUBLAS_PEDANTIC_MATH) == CUBLAS_STATUS_SUCCESS &&
                   cudaMalloc(&c->params, sizeof(float) * P * n) == cudaSuccess &&
                   cudaMalloc(&c->grads, sizeof(float) * P * n) == cudaSuccess &&
@@ -75,6 +91,13 @@ int sf_cuda_net_upload(sf_cuda_net_ctx *c, const float *host_params) {
 
 int sf_cuda_net_download_grads(sf_cuda_net_ctx *c, float *host_grads) {
   sf_cuda_net_note(c, cudaMemcpyAsync(host_grads, c->grads, sizeof(float) * c->P * c->n, cudaMemcpyDeviceToHost,
+                                      c->stream));
+  sf_cuda_net_note(c, cudaStreamSynchronize(c->stream));
+  return c->cuda_err == cudaSuccess ? 0 : -1;
+}
+
+int sf_cuda_net_download_params(sf_cuda_net_ctx *c, float *host_params) {
+  sf_cuda_net_note(c, cudaMemcpyAsync(host_params, c->params, sizeof(float) * c->P * c->n, cudaMemcpyDeviceToHost,
                                       c->stream));
   sf_cuda_net_note(c, cudaStreamSynchronize(c->stream));
   return c->cuda_err == cudaSuccess ? 0 : -1;

@@ -120,6 +120,15 @@ extern "C" int sf_cuda_mlp_download_grads(sf_cuda_mlp *g, sf_mlp *host) {
 extern "C" void sf_cuda_mlp_zero_grad(sf_cuda_mlp *g) { sf_cuda_net_zero_grad(&g->lin); }
 extern "C" float *sf_cuda_mlp_params(sf_cuda_mlp *g) { return g->lin.params; }
 extern "C" float *sf_cuda_mlp_grads(sf_cuda_mlp *g) { return g->lin.grads; }
+extern "C" long sf_cuda_mlp_nparams(const sf_cuda_mlp *g) { return g->lin.n; }
+
+extern "C" int sf_cuda_mlp_download_params(sf_cuda_mlp *g, float *host_params) {
+  return sf_cuda_net_download_params(&g->lin, host_params);
+}
+
+extern "C" void sf_cuda_mlp_set_stream(sf_cuda_mlp *g, void *stream) {
+  sf_cuda_net_set_stream(&g->lin, (cudaStream_t)stream);
+}
 
 extern "C" int sf_cuda_mlp_forward(sf_cuda_mlp *g, long rows, const float *d_x1, int n1, const float *d_x2,
                                    float *d_y) {

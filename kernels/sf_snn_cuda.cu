@@ -1,6 +1,7 @@
 // The SNN's sequence forward and BPTT on the GPU: the linear layers through
 // kernels/sf_linear_cuda.cuh (cuBLAS, batched over the agents), the LIF
-// layers through the fused kernels of kernels/sf_lif_cuda.h.
+// layers through the fused kernels of kernels/sf_lif_cuda.h. The streaming
+// step uses the same GEMMs and one LIF kernel per layer and step.
 #include "kernels/sf_snn_cuda.h"
 
 #include <cublas_v2.h>
@@ -29,6 +30,13 @@ struct sf_cuda_snn {
   long work_cap;
   int T, B;  // the stored forward's shape; T = 0: none
   sf_cuda_net_ctx lin;  // stream, cuBLAS, parameters and gradients, errors
+};
+
+struct sf_cuda_snn_state {
+  int P, N, L;
+  int hidden[SF_SNN_MAX_LAYERS];
+  float *u[SF_SNN_MAX_LAYERS], *s[SF_SNN_MAX_LAYERS];  // [P][N][hidden[l]]
+  float *cur;                                          // [P][N][widest layer]: input currents
 };
 
 namespace {
@@ -76,6 +84,29 @@ __global__ void k_lif_grads(int P, int N, const float *acc, const float *beta, f
   gbeta[o] += a[n] * sf_beta_clamp_grad(beta[o]);
   gtheta[o] += a[N + n];
   gbias[o] += a[2 * N + n];
+}
+
+// One streaming step of a LIF layer: rows x N neurons per agent, the input
+// currents in cur (agent stride cstride), the state in u and s (agent stride
+// rows * N). beta is clamped here: the step reads the parameters as they are
+// now, as the CPU's step does.
+__global__ void k_lif_step(int mode, int P, long rows, int N, const float *slope, const float *beta,
+                           const float *theta, long pstride, const float *cur, long cstride, float *u, float *s) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  const long per = rows * N;
+  if (i >= (long)P * per) return;
+  const int p = (int)(i / per), n = (int)(i % N);
+  const long o = pstride * p + n;
+  sf_lif_forward(mode, sf_beta_clamp(beta[o]), theta[o], slope[p], u[i], s[i], cur[p * cstride + i % per], &u[i],
+                 &s[i]);
+}
+
+// Zero rows of a [P][N][H] state whose mask entry (one per row) is set.
+__global__ void k_reset_rows(long rows, int H, const uint8_t *mask, float *u, float *s) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= rows * H || !mask[i / H]) return;
+  u[i] = 0.0f;
+  s[i] = 0.0f;
 }
 
 }  // namespace
@@ -142,6 +173,25 @@ extern "C" int sf_cuda_snn_download_grads(sf_cuda_snn *g, sf_snn *host) {
 }
 
 extern "C" void sf_cuda_snn_zero_grad(sf_cuda_snn *g) { sf_cuda_net_zero_grad(&g->lin); }
+
+extern "C" int sf_cuda_snn_set_slopes(sf_cuda_snn *g, const float *slopes) {
+  sf_cuda_net_note(&g->lin, cudaMemcpyAsync(g->slope, slopes, sizeof(float) * g->P, cudaMemcpyHostToDevice,
+                                            g->lin.stream));
+  sf_cuda_net_note(&g->lin, cudaStreamSynchronize(g->lin.stream));  // the host array may change right after
+  return g->lin.cuda_err == cudaSuccess ? 0 : -1;
+}
+
+extern "C" void sf_cuda_snn_set_stream(sf_cuda_snn *g, void *stream) {
+  sf_cuda_net_set_stream(&g->lin, (cudaStream_t)stream);
+}
+
+extern "C" float *sf_cuda_snn_params(sf_cuda_snn *g) { return g->lin.params; }
+extern "C" float *sf_cuda_snn_grads(sf_cuda_snn *g) { return g->lin.grads; }
+extern "C" long sf_cuda_snn_nparams(const sf_cuda_snn *g) { return g->lin.n; }
+
+extern "C" int sf_cuda_snn_download_params(sf_cuda_snn *g, float *host_params) {
+  return sf_cuda_net_download_params(&g->lin, host_params);
+}
 
 extern "C" int sf_cuda_snn_forward(sf_cuda_snn *g, int T, int B, const float *d_x, float *d_y) {
   const sf_snn_config *c = &g->cfg;
@@ -243,3 +293,104 @@ extern "C" int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float
 }
 
 extern "C" int sf_cuda_snn_sync(sf_cuda_snn *g, char *why, size_t cap) { return sf_cuda_net_sync(&g->lin, why, cap); }
+
+extern "C" void sf_cuda_snn_state_free(sf_cuda_snn_state *st) {
+  if (!st) return;
+  for (int l = 0; l < st->L; ++l) {
+    cudaFree(st->u[l]);
+    cudaFree(st->s[l]);
+  }
+  cudaFree(st->cur);
+  free(st);
+}
+
+extern "C" sf_cuda_snn_state *sf_cuda_snn_state_new(sf_cuda_snn *g, int N) {
+  if (N < 1) return NULL;
+  sf_cuda_snn_state *st = (sf_cuda_snn_state *)calloc(1, sizeof *st);
+  if (!st) return NULL;
+  st->P = g->P;
+  st->N = N;
+  st->L = g->L;
+  const size_t rows = (size_t)g->P * N;
+  bool ok = cudaMalloc(&st->cur, sizeof(float) * rows * g->H) == cudaSuccess;
+  for (int l = 0; l < st->L && ok; ++l) {
+    st->hidden[l] = g->cfg.hidden[l];
+    ok = cudaMalloc(&st->u[l], sizeof(float) * rows * st->hidden[l]) == cudaSuccess &&
+         cudaMalloc(&st->s[l], sizeof(float) * rows * st->hidden[l]) == cudaSuccess;
+  }
+  if (!ok) {
+    sf_cuda_snn_state_free(st);
+    return NULL;
+  }
+  sf_cuda_snn_state_reset(g, st, NULL);
+  return st;
+}
+
+extern "C" void sf_cuda_snn_state_reset(sf_cuda_snn *g, sf_cuda_snn_state *st, const uint8_t *d_mask) {
+  const long rows = (long)st->P * st->N;
+  for (int l = 0; l < st->L; ++l) {
+    const int H = st->hidden[l];
+    if (!d_mask) {
+      sf_cuda_net_note(&g->lin, cudaMemsetAsync(st->u[l], 0, sizeof(float) * rows * H, g->lin.stream));
+      sf_cuda_net_note(&g->lin, cudaMemsetAsync(st->s[l], 0, sizeof(float) * rows * H, g->lin.stream));
+    } else {
+      k_reset_rows<<<blocks(rows * H), kThreads, 0, g->lin.stream>>>(rows, H, d_mask, st->u[l], st->s[l]);
+    }
+  }
+  sf_cuda_net_note(&g->lin, cudaGetLastError());
+}
+
+static bool same_shape(const sf_cuda_snn_state *st, const sf_snn_state *host) {
+  if (host->P != st->P || host->B != st->N || host->nlayers != st->L) return false;
+  for (int l = 0; l < st->L; ++l)
+    if (host->hidden[l] != st->hidden[l]) return false;
+  return true;
+}
+
+static int copy_state(sf_cuda_snn *g, const sf_cuda_snn_state *st, const sf_snn_state *host, cudaMemcpyKind kind) {
+  if (!same_shape(st, host)) return -1;
+  for (int l = 0; l < st->L; ++l) {
+    const size_t bytes = sizeof(float) * st->P * st->N * st->hidden[l];
+    const bool down = kind == cudaMemcpyDeviceToHost;
+    sf_cuda_net_note(&g->lin, cudaMemcpyAsync(down ? host->u[l] : st->u[l], down ? st->u[l] : host->u[l], bytes, kind,
+                                              g->lin.stream));
+    sf_cuda_net_note(&g->lin, cudaMemcpyAsync(down ? host->s[l] : st->s[l], down ? st->s[l] : host->s[l], bytes, kind,
+                                              g->lin.stream));
+  }
+  sf_cuda_net_note(&g->lin, cudaStreamSynchronize(g->lin.stream));
+  return g->lin.cuda_err == cudaSuccess ? 0 : -1;
+}
+
+extern "C" int sf_cuda_snn_state_download(sf_cuda_snn *g, const sf_cuda_snn_state *st, sf_snn_state *host) {
+  return copy_state(g, st, host, cudaMemcpyDeviceToHost);
+}
+
+extern "C" int sf_cuda_snn_state_upload(sf_cuda_snn *g, sf_cuda_snn_state *st, const sf_snn_state *host) {
+  return copy_state(g, st, host, cudaMemcpyHostToDevice);
+}
+
+extern "C" int sf_cuda_snn_step(sf_cuda_snn *g, sf_cuda_snn_state *st, const float *d_x, float *d_y) {
+  const sf_snn_config *c = &g->cfg;
+  if (st->P != g->P || st->L != g->L) return -1;
+  const int P = g->P, L = g->L;
+  const long B = st->N, cstride = B * g->H;
+  const float *in = d_x;
+  long in_stride = B * c->in;
+  for (int l = 0; l < L; ++l) {
+    const int K = layer_in(c, l), N = c->hidden[l];
+    sf_cuda_linear_forward(&g->lin, B, K, N, in, K, in_stride, g->lin.params + g->off_w[l], K,
+                           g->lin.params + g->off_b[l], g->lin.n, st->cur, cstride);
+    k_lif_step<<<blocks((long)P * B * N), kThreads, 0, g->lin.stream>>>(
+        c->mode, P, B, N, g->slope, g->lin.params + g->off_beta[l], g->lin.params + g->off_theta[l], g->lin.n, st->cur,
+        cstride, st->u[l], st->s[l]);
+    in = st->s[l];
+    in_stride = B * N;
+  }
+  sf_cuda_linear_forward(&g->lin, B, layer_in(c, L), c->out, in, layer_in(c, L), in_stride,
+                         g->lin.params + g->off_w[L], layer_in(c, L), g->lin.params + g->off_b[L], g->lin.n, d_y,
+                         B * c->out);
+  if (c->tanh_out)
+    k_tanh<<<blocks((long)P * B * c->out), kThreads, 0, g->lin.stream>>>(P, B * c->out, d_y, B * c->out);
+  sf_cuda_net_note(&g->lin, cudaGetLastError());
+  return sf_cuda_net_ok(&g->lin) ? 0 : -1;
+}

@@ -13,7 +13,15 @@
  * an optimiser step on the host, or keep them on the device and let a device
  * optimiser update d_params); gradients accumulate in d_grads, laid out like
  * the host's params.grad, and can be downloaded. Inputs and outputs are
- * device arrays [P][T][B][F]. Calls are asynchronous on the object's stream.
+ * device arrays [P][T][B][F]. Calls are asynchronous on the object's stream
+ * (its own, or one it shares with other objects: sf_cuda_snn_set_stream).
+ * Forward, backward and the streaming step neither allocate nor wait, so a
+ * training iteration can be captured as a CUDA graph; only the first
+ * backward may allocate: run one iteration before capturing.
+ *
+ * Streaming (rollouts): sf_cuda_snn_step advances an sf_cuda_snn_state (the
+ * membranes and spikes of N envs per agent) by one control step, the twin
+ * of sf_snn_step.
  *
  * Numbers: spikes and membranes of the first layer match the CPU where no
  * membrane sits within rounding of its threshold (cuBLAS sums the inputs in
@@ -21,6 +29,8 @@
  * rounding of those sums. */
 #ifndef SF_SNN_CUDA_H
 #define SF_SNN_CUDA_H
+
+#include <stdint.h>
 
 #include "models/sf_snn.h"
 
@@ -40,6 +50,19 @@ void sf_cuda_snn_free(sf_cuda_snn *g);
 int sf_cuda_snn_upload(sf_cuda_snn *g, const sf_snn *host);
 int sf_cuda_snn_download_grads(sf_cuda_snn *g, sf_snn *host);
 void sf_cuda_snn_zero_grad(sf_cuda_snn *g);
+/* Surrogate slopes of the P agents from a host array [P]. 0 or -1. */
+int sf_cuda_snn_set_slopes(sf_cuda_snn *g, const float *slopes);
+
+/* Run this object's work on `stream` (a cudaStream_t) from now on; NULL
+ * returns it to its own stream. The caller keeps ownership of the stream. */
+void sf_cuda_snn_set_stream(sf_cuda_snn *g, void *stream);
+
+/* The parameter and gradient blocks [P][n] on the device, and n. */
+float *sf_cuda_snn_params(sf_cuda_snn *g);
+float *sf_cuda_snn_grads(sf_cuda_snn *g);
+long sf_cuda_snn_nparams(const sf_cuda_snn *g);
+/* Parameters [P][n] from the device to a host array; waits. 0 or -1. */
+int sf_cuda_snn_download_params(sf_cuda_snn *g, float *host_params);
 
 /* d_x [P][T][B][in] -> d_y [P][T][B][out], keeping what backward needs.
  * -1 when T * B exceeds max_rows or a launch failed. */
@@ -52,6 +75,23 @@ int sf_cuda_snn_backward(sf_cuda_snn *g, int warmup, const float *d_dy, float *d
 /* Layer l's membranes and spikes of the stored forward, [P][T][B][N], to
  * host arrays (for tests). 0 or -1. */
 int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float *s);
+
+/* Streaming state: membranes and spikes [P][N][hidden[l]] per layer, on the
+ * device. */
+typedef struct sf_cuda_snn_state sf_cuda_snn_state;
+/* Zeroed; NULL on failure. */
+sf_cuda_snn_state *sf_cuda_snn_state_new(sf_cuda_snn *g, int N);
+void sf_cuda_snn_state_free(sf_cuda_snn_state *st);
+/* Zero the state of the envs whose device mask [P][N] is non-zero (episode
+ * starts); NULL mask: all. Asynchronous. */
+void sf_cuda_snn_state_reset(sf_cuda_snn *g, sf_cuda_snn_state *st, const uint8_t *d_mask);
+/* Copy the state to / from a host sf_snn_state of the same shape
+ * (checkpoints, tests); waits. 0 or -1. */
+int sf_cuda_snn_state_download(sf_cuda_snn *g, const sf_cuda_snn_state *st, sf_snn_state *host);
+int sf_cuda_snn_state_upload(sf_cuda_snn *g, sf_cuda_snn_state *st, const sf_snn_state *host);
+/* One control step: d_x [P][N][in] -> d_y [P][N][out], state advanced;
+ * asynchronous. 0 or -1. */
+int sf_cuda_snn_step(sf_cuda_snn *g, sf_cuda_snn_state *st, const float *d_x, float *d_y);
 
 /* Wait for the work queued so far; 0, or -1 with the first error's text. */
 int sf_cuda_snn_sync(sf_cuda_snn *g, char *why, size_t cap);

@@ -124,12 +124,7 @@ int sf_pid_from_config(sf_config *cfg, const sf_quad_params *m, sf_pid *c) {
 void sf_pid_act_batch(const sf_pid *c, const sf_env_model *m, const sf_env_data *d, const float *obs,
                       float *actions) {
 #pragma omp parallel for schedule(static) if (d->n >= 256)
-  for (long i = 0; i < d->n; ++i) {
-    float motor[4], tp[3], tv[3], ta[3];
-    for (int j = 0; j < 4; ++j) motor[j] = d->x[(SF_QX_U + j) * d->n + i];
-    sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
-    sf_pid_act(c, obs + i * SF_OBS_DIM, motor, ta, actions + i * SF_ACT_DIM);
-  }
+  for (long i = 0; i < d->n; ++i) sf_pid_act_env(c, m, d, i, obs, actions);
 }
 
 void sf_pid_policy(void *ctx, const sf_env_model *m, const sf_env_data *d, const float *obs, float *actions) {

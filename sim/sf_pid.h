@@ -30,6 +30,7 @@
 #include "core/sf_defs.h"
 #include "sim/sf_env.h"
 #include "sim/sf_quad_params.h"
+#include "sim/sf_trajectory.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,7 +65,7 @@ int sf_pid_from_config(sf_config *cfg, const sf_quad_params *m, sf_pid *c);
 
 /* Batched on the CPU: actions [P][N][4] for every env of `d` from the
  * observations obs [P][N][18], the envs' motor states and (in tracking mode)
- * each env's target acceleration. */
+ * each env's target acceleration (sf_pid_act_env for each env). */
 void sf_pid_act_batch(const sf_pid *c, const sf_env_model *m, const sf_env_data *d, const float *obs,
                       float *actions);
 /* The same as an sf_policy_fn (sim/sf_eval.h), ctx the sf_pid. */
@@ -177,6 +178,17 @@ SF_HD void sf_pid_act(const sf_pid *c, const float *obs, const float *motor, con
     }
     action[i] = (u - c->motor_min) / h - 1.0f;
   }
+}
+
+/* One env of a batch: actions[i] from obs[i] (both the whole [n][18] and
+ * [n][4] arrays), env i's motor states and its target's acceleration at its
+ * episode step. The CPU loop and the GPU's kernel run this. */
+SF_HD void sf_pid_act_env(const sf_pid *c, const sf_env_model *m, const sf_env_data *d, long i, const float *obs,
+                          float *actions) {
+  float motor[4], tp[3], tv[3], ta[3];
+  for (int j = 0; j < 4; ++j) motor[j] = d->x[(SF_QX_U + j) * d->n + i];
+  sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
+  sf_pid_act(c, obs + i * SF_OBS_DIM, motor, ta, actions + i * SF_ACT_DIM);
 }
 
 #endif

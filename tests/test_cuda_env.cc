@@ -1,6 +1,7 @@
 // The CUDA environment against the CPU reference: the same seeds and actions
 // give the same resets, rollouts (relative difference under 1e-5 after 100
-// steps), rewards, flags and observations. Skipped, with the reason, where no
+// steps), rewards, flags and observations; the reference controller on the
+// device gives the CPU's actions. Skipped, with the reason, where no
 // GPU can be used.
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 extern "C" {
 #include "kernels/sf_env_cuda.h"
 #include "sim/sf_env.h"
+#include "sim/sf_pid.h"
 }
 
 namespace {
@@ -186,6 +188,46 @@ TEST(CudaEnv, AutoResetAndProgressMatchCpu) {
   EXPECT_LT(worst, 1e-5);
   EXPECT_EQ(0, memcmp(e.cpu->ep_step, back->ep_step, sizeof(int32_t) * e.n));
   sf_env_data_free(back);
+}
+
+// The CPU flies the envs with the reference controller (tracking the figure
+// eight, so the feed-forward and the episode steps matter) for a while; then
+// the GPU's controller gets the same state and observations and must give
+// the same actions.
+TEST(CudaEnv, PidMatchesTheCpu) {
+  SKIP_WITHOUT_GPU();
+  sf_env_model m = default_model();
+  m.task.traj = SF_TRAJ_FIGURE8;
+  sf_pid pid;
+  ASSERT_EQ(sf_pid_init(&pid, &m.quad), 0);
+  uint64_t seeds[2] = {41, 42};
+  Pair e(2, 700, seeds);
+  ASSERT_NE(e.gpu, nullptr);
+  sf_env_reset_all(&m, e.cpu);
+  std::vector<float> obs(e.n * SF_OBS_DIM), act(e.n * 4), rew(e.n);
+  std::vector<uint8_t> term(e.n), trunc(e.n), done(e.n);
+  for (int k = 0; k < 40; ++k) {
+    sf_env_observe(&m, e.cpu, obs.data());
+    sf_pid_act_batch(&pid, &m, e.cpu, obs.data(), act.data());
+    sf_env_step(&m, e.cpu, act.data(), rew.data(), term.data(), trunc.data());
+    for (long i = 0; i < e.n; ++i) done[i] = term[i] | trunc[i];
+    sf_env_reset_masked(&m, e.cpu, done.data());
+  }
+  sf_env_observe(&m, e.cpu, obs.data());
+  sf_pid_act_batch(&pid, &m, e.cpu, obs.data(), act.data());
+  ASSERT_EQ(sf_cuda_env_upload(e.gpu, e.cpu), 0);
+  float *d_obs = sf_test_to_device(obs), *d_act = nullptr;
+  ASSERT_EQ(cudaMalloc(&d_act, sizeof(float) * act.size()), cudaSuccess);
+  sf_cuda_env_pid(e.gpu, &m, &pid, d_obs, d_act);
+  sf_cuda_env_sync(e.gpu);
+  std::vector<float> got = sf_test_to_host(d_act, act.size());
+  double worst = rel_diff(act.data(), got.data(), act.size());  // actions lie in [-1, 1]: absolute
+  printf("reference controller: max action difference %.3g over %zu actions\n", worst, act.size());
+  EXPECT_LT(worst, 1e-5);
+  char why[256];
+  EXPECT_EQ(sf_cuda_env_error(e.gpu, why, sizeof why), 0) << why;
+  cudaFree(d_obs);
+  cudaFree(d_act);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // the same parameters and inputs: spikes identical except where the CPU's
 // membrane sits within 1e-5 of its threshold (the GEMMs sum in another
 // order), outputs within 1e-5, and every parameter gradient and dL/dx within
-// 1e-3 relative (L2 over the tensor). Skipped, with the reason, where no GPU
-// can be used.
+// 1e-3 relative (L2 over the tensor); the streaming step likewise against
+// sf_snn_step. Skipped, with the reason, where no GPU can be used.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -97,6 +97,93 @@ TEST(CudaSnn, SequenceForwardAndBpttMatchTheCpu) {
   }
   std::printf("spikes %ld, flipped at threshold ties %ld\n", spikes, flips);
   for (float *d : {d_x, d_y, d_dy, d_dx}) cudaFree(d);
+  sf_cuda_snn_free(gpu);
+  sf_snn_free(cpu);
+}
+
+// The streaming step carried over 20 steps, with some envs reset midway:
+// membranes, spikes and outputs against sf_snn_step. A spike that flips at a
+// threshold tie changes everything after it, so after such a step the GPU
+// takes the CPU's state (which also exercises the state's upload).
+TEST(CudaSnn, StreamingStepsMatchTheCpu) {
+  SKIP_WITHOUT_GPU();
+  const int P = 3, N = 5, steps = 20, reset_at = 10;
+  sf_snn_config cfg = sf_snn_actor_config();
+  sf_snn *cpu = sf_snn_new(&cfg, P, N);
+  ASSERT_NE(cpu, nullptr);
+  uint64_t seeds[P] = {21, 22, 23};
+  sf_snn_init(cpu, seeds);
+  const float slopes[P] = {2.0f, 10.0f, 40.0f};
+  for (int p = 0; p < P; ++p) cpu->slope[p] = 1.0f;
+  sf_cuda_snn *gpu = sf_cuda_snn_new(cpu);
+  ASSERT_NE(gpu, nullptr);
+  ASSERT_EQ(sf_cuda_snn_upload(gpu, cpu), 0);
+  // The slopes set apart from the upload on both sides.
+  for (int p = 0; p < P; ++p) cpu->slope[p] = slopes[p];
+  ASSERT_EQ(sf_cuda_snn_set_slopes(gpu, slopes), 0);
+  sf_snn_state *hs = sf_snn_state_new(cpu, N), *back = sf_snn_state_new(cpu, N);
+  sf_cuda_snn_state *ds = sf_cuda_snn_state_new(gpu, N);
+  ASSERT_NE(hs, nullptr);
+  ASSERT_NE(ds, nullptr);
+
+  std::vector<uint8_t> mask((size_t)P * N);
+  for (int p = 0; p < P; ++p)
+    for (int b = 0; b < N; ++b) mask[(size_t)p * N + b] = (p + b) % 2 == 0;
+  uint8_t *d_mask = sf_test_to_device(mask);
+  float *d_x, *d_y;
+  const size_t nx = (size_t)P * N * cfg.in, ny = (size_t)P * N * cfg.out;
+  ASSERT_EQ(cudaMalloc(&d_x, sizeof(float) * nx), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&d_y, sizeof(float) * ny), cudaSuccess);
+  std::vector<float> y_cpu(ny), y_gpu(ny);
+  long spikes = 0, flips = 0, compared = 0;
+  for (int k = 0; k < steps; ++k) {
+    if (k == reset_at) {
+      for (int p = 0; p < P; ++p)
+        for (int b = 0; b < N; ++b)
+          if (mask[(size_t)p * N + b]) sf_snn_state_reset(hs, p, b);
+      sf_cuda_snn_state_reset(gpu, ds, d_mask);
+    }
+    std::vector<float> x = sf_test_uniform(nx, 100 + k, -2.0f, 2.0f);
+    ASSERT_EQ(cudaMemcpy(d_x, x.data(), sizeof(float) * nx, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_EQ(sf_snn_step(cpu, hs, x.data(), y_cpu.data()), 0);
+    ASSERT_EQ(sf_cuda_snn_step(gpu, ds, d_x, d_y), 0);
+    ASSERT_EQ(sf_cuda_snn_state_download(gpu, ds, back), 0);
+    y_gpu = sf_test_to_host(d_y, ny);
+    long flipped = 0;
+    for (int l = 0; l < cfg.nlayers; ++l) {
+      const int H = cfg.hidden[l];
+      const sf_param *th = &cpu->params.t[cpu->lif_theta[l]];
+      for (size_t i = 0; i < (size_t)P * N * H; ++i) {
+        const float u = hs->u[l][i];
+        EXPECT_NEAR(back->u[l][i], u, 1e-5f * std::fmax(1.0f, std::fabs(u))) << "step " << k << " layer " << l;
+        spikes += hs->s[l][i] != 0.0f;
+        if (back->s[l][i] == hs->s[l][i]) continue;
+        ++flipped;
+        const float theta = sf_param_at(th, (int)(i / ((size_t)N * H)))[i % H];
+        EXPECT_LT(std::fabs(u - theta), 1e-5f * std::fmax(1.0f, std::fabs(theta)))
+            << "step " << k << " layer " << l << " element " << i << ": a spike differs away from the threshold";
+      }
+    }
+    if (flipped) {
+      flips += flipped;
+      ASSERT_EQ(sf_cuda_snn_state_upload(gpu, ds, hs), 0);
+      continue;
+    }
+    ++compared;
+    for (size_t i = 0; i < ny; ++i) ASSERT_NEAR(y_gpu[i], y_cpu[i], 1e-5) << "step " << k << " output " << i;
+  }
+  char why[256];
+  ASSERT_EQ(sf_cuda_snn_sync(gpu, why, sizeof why), 0) << why;
+  EXPECT_GT(spikes, 0);
+  EXPECT_GT(compared, steps / 2);
+  std::printf("streaming: spikes %ld, flipped at threshold ties %ld, outputs compared on %ld of %d steps\n", spikes,
+              flips, compared, steps);
+  cudaFree(d_x);
+  cudaFree(d_y);
+  cudaFree(d_mask);
+  sf_cuda_snn_state_free(ds);
+  sf_snn_state_free(hs);
+  sf_snn_state_free(back);
   sf_cuda_snn_free(gpu);
   sf_snn_free(cpu);
 }
