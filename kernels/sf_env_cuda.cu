@@ -77,6 +77,10 @@ extern "C" int sf_cuda_env_available(char *why, size_t cap) {
   return 0;
 }
 
+extern "C" int sf_cuda_env_memory(size_t *free_bytes, size_t *total_bytes) {
+  return cudaMemGetInfo(free_bytes, total_bytes) == cudaSuccess ? 0 : -1;
+}
+
 // Sizes in bytes of the arrays of sf_env_data, in the order of
 // sf_env_data_arrays, with their host and device pointers.
 struct arrays {

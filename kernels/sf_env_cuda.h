@@ -29,6 +29,8 @@ typedef struct sf_cuda_env sf_cuda_env;
  * cudaGetDeviceCount error string, e.g. "CUDA driver version is insufficient
  * for CUDA runtime version", or "no CUDA device"). */
 int sf_cuda_env_available(char *why, size_t cap);
+/* Free and total memory of the current device, in bytes. 0 or -1. */
+int sf_cuda_env_memory(size_t *free_bytes, size_t *total_bytes);
 
 /* P agents x N envs on the current device, with the agents' seeds. NULL on
  * failure (no device, out of memory). */
