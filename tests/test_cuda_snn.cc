@@ -150,7 +150,8 @@ TEST(CudaSnn, StreamingStepsMatchTheCpu) {
     ASSERT_EQ(sf_cuda_snn_state_download(gpu, ds, back), 0);
     y_gpu = sf_test_to_host(d_y, ny);
     long flipped = 0;
-    for (int l = 0; l < cfg.nlayers; ++l) {
+    // A flip feeds the layers above other inputs: compare them on later steps.
+    for (int l = 0; l < cfg.nlayers && !flipped; ++l) {
       const int H = cfg.hidden[l];
       const sf_param *th = &cpu->params.t[cpu->lif_theta[l]];
       for (size_t i = 0; i < (size_t)P * N * H; ++i) {
