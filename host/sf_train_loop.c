@@ -18,6 +18,7 @@
 #include "host/sf_trainer.h"
 #include "sim/sf_pid.h"
 #ifdef SF_HAVE_CUDA
+#include "kernels/sf_evaluate_cuda.h"
 #include "kernels/sf_trainer_cuda.h"
 #else
 typedef struct sf_cuda_trainer sf_cuda_trainer; /* never built without the CUDA backend */
@@ -70,10 +71,18 @@ static int run_pull(sf_cuda_trainer *gpu, int full, char *err, size_t errlen) {
 static int run_evaluate(sf_trainer *t, sf_cuda_trainer *gpu, sf_eval_stats *ev) {
 #ifdef SF_HAVE_CUDA
   if (gpu) {
-    sf_cuda_range_push("evaluate");
-    int rc = sf_trainer_evaluate(t, ev);
-    sf_cuda_range_pop();
-    return rc || sf_cuda_trainer_push_slopes(gpu) ? -1 : 0; /* the schedules moved the slopes */
+    char err[512];
+    uint64_t *seeds = malloc(sizeof(uint64_t) * t->P);
+    for (int p = 0; p < t->P; ++p) seeds[p] = t->agent[p].seed;
+    int rc = sf_cuda_evaluate(t->actor, &t->model, seeds, t->s.eval_episodes, sf_trainer_progress(t),
+                              t->s.survive_steps, ev, err, sizeof err);
+    free(seeds);
+    if (rc) {
+      fprintf(stderr, "spikefly: %s\n", err);
+      return -1;
+    }
+    sf_trainer_feed_schedules(t, ev);
+    return sf_cuda_trainer_push_slopes(gpu); /* the schedules moved the slopes */
   }
 #endif
   (void)gpu;
@@ -290,6 +299,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   int overwrite = sf_cfg_bool(cfgs[0], "train.overwrite", 0);
   double survive_goal = sf_cfg_float(cfgs[0], "train.survive_goal", 0.95, 0.0, 1.0);
   int teacher_epochs = (int)sf_cfg_int(cfgs[0], "train.teacher_epochs", 0, 0, 1 << 24);
+  const double target_return = sf_cfg_float(cfgs[0], "train.target_return", 400.0, -1e9, 1e9);
   sf_env_model model;
   sf_env_model_from_config(cfgs[0], &model);
   for (int p = 0; p < P; ++p) {
@@ -381,8 +391,10 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
           sf_algo_names[s.algo], desc, P, P > 1 ? "s" : "", s.envs, s.epochs, out_dir);
   sf_update_stats *us = calloc(P, sizeof *us), *acc = calloc(P, sizeof *acc);
   sf_eval_stats *ev = calloc(P, sizeof *ev);
-  double *first100 = malloc(sizeof(double) * P);
-  for (int p = 0; p < P; ++p) first100[p] = NAN;
+  /* Time to result: the first evaluation at or above 100 (epochs) and at
+   * or above train.target_return (wall-clock seconds), per agent. */
+  double *first100 = malloc(sizeof(double) * P), *first_target = malloc(sizeof(double) * P);
+  for (int p = 0; p < P; ++p) first100[p] = first_target[p] = NAN;
   if (resume[0]) {
     /* Rows kept from before the interruption still count for the summary. */
     snprintf(path, sizeof path, "%s/progress.csv", out_dir);
@@ -394,6 +406,9 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
       if (sscanf(line, "%d,%d,%lf,%lf,%lf,%lf", &ep, &ag, &steps, &upd, &wall, &ret) == 6 && ag >= 0 && ag < P &&
           ret >= 100.0 && isnan(first100[ag]))
         first100[ag] = ep;
+      if (sscanf(line, "%d,%d,%lf,%lf,%lf,%lf", &ep, &ag, &steps, &upd, &wall, &ret) == 6 && ag >= 0 && ag < P &&
+          ret >= target_return && isnan(first_target[ag]))
+        first_target[ag] = wall;
     }
     if (pf) fclose(pf);
   }
@@ -495,6 +510,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
         }
       }
       if (eval_now && isnan(first100[p]) && ev[p].ret_final >= 100.0) first100[p] = t->epoch;
+      if (eval_now && isnan(first_target[p]) && ev[p].ret_final >= target_return) first_target[p] = wall;
       if (!eval_now || ev[p].survive_warmup < survive_goal) all_survive = 0;
     }
     if (tb) sf_tb_flush(tb);
@@ -531,15 +547,18 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     /* Summary: one line per setting, seeds grouped. */
     snprintf(path, sizeof path, "%s/summary.csv", out_dir);
     FILE *f = fopen(path, "w");
-    if (f) fprintf(f, "setting,agents,final_return_mean,final_return_std,survival_mean,epochs_to_100\n");
-    printf("%-40s %6s %14s %10s %10s %14s\n", "setting", "agents", "final return", "+-std", "survival", "epochs to 100");
+    if (f) fprintf(f, "setting,agents,final_return_mean,final_return_std,survival_mean,epochs_to_100,wall_s_to_target\n");
+    char target_col[32];
+    snprintf(target_col, sizeof target_col, "s to %.0f", target_return);
+    printf("%-40s %6s %14s %10s %10s %14s %14s\n", "setting", "agents", "final return", "+-std", "survival",
+           "epochs to 100", target_col);
     int *seen = calloc(P, sizeof(int));
     for (int p = 0; p < P; ++p) {
       if (seen[p]) continue;
       char label[256], other[256];
       sf_sweep_label(&sw, p, "seed", label, sizeof label);
-      double sum = 0, sum2 = 0, surv = 0, e100 = 0;
-      int n = 0, n100 = 0;
+      double sum = 0, sum2 = 0, surv = 0, e100 = 0, et = 0;
+      int n = 0, n100 = 0, nt = 0;
       for (int q = p; q < P; ++q) {
         sf_sweep_label(&sw, q, "seed", other, sizeof other);
         if (strcmp(label, other)) continue;
@@ -548,14 +567,19 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
         sum2 += ev[q].ret_final * ev[q].ret_final;
         surv += ev[q].survival;
         if (!isnan(first100[q])) e100 += first100[q], ++n100;
+        if (!isnan(first_target[q])) et += first_target[q], ++nt;
         ++n;
       }
       double mean = sum / n, sd = n > 1 ? sqrt(fmax(0.0, (sum2 - n * mean * mean) / (n - 1))) : 0.0;
       char e100s[32];
       if (n100 == n) snprintf(e100s, sizeof e100s, "%.1f", e100 / n);
       else snprintf(e100s, sizeof e100s, "%d of %d never", n - n100, n);
-      printf("%-40s %6d %14.1f %10.1f %10.3f %14s\n", label[0] ? label : "(all)", n, mean, sd, surv / n, e100s);
-      if (f) fprintf(f, "\"%s\",%d,%.4f,%.4f,%.4f,%s\n", label, n, mean, sd, surv / n, e100s);
+      char ets[32];
+      if (nt == n) snprintf(ets, sizeof ets, "%.1f", et / n);
+      else snprintf(ets, sizeof ets, "%d of %d never", n - nt, n);
+      printf("%-40s %6d %14.1f %10.1f %10.3f %14s %14s\n", label[0] ? label : "(all)", n, mean, sd, surv / n, e100s,
+             ets);
+      if (f) fprintf(f, "\"%s\",%d,%.4f,%.4f,%.4f,%s,%s\n", label, n, mean, sd, surv / n, e100s, ets);
     }
     free(seen);
     if (f) fclose(f);
@@ -566,7 +590,7 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
     printf("run directory %s: config.ini, progress.csv, summary.csv, checkpoint.safetensors, TensorBoard events; %.1f s\n",
            out_dir, now_s() - t0);
   }
-  free(us), free(acc), free(ev), free(first100);
+  free(us), free(acc), free(ev), free(first100), free(first_target);
 done_trainer:
 #ifdef SF_HAVE_CUDA
   sf_cuda_trainer_free(gpu);

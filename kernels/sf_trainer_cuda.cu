@@ -1,0 +1,1012 @@
+// The trainer's collection and updates on the GPU (kernels/sf_trainer_cuda.h).
+// It follows host/sf_trainer.c step for step; every per-element expression is
+// the CPU's own SF_HD function (host/sf_rl_math.h, host/sf_replay.h,
+// models/sf_params.h), and every reduction over an agent's rows runs in one
+// block per agent in a fixed order (CUB block reductions), so a run repeats
+// exactly on the same GPU.
+#include "kernels/sf_trainer_cuda.h"
+
+#include <cub/block/block_reduce.cuh>
+#include <cuda_runtime.h>
+#include <nvtx3/nvToolsExt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sf_philox.h"
+#include "host/sf_replay.h"
+#include "host/sf_rl_math.h"
+#include "kernels/sf_adam_cuda.h"
+#include "kernels/sf_env_cuda.h"
+#include "kernels/sf_mlp_cuda.h"
+#include "kernels/sf_snn_cuda.h"
+#include "models/sf_params.h"
+
+namespace {
+
+constexpr int kThreads = 256;
+unsigned blocks(long n) { return (unsigned)((n + kThreads - 1) / kThreads); }
+
+// Per-agent settings the kernels read, refreshed from the host trainer at
+// every collection and every batch of updates (the host loop changes some of
+// them between epochs).
+struct dev_agent {
+  uint64_t seed;
+  float gamma, alpha, lambda_bc, target_noise, target_clip, expl_noise;
+  int horizon;
+};
+
+// Loss statistics of one update, per agent, as sf_update_stats.
+struct dev_stats {
+  double critic_loss, actor_loss, mean_q;
+};
+
+// An actor on the device: the SNN or an MLP.
+struct dev_net {
+  sf_cuda_snn *snn;
+  sf_cuda_mlp *mlp;
+  float *params() const { return snn ? sf_cuda_snn_params(snn) : sf_cuda_mlp_params(mlp); }
+  float *grads() const { return snn ? sf_cuda_snn_grads(snn) : sf_cuda_mlp_grads(mlp); }
+  long n() const { return snn ? sf_cuda_snn_nparams(snn) : sf_cuda_mlp_nparams(mlp); }
+};
+
+// ---- collection kernels ---------------------------------------------------
+
+// The actor's input for obs_hist: the noisy observation and the action
+// history of the privileged one (sf_actor_make_input).
+__global__ void k_input_hist(long rows, const float *obs, const float *priv, float *x) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= rows * SF_PRIV_DIM) return;
+  long r = i / SF_PRIV_DIM;
+  int k = (int)(i % SF_PRIV_DIM);
+  x[i] = k < SF_OBS_DIM ? obs[r * SF_OBS_DIM + k] : priv[i];
+}
+
+// Who acts in each env, and the step's action, label and flags into the
+// episode being recorded (the first loop of sf_trainer_collect's step).
+__global__ void k_collect_act(long n, int N, int L, const dev_agent *ag, const int32_t *ep_step,
+                              const uint32_t *rng_ctr, int has_guide, const float *pi, const float *guide, float *act,
+                              float *stage_act, float *stage_expert, uint8_t *stage_flags) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const int p = (int)(i / N), step = ep_step[i];
+  const int guided = has_guide && step < ag[p].horizon;
+  float a[SF_ACT_DIM];
+  if (guided) {
+    for (int j = 0; j < SF_ACT_DIM; ++j) a[j] = guide[i * SF_ACT_DIM + j];
+  } else {
+    float z[4];
+    sf_normal4(sf_rng_bits(ag[p].seed, (uint32_t)(i % N), rng_ctr[i], SF_STREAM(SF_RNG_EXPLORE, 0), 0), z);
+    for (int j = 0; j < SF_ACT_DIM; ++j) a[j] = sf_explore_action(pi[i * SF_ACT_DIM + j], z[j], ag[p].expl_noise);
+  }
+  const long row = i * (L + 1) + step;
+  for (int j = 0; j < SF_ACT_DIM; ++j) {
+    act[i * SF_ACT_DIM + j] = a[j];
+    stage_act[row * SF_ACT_DIM + j] = a[j];
+    stage_expert[row * SF_ACT_DIM + j] = has_guide ? guide[i * SF_ACT_DIM + j] : a[j];
+  }
+  stage_flags[row] = guided ? SF_ROW_GUIDE : 0;
+}
+
+// After the environment step: reward and end flags of the step just taken,
+// the new observations into the next row, and which envs are done.
+__global__ void k_collect_record(long n, int L, const int32_t *ep_step, const float *rew, const uint8_t *term,
+                                 const uint8_t *trunc, const float *obs, const float *priv, float *stage_obs,
+                                 float *stage_priv, float *stage_rew, uint8_t *stage_flags, uint8_t *done) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const long prev = i * (L + 1) + ep_step[i] - 1, row = prev + 1;
+  stage_rew[prev] = rew[i];
+  if (term[i]) stage_flags[prev] |= SF_ROW_TERMINATED;
+  if (trunc[i]) stage_flags[prev] |= SF_ROW_TRUNCATED;
+  for (int k = 0; k < SF_OBS_DIM; ++k) stage_obs[row * SF_OBS_DIM + k] = obs[i * SF_OBS_DIM + k];
+  for (int k = 0; k < SF_PRIV_DIM; ++k) stage_priv[row * SF_PRIV_DIM + k] = priv[i * SF_PRIV_DIM + k];
+  done[i] = term[i] || trunc[i];
+}
+
+// The first row of the episodes that just began (after the auto-reset).
+__global__ void k_stage_first(long n, int L, const uint8_t *done, const float *obs, const float *priv,
+                              float *stage_obs, float *stage_priv) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n || !done[i]) return;
+  const long row = i * (L + 1);
+  for (int k = 0; k < SF_OBS_DIM; ++k) stage_obs[row * SF_OBS_DIM + k] = obs[i * SF_OBS_DIM + k];
+  for (int k = 0; k < SF_PRIV_DIM; ++k) stage_priv[row * SF_PRIV_DIM + k] = priv[i * SF_PRIV_DIM + k];
+}
+
+// ---- update kernels -------------------------------------------------------
+
+// Sequence windows into the batch: one thread per (agent, step, column),
+// running the CPU sampler's gather. The windows of update k of the current
+// chunk start at windows + k P B, k read from the device (graph replays).
+__global__ void k_gather(int P, int T, int B, long cap, const sf_window *windows, const int *k, const float *rb_obs,
+                         const float *rb_priv, const float *rb_act, const float *rb_expert, const float *rb_rew,
+                         const uint8_t *rb_flags, float *b_obs, float *b_priv, float *b_act, float *b_expert,
+                         float *b_rew, float *b_done, float *b_mask, float *b_guide, int *b_offset) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long)P * (T + 1) * B) return;
+  const int p = (int)(i / ((long)(T + 1) * B)), t = (int)(i / B % (T + 1)), j = (int)(i % B);
+  const sf_window w = windows[((long)*k * P + p) * B + j];
+  const size_t base = (size_t)p * cap;
+  sf_replay_rows rows;
+  rows.obs_dim = SF_OBS_DIM;
+  rows.priv_dim = SF_PRIV_DIM;
+  rows.act_dim = SF_ACT_DIM;
+  rows.obs = rb_obs + base * SF_OBS_DIM;
+  rows.priv = rb_priv + base * SF_PRIV_DIM;
+  rows.act = rb_act + base * SF_ACT_DIM;
+  rows.expert = rb_expert + base * SF_ACT_DIM;
+  rows.rew = rb_rew + base;
+  rows.flags = rb_flags + base;
+  const size_t o1 = (size_t)p * (T + 1) * B, o = (size_t)p * T * B;
+  sf_seq_batch b;
+  b.T = T;
+  b.B = B;
+  b.obs = b_obs + o1 * SF_OBS_DIM;
+  b.priv = b_priv + o1 * SF_PRIV_DIM;
+  b.act = b_act + o * SF_ACT_DIM;
+  b.expert = b_expert + o * SF_ACT_DIM;
+  b.rew = b_rew + o;
+  b.done = b_done + o;
+  b.mask = b_mask + o;
+  b.guide = b_guide + o;
+  b.episode = NULL;
+  b.offset = NULL;
+  sf_replay_gather_step(&rows, &w, t, j, &b);
+  if (t == 0) b_offset[(long)p * B + j] = w.off;
+}
+
+// Target policy smoothing of the target actor's next actions, in place.
+__global__ void k_smooth(int P, long rows, const dev_agent *ag, const uint32_t *counter, float *a) {
+  long r = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= (long)P * rows) return;
+  const int p = (int)(r / rows);
+  float z[4];
+  sf_normal4(sf_rng_bits(ag[p].seed, (uint32_t)(r % rows), *counter, SF_STREAM(SF_RNG_TARGET, 0), 0), z);
+  for (int j = 0; j < SF_ACT_DIM; ++j)
+    a[r * SF_ACT_DIM + j] = sf_smoothed_action(a[r * SF_ACT_DIM + j], z[j], ag[p].target_noise, ag[p].target_clip);
+}
+
+__global__ void k_td_target(int P, long rows, const dev_agent *ag, const float *rew, const float *done,
+                            const float *q1, const float *q2, float *y) {
+  long r = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= (long)P * rows) return;
+  y[r] = sf_td_target(rew[r], done[r], ag[r / rows].gamma, q1[r], q2[r]);
+}
+
+typedef cub::BlockReduce<double, kThreads> block_sum;
+
+// Sum of v over the block; the result is valid in thread 0. Reuses tmp.
+__device__ double sum_block(block_sum::TempStorage &tmp, double v) {
+  double s = block_sum(tmp).Sum(v);
+  __syncthreads();
+  return s;
+}
+
+// Every thread gets the block's sum.
+__device__ double share(double v) {
+  __shared__ double s;
+  if (threadIdx.x == 0) s = v;
+  __syncthreads();
+  double r = s;
+  __syncthreads();
+  return r;
+}
+
+// The critic's masked mean squared error and its gradient, one block per
+// agent: the loss goes to stats (first critic: set, second: added).
+__global__ void k_critic_loss(long rows, const float *q, const float *y, const float *mask, float *dq,
+                              dev_stats *stats, int first) {
+  __shared__ block_sum::TempStorage tmp;
+  const int p = blockIdx.x;
+  const long o = (long)p * rows;
+  double n = 0, loss = 0;
+  for (long r = threadIdx.x; r < rows; r += blockDim.x) n += mask[o + r];
+  n = share(sum_block(tmp, n));
+  const float inv_n = n > 0 ? (float)(1.0 / n) : 0.0f;
+  for (long r = threadIdx.x; r < rows; r += blockDim.x) {
+    double e = q[o + r] - y[o + r];
+    loss += mask[o + r] * e * e;
+    dq[o + r] = sf_critic_grad(q[o + r], y[o + r], mask[o + r], inv_n);
+  }
+  loss = sum_block(tmp, loss);
+  if (threadIdx.x == 0) stats[p].critic_loss = (first ? 0.0 : stats[p].critic_loss) + (n > 0 ? loss / n : 0.0);
+}
+
+// The steps that carry the actor's loss (am), their count and, with a
+// critic, Q's mean, TD3BC's lambda_Q and dL/dQ1 = -lambda_Q am / n. One
+// block per agent.
+__global__ void k_actor_prepare(long rows, int warmup, int B, int learn_from_start, const int *offset,
+                                const float *mask, const float *q, int plain_q, const dev_agent *ag, float *am,
+                                float *dq, double *count, double *lambda_q, double *mean_q) {
+  __shared__ block_sum::TempStorage tmp;
+  const int p = blockIdx.x;
+  const long o = (long)p * rows;
+  double c = 0, sabs = 0, s = 0;
+  for (long r = threadIdx.x; r < rows; r += blockDim.x) {
+    float m = sf_actor_step_mask(r, warmup, B, offset[(long)p * B + r % B], learn_from_start, mask[o + r]);
+    am[o + r] = m;
+    c += m;
+    if (q) {
+      sabs += m * fabs((double)q[o + r]);
+      s += m * (double)q[o + r];
+    }
+  }
+  c = share(sum_block(tmp, c));
+  double lq = 0.0, mq = 0.0;
+  if (q) {
+    sabs = sum_block(tmp, sabs);
+    s = sum_block(tmp, s);
+    if (threadIdx.x == 0) {
+      mq = c > 0 ? s / c : 0.0;
+      lq = plain_q ? 1.0 : sf_td3bc_lambda(ag[p].alpha, c > 0 ? sabs / c : 0.0);
+    }
+    lq = share(lq);
+    const float inv_n = c > 0 ? (float)(1.0 / c) : 0.0f;
+    for (long r = threadIdx.x; r < rows; r += blockDim.x) dq[o + r] = -(float)lq * am[o + r] * inv_n;
+  }
+  if (threadIdx.x == 0) {
+    count[p] = c;
+    lambda_q[p] = lq;
+    mean_q[p] = mq;
+  }
+}
+
+// dL/d(action) of the actor: the critic's part plus the BC term towards the
+// guide's label or the stored action, and the actor's loss. One block per
+// agent.
+__global__ void k_actor_bc(long rows, int bc_to_guide, int bc_only, const dev_agent *ag, const float *pi,
+                           const float *b_act, const float *b_expert, const float *am, const float *dqa,
+                           const double *count, const double *lambda_q, const double *mean_q, float *dpi,
+                           dev_stats *stats) {
+  __shared__ block_sum::TempStorage tmp;
+  const int p = blockIdx.x;
+  const float lbc = bc_only ? 1.0f : ag[p].lambda_bc;
+  const float inv_n = count[p] > 0 ? (float)(1.0 / count[p]) : 0.0f;
+  double bc = 0;
+  for (long r = threadIdx.x; r < rows; r += blockDim.x) {
+    const long i = (long)p * rows + r;
+    const float m = am[i];
+    for (int j = 0; j < SF_ACT_DIM; ++j) {
+      const long k = i * SF_ACT_DIM + j;
+      const float target = bc_to_guide ? b_expert[k] : b_act[k], diff = pi[k] - target;
+      bc += m * diff * diff;
+      dpi[k] = sf_actor_action_grad(dqa[k], pi[k], target, m, lbc, inv_n);
+    }
+  }
+  bc = sum_block(tmp, bc);
+  if (threadIdx.x == 0) {
+    stats[p].mean_q = mean_q[p];
+    stats[p].actor_loss = -lambda_q[p] * mean_q[p] + lbc * (count[p] > 0 ? bc / count[p] : 0.0);
+  }
+}
+
+__global__ void k_polyak(long n, float *target, const float *online, float keep, float tau) {
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) target[i] = sf_polyak(target[i], online[i], keep, tau);
+}
+
+// An update begins with last update's losses standing in for the parts it
+// does not compute (sf_trainer_update).
+__global__ void k_stats_begin(int P, const float *last, dev_stats *upd) {
+  int p = blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= P) return;
+  upd[p].critic_loss = last[2 * p];
+  upd[p].actor_loss = last[2 * p + 1];
+  upd[p].mean_q = 0.0;
+}
+
+// ... and ends by keeping them, adding them to the epoch's sums and moving
+// the device counters (noise draw, window slot) on.
+__global__ void k_stats_end(int P, const dev_stats *upd, float *last, dev_stats *acc, uint32_t *counter, int *k) {
+  int p = blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= P) return;
+  last[2 * p] = (float)upd[p].critic_loss;
+  last[2 * p + 1] = (float)upd[p].actor_loss;
+  acc[p].critic_loss += upd[p].critic_loss;
+  acc[p].actor_loss += upd[p].actor_loss;
+  acc[p].mean_q += upd[p].mean_q;
+  if (p == 0) {
+    *counter += 1;
+    *k += 1;
+  }
+}
+
+}  // namespace
+
+struct sf_cuda_trainer {
+  sf_trainer *t;
+  int P, N, T, B, L, in;
+  long n;    // P * N environments
+  long cap;  // replay rows per agent
+  cudaStream_t stream;
+  cudaError_t err;
+  char msg[256];  // the first failure that was not a CUDA error
+  // networks
+  dev_net actor, actor_target;
+  sf_cuda_mlp *guide, *q[2], *q_target[2];
+  sf_cuda_adam *adam_actor, *adam_critic[2];
+  // environments and collection
+  sf_cuda_env *env;
+  sf_cuda_snn_state *st;
+  float *stage_obs, *stage_priv, *stage_act, *stage_expert, *stage_rew;
+  uint8_t *stage_flags;
+  float *c_x, *c_pi, *c_guide, *c_act;
+  uint8_t *c_done, *h_done;
+  int32_t *h_step;
+  float *h_ep;  // one episode's rows on the host, (L + 1) x (18 + 146 + 4 + 4 + 1)
+  uint8_t *h_ep_flags;
+  // replay rows [P][cap][...]
+  float *rb_obs, *rb_priv, *rb_act, *rb_expert, *rb_rew;
+  uint8_t *rb_flags;
+  // update
+  sf_window *windows, *h_windows;  // [chunk][P][B]; the host side pinned
+  int chunk;
+  int *k;            // window slot of the current update inside the chunk
+  uint32_t *counter; // updates done (the smoothing noise's draw counter)
+  float *b_obs, *b_priv, *b_act, *b_expert, *b_rew, *b_done, *b_mask, *b_guide;
+  int *b_offset;
+  float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa, *amask;
+  double *count, *lambda_q, *mean_q;
+  dev_agent *ag, *h_ag;
+  float *lr_actor, *lr_critic;
+  dev_stats *upd, *acc;
+  float *last;  // [P][2] critic and actor loss of the last update
+  // captured updates: [0] critic only, [1] with the actor's turn
+  cudaGraphExec_t graph[2];
+  int warm[2];
+  int graph_sig;  // the host flags the graphs were captured with
+  int no_graphs;  // capture failed once: stay eager
+  char device[256];
+};
+
+namespace {
+
+void note(sf_cuda_trainer *g, cudaError_t e) {
+  if (e != cudaSuccess && g->err == cudaSuccess) g->err = e;
+}
+
+void fail(sf_cuda_trainer *g, const char *what) {
+  if (!g->msg[0]) snprintf(g->msg, sizeof g->msg, "%s", what);
+}
+
+bool ok(const sf_cuda_trainer *g) { return g->err == cudaSuccess && !g->msg[0]; }
+
+template <typename X>
+void dalloc(sf_cuda_trainer *g, X **p, size_t count) {
+  note(g, cudaMalloc((void **)p, count ? sizeof(X) * count : sizeof(X)));
+}
+
+template <typename X>
+void h2d(sf_cuda_trainer *g, X *dst, const X *src, size_t count) {
+  if (count) note(g, cudaMemcpyAsync(dst, src, sizeof(X) * count, cudaMemcpyHostToDevice, g->stream));
+}
+
+template <typename X>
+void d2h(sf_cuda_trainer *g, X *dst, const X *src, size_t count) {
+  if (count) note(g, cudaMemcpyAsync(dst, src, sizeof(X) * count, cudaMemcpyDeviceToHost, g->stream));
+}
+
+bool uses_critic(const sf_trainer *t) { return t->s.algo != SF_ALGO_BC; }
+
+// Rows [r0, r0 + T) of each agent's [T + 1][B][F] block into [P][T][B][F].
+void take_rows(sf_cuda_trainer *g, int F, int r0, const float *src, float *dst) {
+  const size_t w = sizeof(float) * g->T * g->B * F;
+  note(g, cudaMemcpy2DAsync(dst, w, src + (size_t)r0 * g->B * F, sizeof(float) * (g->T + 1) * g->B * F, w, g->P,
+                            cudaMemcpyDeviceToDevice, g->stream));
+}
+
+// The actor's input for `rows` rows per agent of obs and priv: the array
+// itself where the input is one of them, else built into `out`.
+const float *actor_input(sf_cuda_trainer *g, long rows, const float *obs, const float *priv, float *out) {
+  switch (g->t->actor->cfg.input) {
+    case SF_INPUT_OBS:
+      return obs;
+    case SF_INPUT_PRIV:
+      return priv;
+    case SF_INPUT_OBS_HIST:
+      k_input_hist<<<blocks(g->P * rows * SF_PRIV_DIM), kThreads, 0, g->stream>>>(g->P * rows, obs, priv, out);
+      return out;
+  }
+  return obs;
+}
+
+int net_forward(const dev_net &a, int T, int B, const float *x, int in, float *y) {
+  return a.snn ? sf_cuda_snn_forward(a.snn, T, B, x, y) : sf_cuda_mlp_forward(a.mlp, (long)T * B, x, in, NULL, y);
+}
+
+int net_backward(const dev_net &a, const float *dy) {
+  return a.snn ? sf_cuda_snn_backward(a.snn, 0, dy, NULL) : sf_cuda_mlp_backward(a.mlp, dy, 1, NULL, NULL);
+}
+
+void net_zero_grad(const dev_net &a) {
+  if (a.snn) sf_cuda_snn_zero_grad(a.snn);
+  else sf_cuda_mlp_zero_grad(a.mlp);
+}
+
+void polyak(sf_cuda_trainer *g, float *target, const float *online, long n) {
+  const float tau = g->t->s.tau;
+  k_polyak<<<blocks(g->P * n), kThreads, 0, g->stream>>>(g->P * n, target, online, 1.0f - tau, tau);
+}
+
+void refresh_agents(sf_cuda_trainer *g) {
+  const sf_trainer *t = g->t;
+  float *lr = (float *)malloc(sizeof(float) * 2 * g->P);
+  for (int p = 0; p < g->P; ++p) {
+    const sf_agent_settings *a = &t->agent[p];
+    g->h_ag[p] = dev_agent{a->seed,         a->gamma,     a->alpha,     t->lambda_bc[p],
+                           a->target_noise, a->target_clip, a->expl_noise, t->horizon[p]};
+    lr[p] = a->actor_lr;
+    lr[g->P + p] = a->critic_lr;
+  }
+  h2d(g, g->ag, g->h_ag, g->P);
+  h2d(g, g->lr_actor, lr, g->P);
+  h2d(g, g->lr_critic, lr + g->P, g->P);
+  note(g, cudaStreamSynchronize(g->stream));  // lr is freed next
+  free(lr);
+}
+
+// ---- one update -----------------------------------------------------------
+
+void critic_update(sf_cuda_trainer *g) {
+  nvtxRangePushA("critic update");
+  const int P = g->P, T = g->T, B = g->B;
+  const long rows = (long)T * B;
+  const float *x = actor_input(g, (long)(T + 1) * B, g->b_obs, g->b_priv, g->x_next);
+  if (net_forward(g->actor_target, T + 1, B, x, g->in, g->a_next) != 0) fail(g, "target actor forward");
+  take_rows(g, SF_PRIV_DIM, 1, g->b_priv, g->priv_next);
+  take_rows(g, SF_PRIV_DIM, 0, g->b_priv, g->priv_cur);
+  take_rows(g, SF_ACT_DIM, 1, g->a_next, g->dpi);  // dpi as scratch for the next actions
+  k_smooth<<<blocks(P * rows), kThreads, 0, g->stream>>>(P, rows, g->ag, g->counter, g->dpi);
+  if (sf_cuda_mlp_forward(g->q_target[0], rows, g->priv_next, SF_PRIV_DIM, g->dpi, g->q1) ||
+      sf_cuda_mlp_forward(g->q_target[1], rows, g->priv_next, SF_PRIV_DIM, g->dpi, g->q2))
+    fail(g, "target critic forward");
+  k_td_target<<<blocks(P * rows), kThreads, 0, g->stream>>>(P, rows, g->ag, g->b_rew, g->b_done, g->q1, g->q2,
+                                                            g->y);
+  for (int c = 0; c < 2; ++c) {
+    sf_cuda_mlp *q = g->q[c];
+    if (sf_cuda_mlp_forward(q, rows, g->priv_cur, SF_PRIV_DIM, g->b_act, g->q1)) fail(g, "critic forward");
+    k_critic_loss<<<P, kThreads, 0, g->stream>>>(rows, g->q1, g->y, g->b_mask, g->dq, g->upd, c == 0);
+    sf_cuda_mlp_zero_grad(q);
+    if (sf_cuda_mlp_backward(q, g->dq, 1, NULL, NULL)) fail(g, "critic backward");
+    if (sf_cuda_adam_step(g->adam_critic[c], sf_cuda_mlp_params(q), sf_cuda_mlp_grads(q), g->lr_critic, g->stream))
+      fail(g, "critic Adam step");
+  }
+  nvtxRangePop();
+}
+
+void actor_update(sf_cuda_trainer *g) {
+  nvtxRangePushA("actor update");
+  const sf_trainer *t = g->t;
+  const int P = g->P, T = g->T, B = g->B;
+  const long rows = (long)T * B;
+  const float *xn = t->s.algo == SF_ALGO_BC ? actor_input(g, (long)(T + 1) * B, g->b_obs, g->b_priv, g->x_next)
+                    : t->actor->cfg.input == SF_INPUT_OBS   ? g->b_obs
+                    : t->actor->cfg.input == SF_INPUT_PRIV  ? g->b_priv
+                                                            : g->x_next;
+  take_rows(g, g->in, 0, xn, g->x_cur);
+  if (net_forward(g->actor, T, B, g->x_cur, g->in, g->pi) != 0) fail(g, "actor forward");
+  const int critic = uses_critic(t);
+  if (critic && sf_cuda_mlp_forward(g->q[0], rows, g->priv_cur, SF_PRIV_DIM, g->pi, g->q1)) fail(g, "critic forward");
+  const int plain_q = t->s.algo == SF_ALGO_TD3 && !t->s.bc;
+  k_actor_prepare<<<P, kThreads, 0, g->stream>>>(rows, t->s.warmup, B, t->s.learn_from_start, g->b_offset, g->b_mask,
+                                                 critic ? g->q1 : NULL, plain_q, g->ag, g->amask, g->dq, g->count,
+                                                 g->lambda_q, g->mean_q);
+  if (critic) {
+    // dL/d(action) through the critic: the critic's gradient reaches the actor.
+    if (sf_cuda_mlp_backward(g->q[0], g->dq, 0, NULL, g->dqa)) fail(g, "critic backward to the action");
+  } else {
+    note(g, cudaMemsetAsync(g->dqa, 0, sizeof(float) * P * rows * SF_ACT_DIM, g->stream));
+  }
+  k_actor_bc<<<P, kThreads, 0, g->stream>>>(rows, t->s.bc_to_guide, t->s.algo == SF_ALGO_BC, g->ag, g->pi, g->b_act,
+                                            g->b_expert, g->amask, g->dqa, g->count, g->lambda_q, g->mean_q, g->dpi,
+                                            g->upd);
+  net_zero_grad(g->actor);
+  if (net_backward(g->actor, g->dpi) != 0) fail(g, "actor backward");
+  if (sf_cuda_adam_step(g->adam_actor, g->actor.params(), g->actor.grads(), g->lr_actor, g->stream))
+    fail(g, "actor Adam step");
+  polyak(g, g->actor_target.params(), g->actor.params(), g->actor.n());
+  if (critic)
+    for (int c = 0; c < 2; ++c)
+      polyak(g, sf_cuda_mlp_params(g->q_target[c]), sf_cuda_mlp_params(g->q[c]), sf_cuda_mlp_nparams(g->q[c]));
+  nvtxRangePop();
+}
+
+// Everything of one update, queued on the stream (eagerly, or into a graph).
+void queue_update(sf_cuda_trainer *g, int actor_turn) {
+  const int P = g->P, T = g->T, B = g->B;
+  k_stats_begin<<<blocks(P), kThreads, 0, g->stream>>>(P, g->last, g->upd);
+  k_gather<<<blocks((long)P * (T + 1) * B), kThreads, 0, g->stream>>>(
+      P, T, B, g->cap, g->windows, g->k, g->rb_obs, g->rb_priv, g->rb_act, g->rb_expert, g->rb_rew, g->rb_flags,
+      g->b_obs, g->b_priv, g->b_act, g->b_expert, g->b_rew, g->b_done, g->b_mask, g->b_guide, g->b_offset);
+  if (uses_critic(g->t)) critic_update(g);
+  if (actor_turn) actor_update(g);
+  k_stats_end<<<blocks(P), kThreads, 0, g->stream>>>(P, g->upd, g->last, g->acc, g->counter, g->k);
+  note(g, cudaGetLastError());
+}
+
+// One update: replayed from its graph when captured, else queued eagerly.
+// The first update of each kind runs eagerly (it sizes the workspaces that
+// grow on first use), the second is captured.
+void launch_update(sf_cuda_trainer *g, int actor_turn) {
+  const int sig = g->t->s.algo * 2 + g->t->s.bc;
+  if (sig != g->graph_sig) {  // the host loop changed what an update does
+    for (int v = 0; v < 2; ++v) {
+      if (g->graph[v]) cudaGraphExecDestroy(g->graph[v]);
+      g->graph[v] = NULL;
+      g->warm[v] = 0;
+    }
+    g->graph_sig = sig;
+  }
+  cudaGraphExec_t *exec = &g->graph[actor_turn];
+  if (!*exec && g->warm[actor_turn] && !g->no_graphs) {
+    cudaGraph_t graph = NULL;
+    if (cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal) == cudaSuccess) {
+      queue_update(g, actor_turn);
+      if (cudaStreamEndCapture(g->stream, &graph) != cudaSuccess ||
+          cudaGraphInstantiate(exec, graph, 0) != cudaSuccess)
+        *exec = NULL;
+      if (graph) cudaGraphDestroy(graph);
+    }
+    if (!*exec) {
+      // Not capturable here: run eagerly from now on (nothing captured ran).
+      cudaGetLastError();
+      g->no_graphs = 1;
+    }
+  }
+  if (*exec) {
+    nvtxRangePushA(actor_turn ? "update (graph, critic + actor)" : "update (graph, critic)");
+    note(g, cudaGraphLaunch(*exec, g->stream));
+    nvtxRangePop();
+  } else {
+    queue_update(g, actor_turn);
+    g->warm[actor_turn] = 1;
+  }
+}
+
+// ---- replay rows ----------------------------------------------------------
+
+// Host replay rows [r0, r0 + count) of agent p to the device.
+void upload_rows(sf_cuda_trainer *g, int p, long r0, long count) {
+  const sf_replay *rb = g->t->rb;
+  const size_t o = (size_t)p * g->cap + (size_t)r0;
+  h2d(g, g->rb_obs + o * SF_OBS_DIM, rb->obs + o * SF_OBS_DIM, count * SF_OBS_DIM);
+  h2d(g, g->rb_priv + o * SF_PRIV_DIM, rb->priv + o * SF_PRIV_DIM, count * SF_PRIV_DIM);
+  h2d(g, g->rb_act + o * SF_ACT_DIM, rb->act + o * SF_ACT_DIM, count * SF_ACT_DIM);
+  h2d(g, g->rb_expert + o * SF_ACT_DIM, rb->expert + o * SF_ACT_DIM, count * SF_ACT_DIM);
+  h2d(g, g->rb_rew + o, rb->rew + o, count);
+  h2d(g, g->rb_flags + o, rb->flags + o, count);
+}
+
+// File env i's finished episode of `len` steps: its recorded rows to the
+// host, into the host replay buffer's table (which picks the rows and
+// evicts), and the rows as stored there to the device.
+int file_episode(sf_cuda_trainer *g, long i, int len) {
+  const int L = g->L, p = (int)(i / g->N);
+  const size_t base = (size_t)i * (L + 1), rows = (size_t)len + 1;
+  float *obs = g->h_ep, *priv = obs + (L + 1) * SF_OBS_DIM, *act = priv + (L + 1) * SF_PRIV_DIM;
+  float *ex = act + (L + 1) * SF_ACT_DIM, *rew = ex + (L + 1) * SF_ACT_DIM;
+  d2h(g, obs, g->stage_obs + base * SF_OBS_DIM, rows * SF_OBS_DIM);
+  d2h(g, priv, g->stage_priv + base * SF_PRIV_DIM, rows * SF_PRIV_DIM);
+  d2h(g, act, g->stage_act + base * SF_ACT_DIM, (size_t)len * SF_ACT_DIM);
+  d2h(g, ex, g->stage_expert + base * SF_ACT_DIM, (size_t)len * SF_ACT_DIM);
+  d2h(g, rew, g->stage_rew + base, (size_t)len);
+  d2h(g, g->h_ep_flags, g->stage_flags + base, (size_t)len);
+  note(g, cudaStreamSynchronize(g->stream));
+  if (!ok(g)) return -1;
+  sf_replay *rb = g->t->rb;
+  if (sf_replay_add_episode(rb, p, len, obs, priv, act, ex, rew, g->h_ep_flags) != 0) {
+    fail(g, "an episode does not fit the replay buffer (train.buffer)");
+    return -1;
+  }
+  upload_rows(g, p, rb->write_row[p] - (long)rows, (long)rows);
+  return 0;
+}
+
+}  // namespace
+
+// ---- public API -----------------------------------------------------------
+
+extern "C" void sf_cuda_trainer_free(sf_cuda_trainer *g) {
+  if (!g) return;
+  for (int v = 0; v < 2; ++v)
+    if (g->graph[v]) cudaGraphExecDestroy(g->graph[v]);
+  if (g->actor.snn) sf_cuda_snn_free(g->actor.snn);
+  if (g->actor_target.snn) sf_cuda_snn_free(g->actor_target.snn);
+  if (g->actor.mlp) sf_cuda_mlp_free(g->actor.mlp);
+  if (g->actor_target.mlp) sf_cuda_mlp_free(g->actor_target.mlp);
+  if (g->guide) sf_cuda_mlp_free(g->guide);
+  for (int c = 0; c < 2; ++c) {
+    if (g->q[c]) sf_cuda_mlp_free(g->q[c]);
+    if (g->q_target[c]) sf_cuda_mlp_free(g->q_target[c]);
+    if (g->adam_critic[c]) sf_cuda_adam_free(g->adam_critic[c]);
+  }
+  if (g->adam_actor) sf_cuda_adam_free(g->adam_actor);
+  if (g->st) sf_cuda_snn_state_free(g->st);
+  if (g->env) sf_cuda_env_free(g->env);
+  void *bufs[] = {g->stage_obs, g->stage_priv, g->stage_act, g->stage_expert, g->stage_rew, g->stage_flags,
+                  g->c_x,       g->c_pi,       g->c_guide,   g->c_act,        g->c_done,    g->rb_obs,
+                  g->rb_priv,   g->rb_act,     g->rb_expert, g->rb_rew,       g->rb_flags,  g->windows,
+                  g->k,         g->counter,    g->b_obs,     g->b_priv,       g->b_act,     g->b_expert,
+                  g->b_rew,     g->b_done,     g->b_mask,    g->b_guide,      g->b_offset,  g->x_next,
+                  g->a_next,    g->x_cur,      g->pi,        g->priv_cur,     g->priv_next, g->q1,
+                  g->q2,        g->y,          g->dq,        g->dpi,          g->dqa,       g->amask,
+                  g->count,     g->lambda_q,   g->mean_q,    g->ag,           g->lr_actor,  g->lr_critic,
+                  g->upd,       g->acc,        g->last};
+  for (void *b : bufs) cudaFree(b);
+  cudaFreeHost(g->h_windows);
+  cudaFreeHost(g->h_done);
+  cudaFreeHost(g->h_step);
+  free(g->h_ep);
+  free(g->h_ep_flags);
+  free(g->h_ag);
+  if (g->stream) cudaStreamDestroy(g->stream);
+  free(g);
+}
+
+extern "C" const char *sf_cuda_trainer_device(const sf_cuda_trainer *g) { return g->device; }
+
+static dev_net new_net(const sf_actor *a) {
+  dev_net d = {NULL, NULL};
+  if (a->snn) d.snn = sf_cuda_snn_new(a->snn);
+  else d.mlp = sf_cuda_mlp_new(a->mlp);
+  return d;
+}
+
+static bool net_made(const dev_net &d) { return d.snn || d.mlp; }
+
+static void net_stream(const dev_net &d, cudaStream_t s) {
+  if (d.snn) sf_cuda_snn_set_stream(d.snn, s);
+  if (d.mlp) sf_cuda_mlp_set_stream(d.mlp, s);
+}
+
+extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t errlen) {
+  char why[256];
+  if (sf_cuda_env_available(why, sizeof why) != 0) {
+    snprintf(err, errlen, "no usable CUDA device: %s", why);
+    return NULL;
+  }
+  sf_cuda_trainer *g = (sf_cuda_trainer *)calloc(1, sizeof *g);
+  if (!g) {
+    snprintf(err, errlen, "out of host memory");
+    return NULL;
+  }
+  g->t = t;
+  g->P = t->P;
+  g->N = t->s.envs;
+  g->T = t->s.seq_len;
+  g->B = t->s.batch;
+  g->L = t->model.task.time_limit;
+  g->in = t->actor->in_dim;
+  g->n = (long)g->P * g->N;
+  g->cap = t->rb->capacity;
+  g->graph_sig = -1;
+  const int P = g->P, T = g->T, B = g->B, L = g->L;
+  const size_t PT1B = (size_t)P * (T + 1) * B, PTB = (size_t)P * T * B;
+  // The replay rows dominate; say so plainly when they do not fit.
+  const size_t rb_bytes = (size_t)P * g->cap * (sizeof(float) * (SF_OBS_DIM + SF_PRIV_DIM + 2 * SF_ACT_DIM + 1) + 1);
+  size_t free_b = 0, total_b = 0;
+  note(g, cudaMemGetInfo(&free_b, &total_b));
+  if (g->err == cudaSuccess && rb_bytes > free_b) {
+    snprintf(err, errlen, "the replay buffers need %.1f GB of GPU memory, %.1f GB are free (lower train.buffer)",
+             rb_bytes / 1e9, free_b / 1e9);
+    sf_cuda_trainer_free(g);
+    return NULL;
+  }
+  note(g, cudaStreamCreate(&g->stream));
+  int dev = 0;
+  cudaDeviceProp prop;
+  if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
+    snprintf(g->device, sizeof g->device, "%s", prop.name);
+  g->actor = new_net(t->actor);
+  g->actor_target = new_net(t->actor_target);
+  bool made = net_made(g->actor) && net_made(g->actor_target);
+  net_stream(g->actor, g->stream);
+  net_stream(g->actor_target, g->stream);
+  g->adam_actor = sf_cuda_adam_new(P, t->adam_actor->n, t->adam_actor->beta1, t->adam_actor->beta2, t->adam_actor->eps);
+  made = made && g->adam_actor;
+  if (uses_critic(t))
+    for (int c = 0; c < 2 && made; ++c) {
+      g->q[c] = sf_cuda_mlp_new(t->critic.q[c]);
+      g->q_target[c] = sf_cuda_mlp_new(t->critic.target[c]);
+      const sf_adam *a = t->adam_critic[c];
+      g->adam_critic[c] = sf_cuda_adam_new(P, a->n, a->beta1, a->beta2, a->eps);
+      made = g->q[c] && g->q_target[c] && g->adam_critic[c];
+      if (made) {
+        sf_cuda_mlp_set_stream(g->q[c], g->stream);
+        sf_cuda_mlp_set_stream(g->q_target[c], g->stream);
+      }
+    }
+  if (made && t->guide) {
+    g->guide = sf_cuda_mlp_new(t->guide->mlp);
+    made = g->guide != NULL;
+    if (made) sf_cuda_mlp_set_stream(g->guide, g->stream);
+  }
+  if (made && t->online) {
+    uint64_t *seeds = (uint64_t *)malloc(sizeof(uint64_t) * P);
+    for (int p = 0; p < P; ++p) seeds[p] = t->agent[p].seed;
+    g->env = sf_cuda_env_new(P, g->N, seeds);
+    free(seeds);
+    made = g->env != NULL;
+    if (made) sf_cuda_env_set_stream(g->env, g->stream);
+    if (made && g->actor.snn) made = (g->st = sf_cuda_snn_state_new(g->actor.snn, g->N)) != NULL;
+    const size_t rows = (size_t)g->n * (L + 1);
+    dalloc(g, &g->stage_obs, rows * SF_OBS_DIM);
+    dalloc(g, &g->stage_priv, rows * SF_PRIV_DIM);
+    dalloc(g, &g->stage_act, rows * SF_ACT_DIM);
+    dalloc(g, &g->stage_expert, rows * SF_ACT_DIM);
+    dalloc(g, &g->stage_rew, rows);
+    dalloc(g, &g->stage_flags, rows);
+    dalloc(g, &g->c_x, (size_t)g->n * g->in);
+    dalloc(g, &g->c_pi, (size_t)g->n * SF_ACT_DIM);
+    dalloc(g, &g->c_guide, (size_t)g->n * SF_ACT_DIM);
+    dalloc(g, &g->c_act, (size_t)g->n * SF_ACT_DIM);
+    dalloc(g, &g->c_done, (size_t)g->n);
+    note(g, cudaMallocHost((void **)&g->h_done, (size_t)g->n));
+    note(g, cudaMallocHost((void **)&g->h_step, sizeof(int32_t) * g->n));
+    g->h_ep = (float *)malloc(sizeof(float) * (L + 1) * (SF_OBS_DIM + SF_PRIV_DIM + 2 * SF_ACT_DIM + 1));
+    g->h_ep_flags = (uint8_t *)malloc((size_t)L + 1);
+    made = made && g->h_ep && g->h_ep_flags;
+  }
+  const size_t rb_rows = (size_t)P * g->cap;
+  dalloc(g, &g->rb_obs, rb_rows * SF_OBS_DIM);
+  dalloc(g, &g->rb_priv, rb_rows * SF_PRIV_DIM);
+  dalloc(g, &g->rb_act, rb_rows * SF_ACT_DIM);
+  dalloc(g, &g->rb_expert, rb_rows * SF_ACT_DIM);
+  dalloc(g, &g->rb_rew, rb_rows);
+  dalloc(g, &g->rb_flags, rb_rows);
+  // Windows for up to 64 updates, or fewer when P B is large (~32 MB).
+  const long per_update = (long)P * B;
+  const long fit = (32l << 20) / (per_update * (long)sizeof(sf_window));
+  g->chunk = fit < 1 ? 1 : fit > 64 ? 64 : (int)fit;
+  dalloc(g, &g->windows, (size_t)g->chunk * per_update);
+  note(g, cudaMallocHost((void **)&g->h_windows, sizeof(sf_window) * g->chunk * per_update));
+  dalloc(g, &g->k, 1);
+  dalloc(g, &g->counter, 1);
+  dalloc(g, &g->b_obs, PT1B * SF_OBS_DIM);
+  dalloc(g, &g->b_priv, PT1B * SF_PRIV_DIM);
+  dalloc(g, &g->b_act, PTB * SF_ACT_DIM);
+  dalloc(g, &g->b_expert, PTB * SF_ACT_DIM);
+  dalloc(g, &g->b_rew, PTB);
+  dalloc(g, &g->b_done, PTB);
+  dalloc(g, &g->b_mask, PTB);
+  dalloc(g, &g->b_guide, PTB);
+  dalloc(g, &g->b_offset, (size_t)P * B);
+  dalloc(g, &g->x_next, PT1B * g->in);
+  dalloc(g, &g->a_next, PT1B * SF_ACT_DIM);
+  dalloc(g, &g->x_cur, PTB * g->in);
+  dalloc(g, &g->pi, PTB * SF_ACT_DIM);
+  dalloc(g, &g->priv_cur, PTB * SF_PRIV_DIM);
+  dalloc(g, &g->priv_next, PTB * SF_PRIV_DIM);
+  dalloc(g, &g->q1, PTB);
+  dalloc(g, &g->q2, PTB);
+  dalloc(g, &g->y, PTB);
+  dalloc(g, &g->dq, PTB);
+  dalloc(g, &g->dpi, PTB * SF_ACT_DIM);
+  dalloc(g, &g->dqa, PTB * SF_ACT_DIM);
+  dalloc(g, &g->amask, PTB);
+  dalloc(g, &g->count, P);
+  dalloc(g, &g->lambda_q, P);
+  dalloc(g, &g->mean_q, P);
+  dalloc(g, &g->ag, P);
+  dalloc(g, &g->lr_actor, P);
+  dalloc(g, &g->lr_critic, P);
+  dalloc(g, &g->upd, P);
+  dalloc(g, &g->acc, P);
+  dalloc(g, &g->last, 2 * P);
+  g->h_ag = (dev_agent *)calloc(P, sizeof(dev_agent));
+  if (!made || !g->h_ag || g->err != cudaSuccess) {
+    snprintf(err, errlen, "cannot build the trainer on the GPU for %d agents: %s", P,
+             g->err != cudaSuccess ? cudaGetErrorString(g->err) : "device memory or cuBLAS");
+    sf_cuda_trainer_free(g);
+    return NULL;
+  }
+  if (sf_cuda_trainer_push(g, err, errlen) != 0) {
+    sf_cuda_trainer_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+static int report(sf_cuda_trainer *g, const char *stage, char *err, size_t errlen) {
+  note(g, cudaStreamSynchronize(g->stream));
+  if (ok(g)) return 0;
+  if (err)
+    snprintf(err, errlen, "GPU %s failed: %s", stage, g->err != cudaSuccess ? cudaGetErrorString(g->err) : g->msg);
+  return -1;
+}
+
+static int upload_net(const dev_net &d, const sf_actor *a) {
+  return d.snn ? sf_cuda_snn_upload(d.snn, a->snn) : sf_cuda_mlp_upload(d.mlp, a->mlp);
+}
+
+static int download_net(const dev_net &d, sf_actor *a) {
+  return d.snn ? sf_cuda_snn_download_params(d.snn, a->params->data)
+               : sf_cuda_mlp_download_params(d.mlp, a->params->data);
+}
+
+extern "C" int sf_cuda_trainer_push(sf_cuda_trainer *g, char *err, size_t errlen) {
+  sf_trainer *t = g->t;
+  if (upload_net(g->actor, t->actor) || upload_net(g->actor_target, t->actor_target)) fail(g, "actor upload");
+  const sf_adam *aa = t->adam_actor;
+  if (sf_cuda_adam_upload(g->adam_actor, aa->m, aa->v, aa->step)) fail(g, "Adam upload");
+  for (int c = 0; c < 2 && g->q[c]; ++c) {
+    const sf_adam *a = t->adam_critic[c];
+    if (sf_cuda_mlp_upload(g->q[c], t->critic.q[c]) || sf_cuda_mlp_upload(g->q_target[c], t->critic.target[c]) ||
+        sf_cuda_adam_upload(g->adam_critic[c], a->m, a->v, a->step))
+      fail(g, "critic upload");
+  }
+  if (g->guide && sf_cuda_mlp_upload(g->guide, t->guide->mlp)) fail(g, "guide upload");
+  if (g->env) {
+    if (sf_cuda_env_upload(g->env, t->env)) fail(g, "environment upload");
+    sf_cuda_env_observe(g->env, &t->model);
+    sf_cuda_env_observe_privileged(g->env, &t->model);
+    if (g->st && sf_cuda_snn_state_upload(g->actor.snn, g->st, t->st.snn)) fail(g, "SNN state upload");
+    const size_t rows = (size_t)g->n * (g->L + 1);
+    h2d(g, g->stage_obs, t->stage_obs, rows * SF_OBS_DIM);
+    h2d(g, g->stage_priv, t->stage_priv, rows * SF_PRIV_DIM);
+    h2d(g, g->stage_act, t->stage_act, rows * SF_ACT_DIM);
+    h2d(g, g->stage_expert, t->stage_expert, rows * SF_ACT_DIM);
+    h2d(g, g->stage_rew, t->stage_rew, rows);
+    h2d(g, g->stage_flags, t->stage_flags, rows);
+  }
+  for (int p = 0; p < g->P; ++p) upload_rows(g, p, 0, g->cap);
+  return report(g, "upload", err, errlen);
+}
+
+extern "C" int sf_cuda_trainer_pull(sf_cuda_trainer *g, int full, char *err, size_t errlen) {
+  sf_trainer *t = g->t;
+  if (download_net(g->actor, t->actor) || download_net(g->actor_target, t->actor_target)) fail(g, "actor download");
+  for (int c = 0; c < 2 && g->q[c]; ++c)
+    if (sf_cuda_mlp_download_params(g->q[c], t->critic.q[c]->params.data) ||
+        sf_cuda_mlp_download_params(g->q_target[c], t->critic.target[c]->params.data))
+      fail(g, "critic download");
+  if (full) {
+    sf_adam *aa = t->adam_actor;
+    if (sf_cuda_adam_download(g->adam_actor, aa->m, aa->v, aa->step)) fail(g, "Adam download");
+    for (int c = 0; c < 2 && g->q[c]; ++c) {
+      sf_adam *a = t->adam_critic[c];
+      if (sf_cuda_adam_download(g->adam_critic[c], a->m, a->v, a->step)) fail(g, "Adam download");
+    }
+    if (g->env) {
+      if (sf_cuda_env_download(g->env, t->env)) fail(g, "environment download");
+      if (g->st && sf_cuda_snn_state_download(g->actor.snn, g->st, t->st.snn)) fail(g, "SNN state download");
+      const size_t rows = (size_t)g->n * (g->L + 1);
+      d2h(g, t->stage_obs, g->stage_obs, rows * SF_OBS_DIM);
+      d2h(g, t->stage_priv, g->stage_priv, rows * SF_PRIV_DIM);
+      d2h(g, t->stage_act, g->stage_act, rows * SF_ACT_DIM);
+      d2h(g, t->stage_expert, g->stage_expert, rows * SF_ACT_DIM);
+      d2h(g, t->stage_rew, g->stage_rew, rows);
+      d2h(g, t->stage_flags, g->stage_flags, rows);
+      d2h(g, t->c_obs, sf_cuda_env_obs(g->env), (size_t)g->n * SF_OBS_DIM);
+      d2h(g, t->c_priv, sf_cuda_env_priv(g->env), (size_t)g->n * SF_PRIV_DIM);
+    }
+  }
+  return report(g, "download", err, errlen);
+}
+
+extern "C" int sf_cuda_trainer_push_slopes(sf_cuda_trainer *g) {
+  if (!g->actor.snn) return 0;
+  return sf_cuda_snn_set_slopes(g->actor.snn, g->t->actor->snn->slope) ||
+                 sf_cuda_snn_set_slopes(g->actor_target.snn, g->t->actor_target->snn->slope)
+             ? -1
+             : 0;
+}
+
+extern "C" int sf_cuda_trainer_collect(sf_cuda_trainer *g) {
+  sf_trainer *t = g->t;
+  if (!t->online) return 0;
+  nvtxRangePushA("collect");
+  const int P = g->P, N = g->N, L = g->L;
+  const long n = g->n;
+  const sf_env_model *m = &t->model;
+  float *progress = (float *)malloc(sizeof(float) * P);
+  for (int p = 0; p < P; ++p) {
+    progress[p] = sf_trainer_progress(t);
+    t->horizon[p] = t->s.jumpstart ? sf_jsrl_horizon(t->s.h_start, t->s.h_end, t->s.h_epochs, t->epoch) : 0;
+  }
+  if (sf_cuda_env_set_progress(g->env, progress)) fail(g, "curriculum upload");
+  free(progress);
+  refresh_agents(g);
+  const sf_env_data *d = sf_cuda_env_state(g->env);
+  const int has_guide = t->guide || t->guide_is_pid;
+  float *obs = sf_cuda_env_obs(g->env), *priv = sf_cuda_env_priv(g->env);
+  for (int k = 0; k < t->s.collect_steps && ok(g); ++k) {
+    // The actor always runs, so its state is warm when it takes over.
+    const float *x = actor_input(g, N, obs, priv, g->c_x);
+    if (g->actor.snn ? sf_cuda_snn_step(g->actor.snn, g->st, x, g->c_pi)
+                     : sf_cuda_mlp_forward(g->actor.mlp, N, x, g->in, NULL, g->c_pi))
+      fail(g, "actor step");
+    if (g->guide && sf_cuda_mlp_forward(g->guide, N, priv, SF_PRIV_DIM, NULL, g->c_guide)) fail(g, "guide step");
+    if (t->guide_is_pid) sf_cuda_env_pid(g->env, m, &t->guide_pid, obs, g->c_guide);
+    if (t->teacher) sf_cuda_env_pid(g->env, m, t->teacher, obs, g->c_pi);
+    k_collect_act<<<blocks(n), kThreads, 0, g->stream>>>(n, N, L, g->ag, d->ep_step, d->rng_ctr, has_guide, g->c_pi,
+                                                         g->c_guide, g->c_act, g->stage_act, g->stage_expert,
+                                                         g->stage_flags);
+    sf_cuda_env_step(g->env, m, g->c_act);
+    sf_cuda_env_observe(g->env, m);
+    sf_cuda_env_observe_privileged(g->env, m);
+    k_collect_record<<<blocks(n), kThreads, 0, g->stream>>>(
+        n, L, d->ep_step, sf_cuda_env_reward(g->env), sf_cuda_env_terminated(g->env), sf_cuda_env_truncated(g->env),
+        obs, priv, g->stage_obs, g->stage_priv, g->stage_rew, g->stage_flags, g->c_done);
+    d2h(g, g->h_done, g->c_done, (size_t)n);
+    d2h(g, g->h_step, d->ep_step, (size_t)n);
+    note(g, cudaStreamSynchronize(g->stream));
+    int any_done = 0;
+    for (long i = 0; i < n && ok(g); ++i)
+      if (g->h_done[i]) {
+        any_done = 1;
+        file_episode(g, i, g->h_step[i]);
+      }
+    for (int p = 0; p < P; ++p) t->env_steps[p] += N;
+    if (any_done) {
+      if (g->st) sf_cuda_snn_state_reset(g->actor.snn, g->st, g->c_done);
+      sf_cuda_env_reset_masked(g->env, m, g->c_done);
+      sf_cuda_env_observe(g->env, m);
+      sf_cuda_env_observe_privileged(g->env, m);
+      k_stage_first<<<blocks(n), kThreads, 0, g->stream>>>(n, L, g->c_done, obs, priv, g->stage_obs, g->stage_priv);
+    }
+    note(g, cudaGetLastError());
+  }
+  nvtxRangePop();
+  return report(g, "collection", NULL, 0);
+}
+
+extern "C" int sf_cuda_trainer_update(sf_cuda_trainer *g, int updates, sf_update_stats *acc, int *done) {
+  sf_trainer *t = g->t;
+  const int P = g->P, B = g->B;
+  *done = 0;
+  for (int p = 0; p < P; ++p) acc[p] = sf_update_stats{0, 0, 0};
+  for (int p = 0; p < P; ++p)
+    if (sf_replay_windows(t->rb, p, t->s.stride, t->s.warmup) == 0) return 0;
+  refresh_agents(g);
+  float *last = (float *)malloc(sizeof(float) * 2 * P);
+  for (int p = 0; p < P; ++p) {
+    last[2 * p] = t->last_critic_loss[p];
+    last[2 * p + 1] = t->last_actor_loss[p];
+  }
+  h2d(g, g->last, last, 2 * P);
+  note(g, cudaMemsetAsync(g->acc, 0, sizeof(dev_stats) * P, g->stream));
+  const long per = (long)P * B;
+  while (*done < updates && ok(g)) {
+    const int C = updates - *done < g->chunk ? updates - *done : g->chunk;
+    note(g, cudaStreamSynchronize(g->stream));  // the pinned windows are rewritten below
+    for (int u = 0; u < C; ++u)
+      for (int p = 0; p < P; ++p)
+        if (sf_replay_draw(t->rb, p, t->s.stride, t->s.warmup, t->agent[p].seed, (uint32_t)(t->updates_done + u), B,
+                           g->h_windows + u * per + (long)p * B) != 0)
+          fail(g, "replay draw");
+    h2d(g, g->windows, g->h_windows, (size_t)C * per);
+    const uint32_t counter = (uint32_t)t->updates_done;
+    h2d(g, g->counter, &counter, 1);
+    note(g, cudaMemsetAsync(g->k, 0, sizeof(int), g->stream));
+    for (int u = 0; u < C && ok(g); ++u) {
+      const int actor_turn = t->s.algo == SF_ALGO_BC || t->updates_done % t->s.policy_delay == 0;
+      launch_update(g, actor_turn);
+      t->updates_done++;
+      ++*done;
+    }
+  }
+  dev_stats *h = (dev_stats *)malloc(sizeof(dev_stats) * P);
+  d2h(g, h, g->acc, P);
+  d2h(g, last, g->last, 2 * P);
+  const int rc = report(g, "update", NULL, 0);
+  for (int p = 0; p < P && rc == 0; ++p) {
+    acc[p] = sf_update_stats{h[p].critic_loss, h[p].actor_loss, h[p].mean_q};
+    t->last_critic_loss[p] = last[2 * p];
+    t->last_actor_loss[p] = last[2 * p + 1];
+  }
+  free(h);
+  free(last);
+  return rc;
+}
+
+extern "C" int sf_cuda_trainer_error(sf_cuda_trainer *g, char *why, size_t cap) {
+  if (ok(g)) return 0;
+  snprintf(why, cap, "%s", g->err != cudaSuccess ? cudaGetErrorString(g->err) : g->msg);
+  return -1;
+}
+
+extern "C" void sf_cuda_range_push(const char *name) { nvtxRangePushA(name); }
+extern "C" void sf_cuda_range_pop(void) { nvtxRangePop(); }
