@@ -37,6 +37,13 @@ TEST(SpikeflyCli, BadValuesExitTwoAndNameTheKey) {
       {"fly env.no_such_key=1", "env.no_such_key"},
       {"bench sim --envs 0", "bench.envs"},
       {"bench sim --device tpu", "bench.device"},
+      {"bench loop --agents 0", "bench.agents"},
+      {"bench loop --envs -1", "bench.envs"},
+      // Commands with no GPU path refuse cuda on any machine.
+      {"fly --device cuda", "device"},
+      {"metrics --device cuda", "device"},
+      {"eval /no/such/checkpoint --device cuda --csv /tmp/sf_never_written.csv", "device"},
+      {"train --guide pid --device tpu", "device"},
   };
   for (const Case &c : cases) {
     std::string out;
