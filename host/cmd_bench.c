@@ -33,7 +33,7 @@ static const sf_flag bench_flags[] = {
 };
 
 static const sf_cmd_spec bench_spec = {
-    "bench", "sim|loop", "measure environment steps per second of the simulator, alone or flown by the SNN",
+    "bench", "sim|loop", "measure environment steps per second of the simulator, alone or flown by the SNN (and `bench train`)",
     bench_flags, (int)SF_ARRAY_LEN(bench_flags), 1, 1,
     "Figures are environment steps per second, summed over the agents\n"
     "(agents x envs x steps / seconds).\n"
@@ -54,7 +54,10 @@ static const sf_cmd_spec bench_spec = {
     "--grid: one line per agents P x envs N, P in {1, 8, 64} and N in {1024,\n"
     "4096, 16384, 65536} on cuda, P in {1, 8} and N in {256, 1024} on cpu;\n"
     "points that would need over half of the device's (host's) memory are\n"
-    "skipped. Other keys: sim.* and env.*."};
+    "skipped. Other keys: sim.* and env.*.\n"
+    "\n"
+    "`spikefly bench train --help`: the trainer's collection and update\n"
+    "throughput for populations of agents."};
 
 static double now_s(void) {
   struct timespec t;
@@ -450,7 +453,11 @@ static int run_grid(int target, int cuda, const sf_env_model *m, long steps, uin
   return rc;
 }
 
+int sf_cmd_bench_train(int argc, char **argv);
+
 int sf_cmd_bench(int argc, char **argv) {
+  /* The trainer's benchmark has its own options (host/cmd_bench_train.c). */
+  if (argc > 1 && !strcmp(argv[1], "train")) return sf_cmd_bench_train(argc - 1, argv + 1);
   sf_config *cfg = sf_cfg_new();
   const char *pos[1];
   int npos;
@@ -463,7 +470,7 @@ int sf_cmd_bench(int argc, char **argv) {
   for (int i = 0; targets[i]; ++i)
     if (!strcmp(pos[0], targets[i])) target = i;
   if (target < 0) {
-    fprintf(stderr, "spikefly bench: unknown benchmark '%s' (available: sim, loop)\n", pos[0]);
+    fprintf(stderr, "spikefly bench: unknown benchmark '%s' (available: sim, loop, train)\n", pos[0]);
     sf_cfg_free(cfg);
     return SF_EXIT_USAGE;
   }

@@ -39,6 +39,7 @@ TEST(SpikeflyCli, BadValuesExitTwoAndNameTheKey) {
       {"bench sim --device tpu", "bench.device"},
       {"bench loop --agents 0", "bench.agents"},
       {"bench loop --envs -1", "bench.envs"},
+      {"bench train --agents 0", "bench.populations"},
       // Commands with no GPU path refuse cuda on any machine.
       {"fly --device cuda", "device"},
       {"metrics --device cuda", "device"},
