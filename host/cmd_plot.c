@@ -20,6 +20,7 @@
 #include "core/sf_defs.h"
 #include "core/sf_fileio.h"
 #include "host/sf_cli.h"
+#include "host/sf_device.h"
 #include "host/sf_sweep.h"
 
 extern char **environ;
@@ -37,6 +38,7 @@ static const sf_flag plot_flags[] = {
     {"width", "plot.width", NULL, "W", "width of a learning-curve PNG in pixels (default 900)"},
     {"height", "plot.height", NULL, "H", "height of a PNG in pixels (default 560)"},
     {"gnuplot", "plot.gnuplot", NULL, "PROG", "the gnuplot program (default gnuplot, from PATH)"},
+    {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
 static const sf_cmd_spec plot_spec = {
@@ -674,6 +676,7 @@ int sf_cmd_plot(int argc, char **argv) {
   if (npos == 0 && nflights == 0 && !sf_cfg_error(cfg))
     sf_cfg_fail(cfg, "missing argument RUN_DIR... (nothing to plot; see spikefly plot --help)");
   char *out_dir = strdup(out_key ? out_key : npos > 0 ? pos[0] : ".");
+  sf_device_from_config(cfg, 0, "plotting");
   rc = sf_cli_check(cfg, plot_spec.name);
   sf_cfg_free(cfg);
   free(args);
