@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "host/sf_eval_episode.h"
+#include "kernels/sf_actor_input_cuda.cuh"
 #include "kernels/sf_env_cuda.h"
 #include "kernels/sf_mlp_cuda.h"
 #include "kernels/sf_snn_cuda.h"
@@ -29,14 +30,6 @@ __global__ void k_episode_step(sf_env_model m, sf_env_data d, sf_eval_episode *a
   float tp[3], tv[3];
   sf_eval_episode_step(&acc[i], &m, &d, i, k, &final_coef, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i], hold_from,
                        track_from, &s, tp, tv);
-}
-
-// obs_hist: the noisy observation and the privileged one's action history.
-__global__ void k_input_hist(long rows, const float *obs, const float *priv, float *x) {
-  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= rows * SF_PRIV_DIM) return;
-  int k = (int)(i % SF_PRIV_DIM);
-  x[i] = k < SF_OBS_DIM ? obs[i / SF_PRIV_DIM * SF_OBS_DIM + k] : priv[i];
 }
 
 }  // namespace
@@ -97,12 +90,8 @@ extern "C" int sf_cuda_evaluate(const sf_actor *actor, const sf_env_model *model
     for (int k = 0; k < steps; ++k) {
       sf_cuda_env_observe(env, model);
       if (h->cfg.input != SF_INPUT_OBS) sf_cuda_env_observe_privileged(env, model);
-      const float *obs = sf_cuda_env_obs(env), *priv = sf_cuda_env_priv(env), *x = obs;
-      if (h->cfg.input == SF_INPUT_PRIV) x = priv;
-      if (h->cfg.input == SF_INPUT_OBS_HIST) {
-        k_input_hist<<<blocks(n * SF_PRIV_DIM), kThreads, 0, stream>>>(n, obs, priv, d_x);
-        x = d_x;
-      }
+      const float *x =
+          sf_cuda_actor_input(h->cfg.input, n, sf_cuda_env_obs(env), sf_cuda_env_priv(env), d_x, stream);
       if (snn ? sf_cuda_snn_step(snn, st, x, d_act) : sf_cuda_mlp_forward(mlp, N, x, h->in_dim, NULL, d_act)) goto out;
       sf_cuda_env_step(env, model, d_act);
       k_episode_step<<<blocks(n), kThreads, 0, stream>>>(*model, d, d_acc, k, final_coef, d_act, sf_cuda_env_reward(env),

@@ -17,6 +17,7 @@
 #include "core/sf_philox.h"
 #include "host/sf_replay.h"
 #include "host/sf_rl_math.h"
+#include "kernels/sf_actor_input_cuda.cuh"
 #include "kernels/sf_adam_cuda.h"
 #include "kernels/sf_env_cuda.h"
 #include "kernels/sf_mlp_cuda.h"
@@ -52,16 +53,6 @@ struct dev_net {
 };
 
 // ---- collection kernels ---------------------------------------------------
-
-// The actor's input for obs_hist: the noisy observation and the action
-// history of the privileged one (sf_actor_make_input).
-__global__ void k_input_hist(long rows, const float *obs, const float *priv, float *x) {
-  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= rows * SF_PRIV_DIM) return;
-  long r = i / SF_PRIV_DIM;
-  int k = (int)(i % SF_PRIV_DIM);
-  x[i] = k < SF_OBS_DIM ? obs[r * SF_OBS_DIM + k] : priv[i];
-}
 
 // Who acts in each env, and the step's action, label and flags into the
 // episode being recorded (the first loop of sf_trainer_collect's step).
@@ -397,19 +388,9 @@ void take_rows(sf_cuda_trainer *g, int F, int r0, const float *src, float *dst) 
                             cudaMemcpyDeviceToDevice, g->stream));
 }
 
-// The actor's input for `rows` rows per agent of obs and priv: the array
-// itself where the input is one of them, else built into `out`.
+// The actor's input for `rows` rows per agent of obs and priv.
 const float *actor_input(sf_cuda_trainer *g, long rows, const float *obs, const float *priv, float *out) {
-  switch (g->t->actor->cfg.input) {
-    case SF_INPUT_OBS:
-      return obs;
-    case SF_INPUT_PRIV:
-      return priv;
-    case SF_INPUT_OBS_HIST:
-      k_input_hist<<<blocks(g->P * rows * SF_PRIV_DIM), kThreads, 0, g->stream>>>(g->P * rows, obs, priv, out);
-      return out;
-  }
-  return obs;
+  return sf_cuda_actor_input(g->t->actor->cfg.input, g->P * rows, obs, priv, out, g->stream);
 }
 
 int net_forward(const dev_net &a, int T, int B, const float *x, int in, float *y) {
