@@ -24,13 +24,15 @@ static const sf_ctrl_i8_net net = {
     SF_CTRL_IN_MAX, sf_ctrl_in_mul, sf_ctrl_w1, sf_ctrl_lif1,
     sf_ctrl_w2, sf_ctrl_lif2,
     sf_ctrl_w3, sf_ctrl_out_mul, sf_ctrl_out_bias, sf_ctrl_tanh_q15};
-static int32_t u1[SF_CTRL_N_H1], u2[SF_CTRL_N_H2], acc2[4 * SF_CTRL_I8_WORDS(SF_CTRL_N_H2)];
-static int32_t qx[SF_CTRL_I8_QX_LEN(SF_CTRL_N_IN)];
-static uint16_t rows1[SF_CTRL_N_H1], flips1[SF_CTRL_N_H1], rows2[SF_CTRL_N_H2];
-static sf_ctrl_i8_state st = {u1, u2, acc2, qx, rows1, flips1, rows2};
+static uint32_t buf[SF_CTRL_I8_STATE_WORDS(SF_CTRL_N_IN, SF_CTRL_N_H1, SF_CTRL_N_H2)];
+static sf_ctrl_i8_state st;
 
-void sf_ctrl_reset(void) { sf_ctrl_i8_reset(&net, &st); }
+void sf_ctrl_reset(void) {
+  sf_ctrl_i8_bind(&net, &st, buf);
+  sf_ctrl_i8_reset(&net, &st);
+}
 void sf_ctrl_step(const float obs[SF_CTRL_OBS], float motor[SF_CTRL_ACT]) {
+  if (!st.u1) sf_ctrl_reset(); /* a first step without a reset starts from rest too */
   sf_ctrl_i8_step(&net, &st, obs, motor);
 }
 

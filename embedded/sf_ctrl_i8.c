@@ -2,15 +2,92 @@
 
 #include <string.h>
 
+/* ---- the instructions the step is written in ----------------------------
+ * On Arm cores with the DSP extension (Cortex-M4, M7; GCC or Clang) these
+ * are single instructions; elsewhere the same integer results in plain C.
+ * The step below is one piece of code for both. */
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
-#define SF_CTRL_I8_DSP 1
+/* Bytes 0 and 2 of v, sign-extended into two 16-bit lanes. */
+static inline uint32_t sxtb16(uint32_t v) { return __builtin_arm_sxtb16(v); }
+/* Bytes 1 and 3 (the rotation is free in the instruction; the compiler's
+ * builtin does not offer it). */
+static inline uint32_t sxtb16_ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+/* acc + lo(a) lo(b) + hi(a) hi(b), 16-bit signed lanes. */
+static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { return __builtin_arm_smlad(a, b, acc); }
+/* Lanes of acc + bytes 0 and 2 of v (unsigned). */
+static inline uint32_t uxtab16(uint32_t acc, uint32_t v) { return __builtin_arm_uxtab16(acc, v); }
+/* Lanes of acc + bytes 1 and 3 of v. */
+static inline uint32_t uxtab16_ror8(uint32_t acc, uint32_t v) {
+  __asm__("uxtab16 %0, %0, %1, ror #8" : "+r"(acc) : "r"(v));
+  return acc;
+}
+/* a b / 2^32, rounded to nearest. */
+static inline int32_t smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* v saturated to [-2^30, 2^30 - 1]. */
+static inline int32_t ssat31(int32_t v) { return __builtin_arm_ssat(v, 31); }
+#else
+static inline uint32_t sxtb16(uint32_t v) {
+  return ((uint32_t)(int32_t)(int8_t)(uint8_t)v & 0xFFFFu) | ((uint32_t)(int32_t)(int8_t)(uint8_t)(v >> 16) << 16);
+}
+static inline uint32_t sxtb16_ror8(uint32_t v) { return sxtb16(v >> 8 | v << 24); }
+static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) {
+  const int32_t lo = (int32_t)(int16_t)(uint16_t)a * (int16_t)(uint16_t)b;
+  const int32_t hi = (int32_t)(int16_t)(uint16_t)(a >> 16) * (int16_t)(uint16_t)(b >> 16);
+  return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
+}
+/* Lanes never carry into each other here (at most SF_CTRL_I8_MAX_ROWS bytes
+ * per lane), so one 32-bit addition is the two lane additions. */
+static inline uint32_t uxtab16(uint32_t acc, uint32_t v) { return acc + (v & 0x00FF00FFu); }
+static inline uint32_t uxtab16_ror8(uint32_t acc, uint32_t v) { return acc + ((v >> 8) & 0x00FF00FFu); }
+static inline int32_t smmulr(int32_t a, int32_t b) {
+  return (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
+}
+static inline int32_t ssat31(int32_t v) {
+  return v < SF_CTRL_I8_UMIN ? SF_CTRL_I8_UMIN : (v > SF_CTRL_I8_UMAX ? SF_CTRL_I8_UMAX : v);
+}
 #endif
+
+/* Leading zeros of a non-zero word (CLZ on Arm). */
+static inline int clz32(uint32_t x) {
+#if defined(__GNUC__)
+  return __builtin_clz(x);
+#else
+  int n = 0;
+  while (!(x & 0x80000000u)) x <<= 1, ++n;
+  return n;
+#endif
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+SF_CTRL_I8_API void sf_ctrl_i8_bind(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, uint32_t *buf) {
+  const int n1 = net->n_h1, n2 = net->n_h2;
+  st->u1 = (int32_t *)buf;
+  st->u2 = st->u1 + n1;
+  st->acc2 = st->u2 + n2;
+  st->spk1 = (uint32_t *)(st->acc2 + 4 * SF_CTRL_I8_WORDS(n2));
+  st->qx = (int32_t *)(st->spk1 + SF_CTRL_I8_MASK_WORDS(n1) + 1);
+  st->mask = (uint32_t *)(st->qx + 4 * SF_CTRL_I8_WORDS(net->n_in));
+  st->rows1 = (uint16_t *)(st->mask + SF_CTRL_I8_MASK_WORDS(n1 > n2 ? n1 : n2));
+  st->rows2 = st->rows1 + n1 + (n1 & 1);
+}
 
 SF_CTRL_I8_API void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
   memset(st->u1, 0, sizeof(int32_t) * (size_t)net->n_h1);
   memset(st->u2, 0, sizeof(int32_t) * (size_t)net->n_h2);
   memset(st->acc2, 0, sizeof(int32_t) * 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2));
+  memset(st->spk1, 0, sizeof(uint32_t) * (size_t)(SF_CTRL_I8_MASK_WORDS(net->n_h1) + 1));
 }
+
+/* ---- input and output ----------------------------------------------------- */
 
 SF_CTRL_I8_API int32_t sf_ctrl_i8_quant_input(float x, float mul, int32_t in_max) {
   const float lim = (float)in_max;
@@ -36,246 +113,249 @@ SF_CTRL_I8_API float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
   return (float)(z < 0 ? -y : y) * (1.0f / 32768.0f);
 }
 
-/* One LIF neuron in fixed point. us = 2 U + S (membrane, last spike); p the
- * neuron's parameters; `in` its input current without the bias, in its
- * unit. Returns the new 2 U + S. (2U) * beta_q31 / 2^32, rounded, is
- * U * beta: one SMMULR on Arm. The reset subtracts theta where the last step
- * spiked, without a branch (-(us & 1) is all ones or zero). */
-static inline int32_t lif(int32_t us, const int32_t *p, int32_t in) {
-  const int32_t thr = p[SF_CTRL_I8_THR];
-  int32_t leak;
-#ifdef SF_CTRL_I8_DSP
-  __asm__("smmulr %0, %1, %2" : "=r"(leak) : "r"(us & ~1), "r"(p[SF_CTRL_I8_BETA]));
-#else
-  leak = (int32_t)(((int64_t)(us & ~1) * p[SF_CTRL_I8_BETA] + 0x80000000LL) >> 32);
-#endif
-  int32_t v = leak + in + p[SF_CTRL_I8_BIAS] - (thr & -(us & 1));
-  /* Saturate to [-2^30, 2^30 - 1]: one instruction (ssat #31) on Arm. */
-#ifdef SF_CTRL_I8_DSP
-  v = __builtin_arm_ssat(v, 31);
-#else
-  v = v < SF_CTRL_I8_UMIN ? SF_CTRL_I8_UMIN : (v > SF_CTRL_I8_UMAX ? SF_CTRL_I8_UMAX : v);
-#endif
-  return (int32_t)((uint32_t)v << 1) | (v > thr);
-}
+/* Whether the last word of a layer-1 row has inputs in bytes 1 and 3 too
+ * (more than two inputs; see the slots in sf_ctrl_i8.h). */
+static inline int last_word_odd(int n_in) { return n_in - 4 * (SF_CTRL_I8_WORDS(n_in) - 1) > 2; }
 
-#define LO8 0x00FF00FFu
-
-/* lane += bytes 0 and 2 of v (uxtab16 lane, v) and bytes 1 and 3
- * (uxtab16 lane, v, ror #8: the rotation is free in the instruction, which
- * the compiler's builtin does not offer). */
-#ifdef SF_CTRL_I8_DSP
-#define ADD_EVEN(acc, v) ((acc) = __builtin_arm_uxtab16((acc), (v)))
-#define ADD_ODD(acc, v) __asm__("uxtab16 %0, %0, %1, ror #8" : "+r"(acc) : "r"(v))
-#else
-#define ADD_EVEN(acc, v) ((acc) += (v) & LO8)
-#define ADD_ODD(acc, v) ((acc) += ((v) >> 8) & LO8)
-#endif
-
-/* Adds the listed rows (offsets into w, at most SF_CTRL_I8_MAX_ROWS) of
- * words w[0..W) (W = 1, 2 or 4; a constant where inlined) to 2W words of
- * 16-bit lane sums: lane[2c] holds outputs 4c and 4c + 2, lane[2c + 1]
- * outputs 4c + 1 and 4c + 3, each output's bytes w + 128 summed. Then the
- * signed sums of outputs 0 .. 4W - 1 into out[]. */
-static inline void row_sums(const uint32_t *w, int W, const uint16_t *rows, int k, int32_t *out) {
-  for (int i = 0; i < 4 * W; ++i) out[i] = 0;
-  for (int start = 0; start < k; start += SF_CTRL_I8_MAX_ROWS) {
-    const int n = k - start > SF_CTRL_I8_MAX_ROWS ? SF_CTRL_I8_MAX_ROWS : k - start;
-    const uint16_t *r = rows + start, *end = r + n;
-    uint32_t lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    if (W == 4) { /* eight lanes in registers: two 64-bit loads and eight additions per row */
-      uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0, e2 = 0, o2 = 0, e3 = 0, o3 = 0;
-      for (; r < end; ++r) {
-        const uint32_t *p = w + *r;
-        uint32_t v0 = p[0], v1 = p[1];
-        ADD_EVEN(e0, v0);
-        ADD_ODD(o0, v0);
-        ADD_EVEN(e1, v1);
-        ADD_ODD(o1, v1);
-        v0 = p[2], v1 = p[3];
-        ADD_EVEN(e2, v0);
-        ADD_ODD(o2, v0);
-        ADD_EVEN(e3, v1);
-        ADD_ODD(o3, v1);
-      }
-      lane[0] = e0, lane[1] = o0, lane[2] = e1, lane[3] = o1;
-      lane[4] = e2, lane[5] = o2, lane[6] = e3, lane[7] = o3;
-    } else {
-      for (; r < end; ++r)
-        for (int c = 0; c < W; ++c) {
-          const uint32_t v = w[*r + c];
-          ADD_EVEN(lane[2 * c], v);
-          ADD_ODD(lane[2 * c + 1], v);
-        }
-    }
-    const int32_t bias = 128 * n;
-    for (int c = 0; c < W; ++c) { /* word c: lanes 2c (even outputs) and 2c + 1 (odd) */
-      out[4 * c + 0] += (int32_t)(lane[2 * c] & 0xFFFFu) - bias;
-      out[4 * c + 1] += (int32_t)(lane[2 * c + 1] & 0xFFFFu) - bias;
-      out[4 * c + 2] += (int32_t)(lane[2 * c] >> 16) - bias;
-      out[4 * c + 3] += (int32_t)(lane[2 * c + 1] >> 16) - bias;
-    }
-  }
-}
-
-/* Layer 2's weighted spike sums acc[] over every output of w2 (`words` per
- * row), four words (16 outputs) at a time: acc = sum of the `add` rows
- * (set), or acc += sum of the `add` rows - sum of the `sub` rows (update). */
-static void layer2_sums(const uint32_t *w, int words, const uint16_t *add, int n_add, const uint16_t *sub,
-                        int n_sub, int set, int32_t *acc) {
-  int32_t pa[16], ps[16];
-  for (int c = 0; c < words;) {
-    const int W = words - c >= 4 ? 4 : (words - c >= 2 ? 2 : 1);
-    if (W == 4) { /* a literal 4: the inlined copy keeps its eight lanes in registers */
-      row_sums(w + c, 4, add, n_add, pa);
-      if (!set) row_sums(w + c, 4, sub, n_sub, ps);
-    } else {
-      row_sums(w + c, W, add, n_add, pa);
-      if (!set) row_sums(w + c, W, sub, n_sub, ps);
-    }
-    for (int i = 0; i < 4 * W; ++i) acc[4 * c + i] = set ? pa[i] : acc[4 * c + i] + pa[i] - ps[i];
-    c += W;
-  }
-}
-
-/* Sums of layer 1 for neurons o .. o + nb - 1 (nb <= 4) into a[]. */
-#ifdef SF_CTRL_I8_DSP
-/* Bytes 1 and 3 of v, sign-extended to two 16-bit lanes (SXTB16 with its
- * free rotation, which the compiler's builtin does not offer). */
-static inline uint32_t sxtb16_hi(uint32_t v) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-  return r;
-}
-
-/* qx holds the observation as 16-bit pairs: word 2c = (x[4c], x[4c + 2]),
- * word 2c + 1 = (x[4c + 1], x[4c + 3]), matching the bytes 0, 2 and 1, 3 of
- * weight word c that SXTB16 extracts: two multiply-accumulates per SMLAD. */
-static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *restrict qx, int nb, int32_t *a) {
-  const uint32_t *restrict xp = (const uint32_t *)qx;
-  for (int b = 0; b < nb; ++b) a[b] = 0;
-  if (nb == 4) {
-    const uint32_t *restrict w0 = w, *restrict w1 = w + words, *restrict w2 = w + 2 * words,
-                             *restrict w3 = w + 3 * words;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int c = 0; c < words; ++c) {
-      const uint32_t xe = xp[2 * c], xo = xp[2 * c + 1];
-      const uint32_t v0 = w0[c], v1 = w1[c], v2 = w2[c], v3 = w3[c];
-      a0 = __builtin_arm_smlad(__builtin_arm_sxtb16(v0), xe, a0);
-      a0 = __builtin_arm_smlad(sxtb16_hi(v0), xo, a0);
-      a1 = __builtin_arm_smlad(__builtin_arm_sxtb16(v1), xe, a1);
-      a1 = __builtin_arm_smlad(sxtb16_hi(v1), xo, a1);
-      a2 = __builtin_arm_smlad(__builtin_arm_sxtb16(v2), xe, a2);
-      a2 = __builtin_arm_smlad(sxtb16_hi(v2), xo, a2);
-      a3 = __builtin_arm_smlad(__builtin_arm_sxtb16(v3), xe, a3);
-      a3 = __builtin_arm_smlad(sxtb16_hi(v3), xo, a3);
-    }
-    a[0] = a0;
-    a[1] = a1;
-    a[2] = a2;
-    a[3] = a3;
-  } else {
-    for (int b = 0; b < nb; ++b)
-      for (int c = 0; c < words; ++c) {
-        const uint32_t v = w[b * words + c];
-        a[b] = __builtin_arm_smlad(__builtin_arm_sxtb16(v), xp[2 * c], a[b]);
-        a[b] = __builtin_arm_smlad(sxtb16_hi(v), xp[2 * c + 1], a[b]);
-      }
-  }
-}
-
-static void pack_input(int32_t *qx, int n_in) {
+/* Quantises the observation into its slots and packs them as the 16-bit
+ * pairs SMLAD multiplies with SXTB16's lanes: word 2c = (slot 4c, slot
+ * 4c + 2), word 2c + 1 = (slot 4c + 1, slot 4c + 3). */
+static void quantise_input(const sf_ctrl_i8_net *net, const float *obs, int32_t *qx) {
+  const int n_in = net->n_in, words = SF_CTRL_I8_WORDS(n_in);
   int32_t x[4];
   uint32_t *xp = (uint32_t *)qx;
-  for (int c = 0; 4 * c < n_in; ++c) { /* in place: word 2c + 1 <= 4c + 1 was read */
-    for (int j = 0; j < 4; ++j) x[j] = 4 * c + j < n_in ? qx[4 * c + j] : 0;
+  for (int c = 0; c < words; ++c) {
+    for (int j = 0; j < 4; ++j) {
+      const int i = 4 * c + j;
+      x[j] = i < n_in ? sf_ctrl_i8_quant_input(obs[i], net->in_mul[i], net->in_max) : 0;
+    }
+    if (c == words - 1 && !last_word_odd(n_in)) x[2] = x[1], x[1] = 0; /* inputs 4c, 4c + 1 in slots 4c, 4c + 2 */
     xp[2 * c] = ((uint32_t)x[0] & 0xFFFFu) | ((uint32_t)x[2] << 16);
     xp[2 * c + 1] = ((uint32_t)x[1] & 0xFFFFu) | ((uint32_t)x[3] << 16);
   }
 }
-#else
-static void layer1_sums(const uint32_t *restrict w, int words, const int32_t *restrict x, int nb, int32_t *a) {
-  for (int b = 0; b < nb; ++b) {
-    int32_t acc = 0;
-    for (int c = 0; c < words; ++c) {
-      const uint32_t v = w[b * words + c];
-      for (int j = 0; j < 4; ++j) acc += (int32_t)(int8_t)(uint8_t)(v >> (8 * j)) * x[4 * c + j];
-    }
-    a[b] = acc;
-  }
-}
-#endif
 
-/* Layer 1: dense int8 x int16 products, four neurons at a time; then the
- * neurons' updates, listing the rows of w2 to add. Returns the number of
- * spikes; *n_on / *n_off receive the number of neurons that started /
- * stopped. */
-static int layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int words2, int *n_on, int *n_off) {
-  const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in);
+/* ---- LIF ---------------------------------------------------------------------- */
+
+/* One LIF neuron in fixed point. us = 2 U + S (membrane, last spike); p the
+ * neuron's parameters; `in` its input current with the bias, in its unit.
+ * Returns the new 2 U + S and shifts the spike into *m. (2U) * beta_q31 /
+ * 2^32, rounded, is U * beta: one SMMULR. The reset subtracts theta where
+ * the last step spiked (one MLS); the spike is the sign of theta - U (no
+ * overflow: |theta| < 2^28, |U| <= 2^30), so nothing here branches. */
+static inline int32_t lif(int32_t us, const int32_t *p, int32_t in, uint32_t *m) {
+  const int32_t thr = p[SF_CTRL_I8_THR];
+  const int32_t v = ssat31(smmulr(us & ~1, p[SF_CTRL_I8_BETA]) + in - thr * (us & 1));
+  const uint32_t s = (uint32_t)(thr - v) >> 31;
+  *m = (*m << 1) | s;
+  return (int32_t)(((uint32_t)v << 1) | s);
+}
+
+/* Stores the spike bits of neurons up to n (exclusive) gathered in m once a
+ * mask word is complete, or at the layer's end (n == count) left-aligned. */
+static inline void flush_mask(uint32_t *mask, int n, int count, uint32_t m) {
+  if ((n & 31) == 0)
+    mask[(n >> 5) - 1] = m;
+  else if (n == count)
+    mask[n >> 5] = m << (32 - (n & 31));
+}
+
+/* Appends to rows[k..] the offsets first * stride, ... of the neurons whose
+ * bit is set in one mask word (neuron first + i in bit 31 - i), in order.
+ * Returns the new count. */
+static inline int list_rows(uint32_t bits, int first, int stride, uint16_t *rows, int k) {
+  while (bits) {
+    const int i = clz32(bits);
+    rows[k++] = (uint16_t)((first + i) * stride);
+    bits ^= 0x80000000u >> i;
+  }
+  return k;
+}
+
+/* ---- layer 1: dense int8 x int16 products ---------------------------------- */
+
+/* Neuron sums of one weight lane (w points at its first byte column) over
+ * the packed input xp, starting from a (the bias). */
+static inline int32_t dot_lane(const uint32_t *w, int words, int odd_last, const uint32_t *xp, int32_t a) {
+  for (int c = 0; c < words; ++c) {
+    a = smlad(sxtb16(w[4 * c]), xp[2 * c], a);
+    if (c < words - 1 || odd_last) a = smlad(sxtb16_ror8(w[4 * c]), xp[2 * c + 1], a);
+  }
+  return a;
+}
+
+/* Layer 1, four neurons at a time: their sums (weights of a group word by
+ * word, each input pair loaded once for the four), their updates, and the
+ * spikes into st->mask. */
+static void layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
+  const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in), odd_last = last_word_odd(net->n_in);
+  const uint32_t *restrict xp = (const uint32_t *)st->qx;
+  const uint32_t *restrict w = net->w1;
   const int32_t *restrict p = net->lif1;
   int32_t *restrict u = st->u1;
-  uint16_t *restrict rows = st->rows1, *restrict flips = st->flips1;
-  int k = 0, on = 0, off = 0;
-  for (int o = 0; o < n1; o += 4) {
-    const int nb = n1 - o < 4 ? n1 - o : 4;
-    int32_t a[4];
-    layer1_sums(net->w1 + (size_t)o * words, words, st->qx, nb, a);
-    for (int b = 0; b < nb; ++b) {
-      const int n = o + b;
-      const int32_t us = u[n];
-      const int32_t next = lif(us, p + SF_CTRL_I8_LIF_PARAMS * n, a[b]);
-      const int was = us & 1, now = next & 1;
-      u[n] = next;
-      const uint16_t row = (uint16_t)(n * words2);
-      if (now) rows[k++] = row;
-      if (now != was) {
-        if (now)
-          flips[on++] = row;
-        else
-          flips[n1 - 1 - off++] = row;
+  uint32_t *restrict mask = st->mask;
+  uint32_t m = 0;
+  int n = 0;
+  for (; n + 4 <= n1; n += 4, w += 4 * words, p += 4 * SF_CTRL_I8_LIF_PARAMS) {
+    int32_t a0 = p[SF_CTRL_I8_BIAS], a1 = p[SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS],
+            a2 = p[2 * SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS], a3 = p[3 * SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS];
+    for (int c = 0; c < words; ++c) {
+      const uint32_t *wc = w + 4 * c;
+      const uint32_t xe = xp[2 * c];
+      a0 = smlad(sxtb16(wc[0]), xe, a0);
+      a1 = smlad(sxtb16(wc[1]), xe, a1);
+      a2 = smlad(sxtb16(wc[2]), xe, a2);
+      a3 = smlad(sxtb16(wc[3]), xe, a3);
+      if (c < words - 1 || odd_last) {
+        const uint32_t xo = xp[2 * c + 1];
+        a0 = smlad(sxtb16_ror8(wc[0]), xo, a0);
+        a1 = smlad(sxtb16_ror8(wc[1]), xo, a1);
+        a2 = smlad(sxtb16_ror8(wc[2]), xo, a2);
+        a3 = smlad(sxtb16_ror8(wc[3]), xo, a3);
       }
     }
+    u[n] = lif(u[n], p, a0, &m);
+    u[n + 1] = lif(u[n + 1], p + SF_CTRL_I8_LIF_PARAMS, a1, &m);
+    u[n + 2] = lif(u[n + 2], p + 2 * SF_CTRL_I8_LIF_PARAMS, a2, &m);
+    u[n + 3] = lif(u[n + 3], p + 3 * SF_CTRL_I8_LIF_PARAMS, a3, &m);
+    flush_mask(mask, n + 4, n1, m);
   }
-  *n_on = on;
-  *n_off = off;
-  return k;
+  for (int b = 0; n < n1; ++n, ++b, p += SF_CTRL_I8_LIF_PARAMS) { /* the last, partial group */
+    u[n] = lif(u[n], p, dot_lane(w + b, words, odd_last, xp, p[SF_CTRL_I8_BIAS]), &m);
+    flush_mask(mask, n + 1, n1, m);
+  }
+}
+
+/* ---- spike sums: rows of bytes w + 128 added in 16-bit lanes ------------------ */
+
+/* Sums over outputs 4c .. 4c + 4W - 1 of w (the row offsets are relative to
+ * w + c; W = 1, 2 or 4, a constant where inlined): d[] receives the sum of
+ * the `add` rows minus the sum of the `sub` rows. lane[2q] holds outputs
+ * 4q and 4q + 2, lane[2q + 1] outputs 4q + 1 and 4q + 3. A subtracted row is
+ * added as its complement, bytes 255 - (w + 128) = 127 - w, so each pass
+ * removes 128 per added row and 127 per subtracted one. */
+static inline void row_sums(const uint32_t *w, int W, const uint16_t *add, int n_add, const uint16_t *sub,
+                            int n_sub, int32_t *d) {
+  for (int i = 0; i < 4 * W; ++i) d[i] = 0;
+  while (n_add > 0 || n_sub > 0) {
+    const int na = n_add < SF_CTRL_I8_MAX_ROWS ? n_add : SF_CTRL_I8_MAX_ROWS;
+    const int ns = n_sub < SF_CTRL_I8_MAX_ROWS - na ? n_sub : SF_CTRL_I8_MAX_ROWS - na;
+    uint32_t lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (W == 4) { /* eight lanes in registers: four loads and eight additions per row */
+      uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0, e2 = 0, o2 = 0, e3 = 0, o3 = 0;
+      for (const uint16_t *r = add, *end = add + na; r < end; ++r) {
+        const uint32_t *q = w + *r;
+        uint32_t v0 = q[0], v1 = q[1];
+        e0 = uxtab16(e0, v0), o0 = uxtab16_ror8(o0, v0);
+        e1 = uxtab16(e1, v1), o1 = uxtab16_ror8(o1, v1);
+        v0 = q[2], v1 = q[3];
+        e2 = uxtab16(e2, v0), o2 = uxtab16_ror8(o2, v0);
+        e3 = uxtab16(e3, v1), o3 = uxtab16_ror8(o3, v1);
+      }
+      for (const uint16_t *r = sub, *end = sub + ns; r < end; ++r) {
+        const uint32_t *q = w + *r;
+        uint32_t v0 = ~q[0], v1 = ~q[1];
+        e0 = uxtab16(e0, v0), o0 = uxtab16_ror8(o0, v0);
+        e1 = uxtab16(e1, v1), o1 = uxtab16_ror8(o1, v1);
+        v0 = ~q[2], v1 = ~q[3];
+        e2 = uxtab16(e2, v0), o2 = uxtab16_ror8(o2, v0);
+        e3 = uxtab16(e3, v1), o3 = uxtab16_ror8(o3, v1);
+      }
+      lane[0] = e0, lane[1] = o0, lane[2] = e1, lane[3] = o1;
+      lane[4] = e2, lane[5] = o2, lane[6] = e3, lane[7] = o3;
+    } else {
+      for (int k = 0; k < na + ns; ++k)
+        for (int c = 0; c < W; ++c) {
+          const uint32_t v = k < na ? w[add[k] + c] : ~w[sub[k - na] + c];
+          lane[2 * c] = uxtab16(lane[2 * c], v);
+          lane[2 * c + 1] = uxtab16_ror8(lane[2 * c + 1], v);
+        }
+    }
+    const int32_t bias = 128 * na + 127 * ns;
+    for (int c = 0; c < W; ++c) {
+      d[4 * c + 0] += (int32_t)(lane[2 * c] & 0xFFFFu) - bias;
+      d[4 * c + 1] += (int32_t)(lane[2 * c + 1] & 0xFFFFu) - bias;
+      d[4 * c + 2] += (int32_t)(lane[2 * c] >> 16) - bias;
+      d[4 * c + 3] += (int32_t)(lane[2 * c + 1] >> 16) - bias;
+    }
+    add += na, n_add -= na;
+    sub += ns, n_sub -= ns;
+  }
+}
+
+/* ---- layer 2: spike sums kept across steps, then the neurons --------------------- */
+
+/* Lists the rows of w2 for this step's layer-1 spikes (st->mask): the
+ * changes since the last step when they are fewer than the spikes (*n_sub
+ * of them to subtract, after the *n_add to add), else every spike (*n_sub
+ * < 0: the sums are set, not updated). */
+static void layer1_rows(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int *n_add, int *n_sub) {
+  const int n1 = net->n_h1, mw = SF_CTRL_I8_MASK_WORDS(n1), stride = SF_CTRL_I8_WORDS(net->n_h2);
+  const uint32_t *now = st->mask;
+  uint32_t *last = st->spk1;
+  uint16_t *rows = st->rows1;
+  int on = 0, k;
+  for (int j = 0; j < mw; ++j) on = list_rows(now[j] & ~last[j], 32 * j, stride, rows, on);
+  k = on;
+  for (int j = 0; j < mw; ++j) k = list_rows(last[j] & ~now[j], 32 * j, stride, rows, k);
+  const int off = k - on, spikes = (int)last[mw] + on - off;
+  if (on + off < spikes) {
+    *n_add = on;
+    *n_sub = off;
+  } else {
+    k = 0;
+    for (int j = 0; j < mw; ++j) k = list_rows(now[j], 32 * j, stride, rows, k);
+    *n_add = k;
+    *n_sub = -1;
+  }
+  for (int j = 0; j < mw; ++j) last[j] = now[j];
+  last[mw] = (uint32_t)spikes;
+}
+
+/* Layer 2, sixteen outputs per pass (eight lanes in registers): the
+ * outputs' sums, then their neurons' updates, spikes into st->mask. */
+static void layer2(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int n_add, int n_sub) {
+  const int n2 = net->n_h2, words2 = SF_CTRL_I8_WORDS(n2);
+  const uint16_t *add = st->rows1, *sub = st->rows1 + n_add;
+  const int32_t *restrict p = net->lif2;
+  int32_t *restrict u = st->u2, *restrict acc = st->acc2;
+  uint32_t m = 0;
+  if (n_sub < 0) { /* set: the sums start from zero */
+    memset(acc, 0, sizeof(int32_t) * 4 * (size_t)words2);
+    n_sub = 0;
+  }
+  for (int c = 0; c < words2;) {
+    const int W = words2 - c >= 4 ? 4 : (words2 - c >= 2 ? 2 : 1);
+    int32_t d[16];
+    if (W == 4) /* a literal 4: the inlined copy keeps its eight lanes in registers */
+      row_sums(net->w2 + c, 4, add, n_add, sub, n_sub, d);
+    else
+      row_sums(net->w2 + c, W, add, n_add, sub, n_sub, d);
+    const int end = 4 * (c + W) < n2 ? 4 * (c + W) : n2;
+    for (int n = 4 * c; n < end; ++n) {
+      acc[n] += d[n - 4 * c];
+      const int32_t *pn = p + SF_CTRL_I8_LIF_PARAMS * n;
+      u[n] = lif(u[n], pn, acc[n] * (1 << SF_CTRL_I8_FRAC2) + pn[SF_CTRL_I8_BIAS], &m);
+      flush_mask(st->mask, n + 1, n2, m);
+    }
+    c += W;
+  }
 }
 
 SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs,
                                     float *act) {
-  const int n1 = net->n_h1, n2 = net->n_h2, n3 = net->n_out;
-  const int words2 = SF_CTRL_I8_WORDS(n2), words3 = SF_CTRL_I8_WORDS(n3);
-  const int n_in = net->n_in;
-  for (int i = 0; i < n_in; ++i) st->qx[i] = sf_ctrl_i8_quant_input(obs[i], net->in_mul[i], net->in_max);
-#ifdef SF_CTRL_I8_DSP
-  pack_input(st->qx, n_in);
-#else
-  for (int i = n_in; i < 4 * SF_CTRL_I8_WORDS(n_in); ++i) st->qx[i] = 0; /* the padding's inputs */
-#endif
-  int on, off;
-  const int k1 = layer1(net, st, words2, &on, &off);
+  const int n2 = net->n_h2, n3 = net->n_out, words3 = SF_CTRL_I8_WORDS(n3);
+  quantise_input(net, obs, st->qx);
+  layer1(net, st);
+  int n_add, n_sub;
+  layer1_rows(net, st, &n_add, &n_sub);
+  layer2(net, st, n_add, n_sub);
 
-  /* Layer 2: whichever is fewer rows, the spiking ones or the changes. */
-  int32_t *acc = st->acc2;
-  if (on + off < k1)
-    layer2_sums(net->w2, words2, st->flips1, on, st->flips1 + n1 - off, off, 0, acc);
-  else
-    layer2_sums(net->w2, words2, st->rows1, k1, NULL, 0, 1, acc);
   int k2 = 0;
-  {
-    const int32_t *restrict p = net->lif2;
-    int32_t *restrict u = st->u2;
-    uint16_t *restrict rows = st->rows2;
-    for (int n = 0; n < n2; ++n) {
-      const int32_t next = lif(u[n], p + SF_CTRL_I8_LIF_PARAMS * n, acc[n] * (1 << SF_CTRL_I8_FRAC2));
-      u[n] = next;
-      if (next & 1) rows[k2++] = (uint16_t)(n * words3);
-    }
-  }
-
+  for (int j = 0; j < SF_CTRL_I8_MASK_WORDS(n2); ++j) k2 = list_rows(st->mask[j], 32 * j, words3, st->rows2, k2);
   for (int c = 0; c < words3; ++c) {
     int32_t acc3[4];
-    row_sums(net->w3 + c, 1, st->rows2, k2, acc3);
+    row_sums(net->w3 + c, 1, st->rows2, k2, st->rows2, 0, acc3);
     for (int b = 0; b < 4 && 4 * c + b < n3; ++b) {
       const int o = 4 * c + b;
       int64_t z = ((int64_t)acc3[b] * net->out_mul[o] + (1 << (SF_CTRL_I8_OUT_SHIFT - 1))) >>

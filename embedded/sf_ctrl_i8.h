@@ -7,7 +7,14 @@
  *   network's sums need fewer bits (the exporter picks it).
  * - layer weights: int8 with one scale per output neuron o, sw[o] (symmetric,
  *   [-127, 127]). Layer 1's weights have the input scales folded in:
- *   fc1.weight[o][i] * sx[i] ~ w1[o][i] * sw1[o].
+ *   fc1.weight[o][i] * sx[i] ~ w1[o][i] * sw1[o]. They are stored for four
+ *   neurons at a time: word (g W + c) 4 + b (W words per row) holds neuron
+ *   4g + b's weights of input slots 4c .. 4c + 3, one byte each; the last
+ *   group is padded with zero weights. Input i sits in slot i, except that
+ *   when the last word holds at most two inputs they sit in its bytes 0 and
+ *   2 (slots 4c and 4c + 2): the Arm path reads bytes 0 and 2 with one
+ *   SXTB16 and bytes 1 and 3 with another, so a last word of two inputs
+ *   costs one multiply-accumulate instead of two.
  * - neuron o's membrane, bias and threshold are int32 in units of
  *   sw[o] / 2^F: U = u * sw[o] / 2^F, with F = 0 in layer 1 (its sums of
  *   int8 x int16 products are fine-grained already) and F =
@@ -25,8 +32,11 @@
  *   pass so no lane carries into the next); the bias 128 per row is removed
  *   once per sum. Layer 2 keeps its sums across steps and, when fewer
  *   layer-1 neurons changed state than spiked, adds the rows of the neurons
- *   that started spiking and subtracts those of the neurons that stopped
- *   (integer sums: the same result as summing every spiking row).
+ *   that started spiking and the complements (bytes 127 - w) of the rows of
+ *   those that stopped, in the same lanes (integer sums: the same result as
+ *   summing every spiking row). The spikes of a layer are gathered as bit
+ *   masks while its neurons update, and the rows to add are listed from the
+ *   masks' set bits, so the per-neuron update has no branch.
  * - output o: z = acc * sw3[o] + b3[o] in Q12 (z * 4096), from
  *   (acc * out_mul[o]) >> 16 with out_mul = round(sw3 * 2^28), rounded; tanh
  *   by linear interpolation in a table of tanh(k / 32), k = 0..256, Q15; the
@@ -70,9 +80,9 @@ typedef struct {
   int n_in, n_h1, n_h2, n_out;
   int32_t in_max;          /* quantised observations lie in [-in_max, in_max] */
   const float *in_mul;     /* [n_in] 1 / sx */
-  const uint32_t *w1;      /* [n_h1][words(n_in)]: row o, int8 w1[o][4c + b] in byte b
-                              of word c (two's complement, zero past n_in); the
-                              unit of the sums is sw1[o] */
+  const uint32_t *w1;      /* [SF_CTRL_I8_W1_LEN]: int8 (two's complement) in groups
+                              of four neurons, see above; the unit of neuron o's
+                              sums is sw1[o] */
   const int32_t *lif1;     /* [n_h1][SF_CTRL_I8_LIF_PARAMS] */
   const uint32_t *w2;      /* [n_h1][words(n_h2)] packed rows, see above */
   const int32_t *lif2;     /* [n_h2][SF_CTRL_I8_LIF_PARAMS] */
@@ -84,24 +94,33 @@ typedef struct {
 
 /* Words per packed row of n values. */
 #define SF_CTRL_I8_WORDS(n) (((n) + 3) / 4)
-/* Scratch for the quantised observation: n values, or on Arm cores with the
- * DSP extension two 16-bit pairs per word of w1. */
-#define SF_CTRL_I8_QX_LEN(n) ((n) + 4)
+/* Words of w1 for n_in inputs and n_h1 neurons (groups of four neurons). */
+#define SF_CTRL_I8_W1_LEN(n_in, n_h1) (4 * (((n_h1) + 3) / 4) * SF_CTRL_I8_WORDS(n_in))
+/* Words of a bit mask of n neurons. */
+#define SF_CTRL_I8_MASK_WORDS(n) (((n) + 31) / 32)
 
-/* Caller-owned buffers, sized by the network. */
+/* The state and scratch of one controller, pointers into one caller-owned
+ * buffer of SF_CTRL_I8_STATE_WORDS(n_in, n_h1, n_h2) 32-bit words, set by
+ * sf_ctrl_i8_bind (no allocation in the module). */
 typedef struct {
-  int32_t *u1;      /* [n_h1] 2 U + S: membrane and, in the lowest bit, the
-                       spike of the last step (one load and one store per
-                       neuron; 2 U is what the leak multiplies) */
-  int32_t *u2;      /* [n_h2] the same */
-  int32_t *acc2;    /* [4 words(n_h2)] layer 2's spike sums, kept across steps */
-  int32_t *qx;      /* [SF_CTRL_I8_QX_LEN(n_in)] scratch: quantised observation */
-  uint16_t *rows1;  /* [n_h1] scratch: offsets in w2 of the rows of the
-                       layer-1 neurons that spiked */
-  uint16_t *flips1; /* [n_h1] scratch: the same for the neurons that started
-                       spiking (from the front) and stopped (from the back) */
-  uint16_t *rows2;  /* [n_h2] scratch: offsets in w3 of the spiking layer-2 rows */
+  int32_t *u1;     /* [n_h1] 2 U + S: membrane and, in the lowest bit, the
+                      spike of the last step (one load and one store per
+                      neuron; 2 U is what the leak multiplies) */
+  int32_t *u2;     /* [n_h2] the same */
+  int32_t *acc2;   /* [4 words(n_h2)] layer 2's spike sums, kept across steps */
+  uint32_t *spk1;  /* [mask words(n_h1) + 1] layer 1's spikes of the last step
+                      (neuron 32 j + i in bit 31 - i of word j), then their count */
+  int32_t *qx;     /* [4 words(n_in)] scratch: the quantised observation */
+  uint32_t *mask;  /* [mask words(max(n_h1, n_h2))] scratch: this step's spikes */
+  uint16_t *rows1; /* [n_h1] scratch: offsets in w2 of the rows to add */
+  uint16_t *rows2; /* [n_h2] scratch: offsets in w3 of the spiking layer-2 rows */
 } sf_ctrl_i8_state;
+
+#define SF_CTRL_I8_MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define SF_CTRL_I8_STATE_WORDS(n_in, n_h1, n_h2)                                                           \
+  ((n_h1) + (n_h2) + 4 * SF_CTRL_I8_WORDS(n_h2) + SF_CTRL_I8_MASK_WORDS(n_h1) + 1 +                        \
+   4 * SF_CTRL_I8_WORDS(n_in) + SF_CTRL_I8_MASK_WORDS(SF_CTRL_I8_MAX2(n_h1, n_h2)) + ((n_h1) + 1) / 2 +    \
+   ((n_h2) + 1) / 2)
 
 /* SF_CTRL_I8_API is empty (external functions) unless the exported
  * controller's sf_ctrl.c includes sf_ctrl_i8.c into its own translation
@@ -112,6 +131,8 @@ typedef struct {
 #define SF_CTRL_I8_API
 #endif
 
+/* Points st into buf[SF_CTRL_I8_STATE_WORDS(...)] for this network. */
+SF_CTRL_I8_API void sf_ctrl_i8_bind(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, uint32_t *buf);
 SF_CTRL_I8_API void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st);
 SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, const float *obs,
                                     float *act);

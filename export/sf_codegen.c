@@ -90,15 +90,14 @@ struct sf_module {
   sf_ctrl_f32_state *fst;
   sf_ctrl_i8_state *ist;
   float *fbuf;
-  int32_t *ibuf;
-  uint16_t *rows;
+  uint32_t *ibuf;
   uint8_t *spk;
 };
 
 sf_module *sf_module_new(sf_export_format fmt, const sf_snn_net *net, const sf_quant_net *q, int n) {
   sf_module *m = calloc(1, sizeof *m);
   if (!m) return NULL;
-  const size_t n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2, n_in = (size_t)net->n_in;
+  const size_t n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2;
   m->fmt = fmt;
   m->n1 = net->n_h1;
   m->n2 = net->n_h2;
@@ -118,16 +117,10 @@ sf_module *sf_module_new(sf_export_format fmt, const sf_snn_net *net, const sf_q
   } else {
     sf_quant_view(q, &m->i8);
     m->ist = calloc((size_t)n, sizeof *m->ist);
-    const size_t na = 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2), ni = n1 + n2 + na + SF_CTRL_I8_QX_LEN(n_in);
-    m->ibuf = calloc(ni * n, sizeof(int32_t));
-    m->rows = calloc((2 * n1 + n2) * n, sizeof(uint16_t));
-    if (!m->ist || !m->ibuf || !m->rows) goto fail;
-    for (int k = 0; k < n; ++k) {
-      int32_t *b = m->ibuf + ni * k;
-      uint16_t *r = m->rows + (2 * n1 + n2) * k;
-      sf_ctrl_i8_state st = {b, b + n1, b + n1 + n2, b + n1 + n2 + na, r, r + n1, r + 2 * n1};
-      m->ist[k] = st;
-    }
+    const size_t words = SF_CTRL_I8_STATE_WORDS(net->n_in, net->n_h1, net->n_h2);
+    m->ibuf = calloc(words * n, sizeof(uint32_t));
+    if (!m->ist || !m->ibuf) goto fail;
+    for (int k = 0; k < n; ++k) sf_ctrl_i8_bind(&m->i8, &m->ist[k], m->ibuf + words * k);
   }
   return m;
 fail:
@@ -142,7 +135,6 @@ void sf_module_free(sf_module *m) {
   free(m->ist);
   free(m->fbuf);
   free(m->ibuf);
-  free(m->rows);
   free(m->spk);
   free(m);
 }
@@ -195,13 +187,13 @@ size_t sf_export_flash_bytes(sf_export_format fmt, const sf_snn_net *net) {
   size_t n_in = (size_t)net->n_in, n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2, n3 = (size_t)net->n_out;
   if (fmt == SF_EXPORT_FLOAT32) return 4 * sf_snn_net_params(net);
   size_t w2 = 4 * n1 * SF_CTRL_I8_WORDS(n2), w3 = 4 * n2 * SF_CTRL_I8_WORDS(n3);
-  return 4 * n_in + 4 * n1 * SF_CTRL_I8_WORDS(n_in) + 12 * n1 + w2 + 12 * n2 + w3 + 8 * n3 + 2 * (SF_CTRL_I8_TANH_N + 1);
+  return 4 * n_in + 4 * (size_t)SF_CTRL_I8_W1_LEN(n_in, n1) + 12 * n1 + w2 + 12 * n2 + w3 + 8 * n3 + 2 * (SF_CTRL_I8_TANH_N + 1);
 }
 
 size_t sf_export_state_bytes(sf_export_format fmt, const sf_snn_net *net) {
   size_t n_in = (size_t)net->n_in, n1 = (size_t)net->n_h1, n2 = (size_t)net->n_h2;
   if (fmt == SF_EXPORT_FLOAT32) return 4 * n1 + 8 * n2 + n1 + n2;
-  return 4 * (n1 + n2 + 4 * SF_CTRL_I8_WORDS(n2) + SF_CTRL_I8_QX_LEN(n_in)) + 2 * (2 * n1 + n2);
+  return 4 * (size_t)SF_CTRL_I8_STATE_WORDS(n_in, n1, n2);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -345,8 +337,10 @@ static int write_header(const sf_export_spec *sp, const char *path, char *err, s
             (long)q->in_max);
     fputs("/* 1 / input scale: observation units -> integer steps */\n", f);
     float_array(f, "sf_ctrl_in_mul", q->in_mul, (size_t)n_in, d, 0);
-    fputs("/* fc1 (input scales folded in): row o, int8 weight of input 4c + b in byte b of word c */\n", f);
-    u32_array(f, "sf_ctrl_w1", q->w1p, (size_t)n1 * SF_CTRL_I8_WORDS(n_in));
+    fputs("/* fc1 (input scales folded in): int8, word (g W + c) 4 + b holds neuron 4g + b's weights of input\n"
+          " * slots 4c .. 4c + 3 (W words per row; see sf_ctrl_i8.h for the slots) */\n",
+          f);
+    u32_array(f, "sf_ctrl_w1", q->w1p, (size_t)SF_CTRL_I8_W1_LEN(n_in, n1));
     fputs("/* lif1: bias, threshold, beta (Q31) of each neuron */\n", f);
     i32_array(f, "int32_t", "sf_ctrl_lif1", q->lif1p, (size_t)3 * n1);
     fputs("/* fc2, packed rows: row j holds column j, bytes w + 128, output 4c + b in byte b of word c */\n", f);

@@ -50,7 +50,7 @@ static int alloc_all(sf_quant_net *q) {
   q->in_scale = calloc(n_in, sizeof(float));
   q->in_mul = calloc(n_in, sizeof(float));
   q->w1 = calloc(n1 * n_in, 1);
-  q->w1p = calloc(n1 * (size_t)SF_CTRL_I8_WORDS(q->n_in), sizeof(uint32_t));
+  q->w1p = calloc((size_t)SF_CTRL_I8_W1_LEN(q->n_in, q->n_h1), sizeof(uint32_t));
   q->sw1 = calloc(n1, sizeof(float));
   q->bias1 = calloc(n1, sizeof(int32_t));
   q->thr1 = calloc(n1, sizeof(int32_t));
@@ -206,15 +206,17 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
     q->lif2p[3 * o + SF_CTRL_I8_THR] = q->thr2[o];
     q->lif2p[3 * o + SF_CTRL_I8_BETA] = q->beta2[o];
   }
-  /* fc1: row o as int8 bytes, four inputs per word. */
+  /* fc1: groups of four neurons, word by word, in the input slots of
+   * sf_ctrl_i8.h (a last word of at most two inputs uses bytes 0 and 2). */
+  const int words1 = SF_CTRL_I8_WORDS(net->n_in), tail = net->n_in - 4 * (words1 - 1);
   for (int o = 0; o < net->n_h1; ++o)
-    for (int c = 0; c < SF_CTRL_I8_WORDS(net->n_in); ++c) {
+    for (int c = 0; c < words1; ++c) {
       uint32_t v = 0;
       for (int b = 0; b < 4; ++b) {
-        int i = 4 * c + b;
-        v |= (uint32_t)(uint8_t)(i < net->n_in ? q->w1[(size_t)o * net->n_in + i] : 0) << (8 * b);
+        const int i = c == words1 - 1 && tail <= 2 ? (b % 2 ? -1 : 4 * c + b / 2) : 4 * c + b;
+        v |= (uint32_t)(uint8_t)(i >= 0 && i < net->n_in ? q->w1[(size_t)o * net->n_in + i] : 0) << (8 * b);
       }
-      q->w1p[(size_t)o * SF_CTRL_I8_WORDS(net->n_in) + c] = v;
+      q->w1p[((size_t)(o / 4) * words1 + c) * 4 + o % 4] = v;
     }
   pack_rows(q->w2, net->n_h2, net->n_h1, q->words2, q->w2p);
   pack_rows(q->w3, net->n_out, net->n_h2, q->words3, q->w3p);

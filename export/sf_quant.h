@@ -26,7 +26,7 @@ typedef struct {
   int32_t in_max;            /* observations quantised to [-in_max, in_max] */
   float *in_scale, *in_mul;  /* [n_in]: sx and 1/sx */
   int8_t *w1;                /* [n_h1][n_in], plain layout (reference, metrics) */
-  uint32_t *w1p;             /* [n_h1][words(n_in)], packed (the module's layout) */
+  uint32_t *w1p;             /* [SF_CTRL_I8_W1_LEN], packed (the module's layout) */
   float *sw1;                /* [n_h1] */
   int32_t *bias1, *thr1, *beta1;
   int8_t *w2;                /* [n_h2][n_h1], plain layout (reference, metrics) */
