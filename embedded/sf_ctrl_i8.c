@@ -319,6 +319,7 @@ static void layer2(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int n_add, i
   const uint16_t *add = st->rows1, *sub = st->rows1 + n_add;
   const int32_t *restrict p = net->lif2;
   int32_t *restrict u = st->u2, *restrict acc = st->acc2;
+  uint32_t *restrict mask = st->mask;
   uint32_t m = 0;
   if (n_sub < 0) { /* set: the sums start from zero */
     memset(acc, 0, sizeof(int32_t) * 4 * (size_t)words2);
@@ -333,11 +334,12 @@ static void layer2(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int n_add, i
       row_sums(net->w2 + c, W, add, n_add, sub, n_sub, d);
     const int end = 4 * (c + W) < n2 ? 4 * (c + W) : n2;
     for (int n = 4 * c; n < end; ++n) {
-      acc[n] += d[n - 4 * c];
+      const int32_t a = acc[n] + d[n - 4 * c];
+      acc[n] = a;
       const int32_t *pn = p + SF_CTRL_I8_LIF_PARAMS * n;
-      u[n] = lif(u[n], pn, acc[n] * (1 << SF_CTRL_I8_FRAC2) + pn[SF_CTRL_I8_BIAS], &m);
-      flush_mask(st->mask, n + 1, n2, m);
+      u[n] = lif(u[n], pn, a * (1 << SF_CTRL_I8_FRAC2) + pn[SF_CTRL_I8_BIAS], &m);
     }
+    flush_mask(mask, end, n2, m); /* passes end on multiples of 16 outputs but the last */
     c += W;
   }
 }
