@@ -228,19 +228,31 @@ static void layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
 
 /* ---- spike sums: rows of bytes w + 128 added in 16-bit lanes ------------------ */
 
+/* d[4c .. 4c + 3] (+)= the four outputs of word c's two lanes, even (outputs
+ * 4c, 4c + 2) and odd (4c + 1, 4c + 3), less the rows' bias. */
+static inline void lanes_out(int32_t *d, int c, uint32_t even, uint32_t odd, int32_t bias, int first) {
+  const int32_t v0 = (int32_t)(even & 0xFFFFu) - bias, v1 = (int32_t)(odd & 0xFFFFu) - bias,
+                v2 = (int32_t)(even >> 16) - bias, v3 = (int32_t)(odd >> 16) - bias;
+  if (first) {
+    d[4 * c] = v0, d[4 * c + 1] = v1, d[4 * c + 2] = v2, d[4 * c + 3] = v3;
+  } else {
+    d[4 * c] += v0, d[4 * c + 1] += v1, d[4 * c + 2] += v2, d[4 * c + 3] += v3;
+  }
+}
+
 /* Sums over outputs 4c .. 4c + 4W - 1 of w (the row offsets are relative to
  * w + c; W = 1, 2 or 4, a constant where inlined): d[] receives the sum of
- * the `add` rows minus the sum of the `sub` rows. lane[2q] holds outputs
- * 4q and 4q + 2, lane[2q + 1] outputs 4q + 1 and 4q + 3. A subtracted row is
- * added as its complement, bytes 255 - (w + 128) = 127 - w, so each pass
- * removes 128 per added row and 127 per subtracted one. */
+ * the `add` rows minus the sum of the `sub` rows. A subtracted row is added
+ * as its complement, bytes 255 - (w + 128) = 127 - w, so each pass removes
+ * 128 per added row and 127 per subtracted one. Rows are taken in passes
+ * of at most SF_CTRL_I8_MAX_ROWS (one pass but for the largest layers). */
 static inline void row_sums(const uint32_t *w, int W, const uint16_t *add, int n_add, const uint16_t *sub,
                             int n_sub, int32_t *d) {
-  for (int i = 0; i < 4 * W; ++i) d[i] = 0;
-  while (n_add > 0 || n_sub > 0) {
+  int first = 1;
+  do {
     const int na = n_add < SF_CTRL_I8_MAX_ROWS ? n_add : SF_CTRL_I8_MAX_ROWS;
     const int ns = n_sub < SF_CTRL_I8_MAX_ROWS - na ? n_sub : SF_CTRL_I8_MAX_ROWS - na;
-    uint32_t lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const int32_t bias = 128 * na + 127 * ns;
     if (W == 4) { /* eight lanes in registers: four loads and eight additions per row */
       uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0, e2 = 0, o2 = 0, e3 = 0, o3 = 0;
       for (const uint16_t *r = add, *end = add + na; r < end; ++r) {
@@ -261,26 +273,25 @@ static inline void row_sums(const uint32_t *w, int W, const uint16_t *add, int n
         e2 = uxtab16(e2, v0), o2 = uxtab16_ror8(o2, v0);
         e3 = uxtab16(e3, v1), o3 = uxtab16_ror8(o3, v1);
       }
-      lane[0] = e0, lane[1] = o0, lane[2] = e1, lane[3] = o1;
-      lane[4] = e2, lane[5] = o2, lane[6] = e3, lane[7] = o3;
+      lanes_out(d, 0, e0, o0, bias, first);
+      lanes_out(d, 1, e1, o1, bias, first);
+      lanes_out(d, 2, e2, o2, bias, first);
+      lanes_out(d, 3, e3, o3, bias, first);
     } else {
-      for (int k = 0; k < na + ns; ++k)
-        for (int c = 0; c < W; ++c) {
+      for (int c = 0; c < W; ++c) {
+        uint32_t even = 0, odd = 0;
+        for (int k = 0; k < na + ns; ++k) {
           const uint32_t v = k < na ? w[add[k] + c] : ~w[sub[k - na] + c];
-          lane[2 * c] = uxtab16(lane[2 * c], v);
-          lane[2 * c + 1] = uxtab16_ror8(lane[2 * c + 1], v);
+          even = uxtab16(even, v);
+          odd = uxtab16_ror8(odd, v);
         }
-    }
-    const int32_t bias = 128 * na + 127 * ns;
-    for (int c = 0; c < W; ++c) {
-      d[4 * c + 0] += (int32_t)(lane[2 * c] & 0xFFFFu) - bias;
-      d[4 * c + 1] += (int32_t)(lane[2 * c + 1] & 0xFFFFu) - bias;
-      d[4 * c + 2] += (int32_t)(lane[2 * c] >> 16) - bias;
-      d[4 * c + 3] += (int32_t)(lane[2 * c + 1] >> 16) - bias;
+        lanes_out(d, c, even, odd, bias, first);
+      }
     }
     add += na, n_add -= na;
     sub += ns, n_sub -= ns;
-  }
+    first = 0;
+  } while (n_add > 0 || n_sub > 0);
 }
 
 /* ---- layer 2: spike sums kept across steps, then the neurons --------------------- */
