@@ -7,6 +7,7 @@
  * are single instructions; elsewhere the same integer results in plain C.
  * The step below is one piece of code for both. */
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#define SF_CTRL_I8_DSP 1
 /* Bytes 0 and 2 of v, sign-extended into two 16-bit lanes. */
 static inline uint32_t sxtb16(uint32_t v) { return __builtin_arm_sxtb16(v); }
 /* Bytes 1 and 3 (the rotation is free in the instruction; the compiler's
@@ -184,36 +185,71 @@ static inline int32_t dot_lane(const uint32_t *w, int words, int odd_last, const
   return a;
 }
 
+/* Adds one word of inputs to the sums a0..a3 of a group's four neurons and
+ * advances w (the group's four weight words) and x (the word's two input
+ * pairs); `odd`: the word has inputs in bytes 1 and 3 too. On Arm, one
+ * block of 19 instructions: three LDRD, eight SXTB16 and eight SMLAD. */
+#ifdef SF_CTRL_I8_DSP
+#define SF_I8_WORD_EVEN(a, v)                                                                                  \
+  "sxtb16 %[t], %[" v "]\n\tsmlad %[" a "], %[t], %[xe], %[" a "]\n\t"
+#define SF_I8_WORD_ODD(a, v) "sxtb16 %[t], %[" v "], ror #8\n\tsmlad %[" a "], %[t], %[xo], %[" a "]\n\t"
+#define SF_I8_WORD_OPERANDS                                                                                      \
+  : [w] "+r"(*w), [x] "+r"(*x), [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [v0] "=&r"(v0), \
+    [v1] "=&r"(v1), [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t)                                               \
+  :                                                                                                              \
+  : "memory"
+static inline void group_word(const uint32_t **w, const uint32_t **x, int odd, int32_t *a0, int32_t *a1,
+                              int32_t *a2, int32_t *a3) {
+  uint32_t v0, v1, xe, xo, t;
+  if (odd)
+    __asm__("ldrd %[xe], %[xo], [%[x]], #8\n\t"
+            "ldrd %[v0], %[v1], [%[w]], #8\n\t" SF_I8_WORD_EVEN("a0", "v0") SF_I8_WORD_ODD("a0", "v0")
+                SF_I8_WORD_EVEN("a1", "v1") SF_I8_WORD_ODD("a1", "v1") "ldrd %[v0], %[v1], [%[w]], #8\n\t"
+                    SF_I8_WORD_EVEN("a2", "v0") SF_I8_WORD_ODD("a2", "v0") SF_I8_WORD_EVEN("a3", "v1")
+                        SF_I8_WORD_ODD("a3", "v1") SF_I8_WORD_OPERANDS);
+  else
+    __asm__("ldr %[xe], [%[x]], #8\n\t"
+            "ldrd %[v0], %[v1], [%[w]], #8\n\t" SF_I8_WORD_EVEN("a0", "v0") SF_I8_WORD_EVEN("a1", "v1")
+            "ldrd %[v0], %[v1], [%[w]], #8\n\t" SF_I8_WORD_EVEN("a2", "v0") SF_I8_WORD_EVEN("a3", "v1")
+            "mov %[xo], #0\n\t" SF_I8_WORD_OPERANDS);
+}
+#else
+static inline void group_word(const uint32_t **w, const uint32_t **x, int odd, int32_t *a0, int32_t *a1,
+                              int32_t *a2, int32_t *a3) {
+  const uint32_t *wc = *w, xe = (*x)[0], xo = (*x)[1];
+  *a0 = smlad(sxtb16(wc[0]), xe, *a0);
+  *a1 = smlad(sxtb16(wc[1]), xe, *a1);
+  *a2 = smlad(sxtb16(wc[2]), xe, *a2);
+  *a3 = smlad(sxtb16(wc[3]), xe, *a3);
+  if (odd) {
+    *a0 = smlad(sxtb16_ror8(wc[0]), xo, *a0);
+    *a1 = smlad(sxtb16_ror8(wc[1]), xo, *a1);
+    *a2 = smlad(sxtb16_ror8(wc[2]), xo, *a2);
+    *a3 = smlad(sxtb16_ror8(wc[3]), xo, *a3);
+  }
+  *w += 4;
+  *x += 2;
+}
+#endif
+
 /* Layer 1, four neurons at a time: their sums (weights of a group word by
  * word, each input pair loaded once for the four), their updates, and the
  * spikes into st->mask. */
 static void layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
   const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in), odd_last = last_word_odd(net->n_in);
-  const uint32_t *restrict xp = (const uint32_t *)st->qx;
-  const uint32_t *restrict w = net->w1;
+  const uint32_t *const xp = (const uint32_t *)st->qx;
+  const uint32_t *w = net->w1;
   const int32_t *restrict p = net->lif1;
   int32_t *restrict u = st->u1;
   uint32_t *restrict mask = st->mask;
   uint32_t m = 0;
   int n = 0;
-  for (; n + 4 <= n1; n += 4, w += 4 * words, p += 4 * SF_CTRL_I8_LIF_PARAMS) {
+  for (; n + 4 <= n1; n += 4, p += 4 * SF_CTRL_I8_LIF_PARAMS) {
     int32_t a0 = p[SF_CTRL_I8_BIAS], a1 = p[SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS],
             a2 = p[2 * SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS], a3 = p[3 * SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS];
-    for (int c = 0; c < words; ++c) {
-      const uint32_t *wc = w + 4 * c;
-      const uint32_t xe = xp[2 * c];
-      a0 = smlad(sxtb16(wc[0]), xe, a0);
-      a1 = smlad(sxtb16(wc[1]), xe, a1);
-      a2 = smlad(sxtb16(wc[2]), xe, a2);
-      a3 = smlad(sxtb16(wc[3]), xe, a3);
-      if (c < words - 1 || odd_last) {
-        const uint32_t xo = xp[2 * c + 1];
-        a0 = smlad(sxtb16_ror8(wc[0]), xo, a0);
-        a1 = smlad(sxtb16_ror8(wc[1]), xo, a1);
-        a2 = smlad(sxtb16_ror8(wc[2]), xo, a2);
-        a3 = smlad(sxtb16_ror8(wc[3]), xo, a3);
-      }
-    }
+    const uint32_t *x = xp;
+    for (int c = 0; c < words - 1; ++c) group_word(&w, &x, 1, &a0, &a1, &a2, &a3);
+    group_word(&w, &x, odd_last, &a0, &a1, &a2, &a3);
     u[n] = lif(u[n], p, a0, &m);
     u[n + 1] = lif(u[n + 1], p + SF_CTRL_I8_LIF_PARAMS, a1, &m);
     u[n + 2] = lif(u[n + 2], p + 2 * SF_CTRL_I8_LIF_PARAMS, a2, &m);
