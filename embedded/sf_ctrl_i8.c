@@ -147,7 +147,13 @@ static void quantise_input(const sf_ctrl_i8_net *net, const float *obs, int32_t 
 static inline int32_t lif(int32_t us, const int32_t *p, int32_t in, uint32_t *m) {
   const int32_t thr = p[SF_CTRL_I8_THR];
   const int32_t v = ssat31(smmulr(us & ~1, p[SF_CTRL_I8_BETA]) + in - thr * (us & 1));
-  const uint32_t s = (uint32_t)(thr - v) >> 31;
+  uint32_t s = (uint32_t)(thr - v) >> 31;
+#if defined(__GNUC__)
+  /* Keeps the bit in a register: then it joins the membrane word and the
+   * mask with one shifted OR each, where the compiler would otherwise fold
+   * the shift into both and shift the mask separately. */
+  __asm__("" : "+r"(s));
+#endif
   *m = (*m << 1) | s;
   return (int32_t)(((uint32_t)v << 1) | s);
 }
