@@ -67,6 +67,14 @@ static inline int clz32(uint32_t x) {
 #endif
 }
 
+/* Unrolls the next loop completely where its count is a constant (GCC and
+ * Clang read the pragma, other compilers ignore it). */
+#if defined(__GNUC__)
+#define SF_UNROLL _Pragma("GCC unroll 8")
+#else
+#define SF_UNROLL
+#endif
+
 /* ---- state ---------------------------------------------------------------- */
 
 SF_CTRL_I8_API void sf_ctrl_i8_bind(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, uint32_t *buf) {
@@ -254,7 +262,7 @@ static void layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
     int32_t a0 = p[SF_CTRL_I8_BIAS], a1 = p[SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS],
             a2 = p[2 * SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS], a3 = p[3 * SF_CTRL_I8_LIF_PARAMS + SF_CTRL_I8_BIAS];
     const uint32_t *x = xp;
-    for (int c = 0; c < words - 1; ++c) group_word(&w, &x, 1, &a0, &a1, &a2, &a3);
+    SF_UNROLL for (int c = 0; c < words - 1; ++c) group_word(&w, &x, 1, &a0, &a1, &a2, &a3);
     group_word(&w, &x, odd_last, &a0, &a1, &a2, &a3);
     u[n] = lif(u[n], p, a0, &m);
     u[n + 1] = lif(u[n + 1], p + SF_CTRL_I8_LIF_PARAMS, a1, &m);
