@@ -44,11 +44,10 @@
  * Right shifts of negative values are arithmetic (GCC and Clang on every
  * target this module is built for).
  *
- * On Arm cores with the DSP extension (Cortex-M4, M7; GCC or Clang) the
- * same integer sums are computed with the dual 16-bit multiply-accumulate
- * (SMLAD, SXTB16), dual 16-bit additions (UXTAB16) and the rounded high
- * multiply (SMMULR) for the leak; elsewhere in plain
- * C. Integer sums do not depend on the order: both give the same bits. */
+ * The step is written in terms of a few Arm DSP instructions (SMLAD, SXTB16,
+ * UXTAB16, SMMULR, SSAT): on cores with the DSP extension (Cortex-M4, M7;
+ * GCC or Clang) they are those instructions, elsewhere C functions with the
+ * same integer results, so every build computes the same bits. */
 #ifndef SF_CTRL_I8_H
 #define SF_CTRL_I8_H
 
