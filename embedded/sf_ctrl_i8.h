@@ -2,8 +2,8 @@
  *
  * Number formats:
  * - observation i: float obs[i] -> q = round(obs[i] / sx[i]), clipped to
- *   [-in_max, in_max] (NaN -> 0); 1/sx[i] is in_mul[i], calibrated on
- *   recorded observations. in_max is 32767 (16-bit inputs) unless the
+ *   [-in_max, in_max] (NaN -> 0); 1/sx[i] is in_mul[i], chosen by the
+ *   exporter from fc1's columns and recorded observations. in_max is 32767 (16-bit inputs) unless the
  *   network's sums need fewer bits (the exporter picks it).
  * - layer weights: int8 with one scale per output neuron o, sw[o] (symmetric,
  *   [-127, 127]). Layer 1's weights have the input scales folded in:

@@ -10,6 +10,9 @@
  * saturated at 2^30, so beta u + I - theta stays below 2^31. */
 #define SF_QUANT_BOUND (1L << 28)
 
+/* Observations' quantisation range: this many times their calibrated range. */
+#define SF_QUANT_IN_MARGIN 2.0
+
 static int32_t qn(float x, float s, int32_t lim) {
   float v = roundf(x / s), l = (float)lim;
   return (int32_t)(v > l ? l : (v < -l ? -l : v));
@@ -35,117 +38,6 @@ float sf_quant_best_scale(const float *x, size_t n, size_t stride, int32_t lim) 
     }
   }
   return best;
-}
-
-static double envf(const char *k, double d) {
-  const char *v = getenv(k);
-  return v ? atof(v) : d;
-}
-
-/* Quantises w[n] (one row) to q[n] with scale *s_out minimising the error of
- * the row's output over calibration inputs, (s q - w)^T H (s q - w) with H
- * the inputs' second moment (or covariance) matrix (n x n): among the
- * candidate scales of sf_quant_best_scale, rounding to nearest then a local
- * search of single +-1 steps. Scratch: e, g [n] doubles, qt [n] bytes. */
-static void quant_row_h(const float *w, int n, const double *H, int cd, int8_t *q, float *s_out, double *e,
-                        double *g, int8_t *qt) {
-  float amax = 0.0f;
-  for (int i = 0; i < n; ++i) amax = fmaxf(amax, fabsf(w[i]));
-  if (amax == 0.0f) {
-    *s_out = 0.0f;
-    memset(q, 0, (size_t)n);
-    return;
-  }
-  double best = INFINITY;
-  for (int k = 0; k < 60; ++k) {
-    float s = amax * powf(0.95f, (float)k) / 127.0f;
-    for (int i = 0; i < n; ++i) {
-      qt[i] = (int8_t)qn(w[i], s, 127);
-      e[i] = (double)s * qt[i] - (double)w[i];
-    }
-    for (int i = 0; i < n; ++i) {
-      double a = 0.0;
-      for (int j = 0; j < n; ++j) a += H[(size_t)i * n + j] * e[j];
-      g[i] = a;
-    }
-    if (cd) {
-      for (int sweep = 0; sweep < 50; ++sweep) {
-        int changed = 0;
-        for (int j = 0; j < n; ++j) {
-          double hjj = H[(size_t)j * n + j];
-          if (hjj <= 0.0) continue;
-          for (int d = -1; d <= 1; d += 2) {
-            int nq = qt[j] + d;
-            if (nq > 127 || nq < -127) continue;
-            double sd = (double)s * d;
-            if (2.0 * sd * g[j] + sd * sd * hjj < -1e-12 * sd * sd * hjj) {
-              qt[j] = (int8_t)nq;
-              e[j] += sd;
-              for (int i = 0; i < n; ++i) g[i] += sd * H[(size_t)i * n + j];
-              changed = 1;
-              break;
-            }
-          }
-        }
-        if (!changed) break;
-      }
-    }
-    double f = 0.0;
-    for (int i = 0; i < n; ++i) f += e[i] * g[i];
-    if (f < best) {
-      best = f;
-      *s_out = s;
-      memcpy(q, qt, (size_t)n);
-    }
-  }
-}
-
-/* Second moment (centred: covariance) and mean of T vectors x[T][n]. */
-static void moments(const float *x, size_t T, int n, int centred, double *H, double *mean) {
-  memset(H, 0, sizeof(double) * (size_t)n * n);
-  memset(mean, 0, sizeof(double) * (size_t)n);
-  for (size_t t = 0; t < T; ++t) {
-    const float *v = x + t * (size_t)n;
-    for (int i = 0; i < n; ++i) {
-      if (v[i] == 0.0f) continue;
-      mean[i] += v[i];
-      for (int j = 0; j < n; ++j) H[(size_t)i * n + j] += (double)v[i] * v[j];
-    }
-  }
-  for (int i = 0; i < n; ++i) mean[i] /= (double)T;
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
-      H[(size_t)i * n + j] /= (double)T;
-      if (centred) H[(size_t)i * n + j] -= mean[i] * mean[j];
-    }
-}
-
-/* Quantises rows w[n_out][n_in] against calibration inputs x[T][n_in]; with
- * bc, the mean output error over x is taken out of bias[] (in place). */
-static void quant_rows_calib(const float *w, int n_out, int n_in, const float *x, size_t T, int bc, int cd,
-                             float *bias, const float *thr, int8_t *qw, float *sw) {
-  double *H = malloc(sizeof(double) * (size_t)n_in * n_in), *mean = malloc(sizeof(double) * (size_t)n_in);
-  double *e = malloc(sizeof(double) * (size_t)n_in), *g = malloc(sizeof(double) * (size_t)n_in);
-  int8_t *qt = malloc((size_t)n_in);
-  moments(x, T, n_in, bc, H, mean);
-  for (int o = 0; o < n_out; ++o) {
-    const float *r = w + (size_t)o * n_in;
-    quant_row_h(r, n_in, H, cd, qw + (size_t)o * n_in, &sw[o], e, g, qt);
-    if (sw[o] == 0.0f) {
-      float m = fmaxf(fabsf(bias[o]), thr ? fabsf(thr[o]) : 0.0f);
-      sw[o] = m > 0.0f ? m / 65536.0f : 1.0f;
-    }
-    if (bc) {
-      double d = 0.0;
-      for (int i = 0; i < n_in; ++i) d += ((double)sw[o] * qw[(size_t)o * n_in + i] - r[i]) * mean[i];
-      bias[o] = (float)((double)bias[o] - d);
-    }
-  }
-  free(H);
-  free(mean);
-  free(e);
-  free(g);
-  free(qt);
 }
 
 void sf_quant_free(sf_quant_net *q) {
@@ -273,107 +165,68 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
     sf_quant_free(q);
     return -1;
   }
-  const int mode_in = (int)envf("SFQ_IN", 0), mode_h = (int)envf("SFQ_H", 0), bc = (int)envf("SFQ_BC", 0),
-            cd = (int)envf("SFQ_CD", 1);
-  const double margin = envf("SFQ_MARGIN", 1.0);
-  const int n_in = net->n_in, n1 = net->n_h1, n2 = net->n_h2, n3 = net->n_out;
-  float *b1c = malloc(sizeof(float) * (size_t)n1), *b2c = malloc(sizeof(float) * (size_t)n2),
-        *b3c = malloc(sizeof(float) * (size_t)n3);
-  float *x1 = malloc(sizeof(float) * n_calib * (size_t)n_in);
-  float *s1 = malloc(sizeof(float) * n_calib * (size_t)n1), *s2 = malloc(sizeof(float) * n_calib * (size_t)n2);
-  float *w1f = malloc(sizeof(float) * (size_t)n1 * n_in);
-  if (!b1c || !b2c || !b3c || !x1 || !s1 || !s2 || !w1f) {
+  /* Inputs: 16-bit unless some neuron's bias or threshold, in the unit of
+   * its sums, would not fit; then fewer bits. The input scales are chosen
+   * for fc1's int8 rows rather than for the inputs: fc1's columns are
+   * weights times input scales, and a row's scale is set by its largest
+   * column, so with scales fitted to each feature's range the features with
+   * a wide range (angular rates, up to ~20) take the rows' int8 range and
+   * leave ~10 levels to the weights of the others. Feature i's scale is
+   * K / c_i instead, c_i the RMS of fc1's column i, which gives every
+   * column the same size; K is the least common factor with which every
+   * feature's calibrated range, times SF_QUANT_IN_MARGIN, fits in
+   * [-in_max, in_max] (the recorded flights are few and later ones go
+   * further; the margin costs one of the 16 bits of inputs whose rounding
+   * is far below the weights'). A feature that never varied in
+   * calibration is taken to range over [-1, 1]. */
+  static const int32_t in_limits[] = {32767, 8191, 2047, 511, 127};
+  float *w1f = malloc(sizeof(float) * (size_t)net->n_h1 * net->n_in);
+  double *col = malloc(sizeof(double) * 2 * (size_t)net->n_in), *range = col + net->n_in;
+  if (!w1f || !col) {
+    free(w1f);
+    free(col);
     snprintf(err, errlen, "out of memory quantising the network");
-    free(b1c), free(b2c), free(b3c), free(x1), free(s1), free(s2), free(w1f);
     sf_quant_free(q);
     return -1;
   }
-  memcpy(b2c, net->b2, sizeof(float) * (size_t)n2);
-  memcpy(b3c, net->b3, sizeof(float) * (size_t)n3);
-  if (mode_h) { /* the float network's spikes over the calibration inputs */
-    sf_snn_ref_state st;
-    float act[64];
-    if (sf_snn_ref_alloc(&st, net) == 0) {
-      sf_snn_ref_reset(&st, net);
-      for (size_t t = 0; t < n_calib; ++t) {
-        sf_snn_ref_step(net, &st, calib + t * (size_t)n_in, act);
-        memcpy(s1 + t * (size_t)n1, st.s1, sizeof(float) * (size_t)n1);
-        memcpy(s2 + t * (size_t)n2, st.s2, sizeof(float) * (size_t)n2);
-      }
-      sf_snn_ref_free(&st);
+  for (int i = 0; i < net->n_in; ++i) {
+    double m = 0.0, a = 0.0;
+    for (int o = 0; o < net->n_h1; ++o) {
+      double v = (double)net->w1[(size_t)o * net->n_in + i];
+      m += v * v;
     }
+    for (size_t t = 0; t < n_calib; ++t) a = fmax(a, fabs((double)calib[t * (size_t)net->n_in + i]));
+    col[i] = sqrt(m / net->n_h1);
+    range[i] = SF_QUANT_IN_MARGIN * (a > 0.0 ? a : 1.0);
   }
-  /* Inputs: 16-bit unless some neuron's bias or threshold, in the unit of
-   * its sums, would not fit; then fewer bits. A feature that never varied
-   * in calibration keeps the range [-1, 1]. */
-  static const int32_t in_limits[] = {32767, 8191, 2047, 511, 127};
   int ok = -1;
   for (size_t l = 0; l < sizeof in_limits / sizeof in_limits[0] && ok != 0; ++l) {
     q->in_max = in_limits[l];
-    if (mode_in == 0) {
-      for (int i = 0; i < n_in; ++i) {
-        float s = sf_quant_best_scale(calib + i, n_calib, (size_t)n_in, q->in_max);
-        if (s == 0.0f) s = 1.0f / (float)q->in_max;
-        q->in_scale[i] = (float)(s * margin);
-      }
-    } else {
-      /* Column balance: scale feature i by 1 / c_i (c_i its weights' size
-       * over fc1's rows), the common factor set so that every feature's
-       * calibrated range (times margin) fits in [-in_max, in_max]. */
-      double K = 0.0, c[256];
-      for (int i = 0; i < n_in; ++i) {
-        double a = 0.0, m = 0.0;
-        for (int o = 0; o < n1; ++o) {
-          double v = fabs((double)net->w1[(size_t)o * n_in + i]);
-          a = v > a ? v : a;
-          m += v * v;
-        }
-        c[i] = mode_in == 1 ? a : sqrt(m / n1);
-        double amax = 0.0;
-        for (size_t t = 0; t < n_calib; ++t) amax = fmax(amax, fabs((double)calib[t * n_in + i]));
-        if (amax == 0.0) amax = 1.0;
-        double k = margin * amax * c[i] / q->in_max;
-        K = k > K ? k : K;
-        c[n_in + i] = amax; /* (n_in <= 128) */
-      }
-      for (int i = 0; i < n_in; ++i) {
-        double s = c[i] > 0.0 ? K / c[i] : 0.0;
-        double lo = margin * c[n_in + i] / q->in_max;
-        if (!(s >= lo)) s = lo;
-        q->in_scale[i] = (float)s;
-      }
+    double K = 0.0;
+    for (int i = 0; i < net->n_in; ++i) K = fmax(K, range[i] * col[i] / q->in_max);
+    for (int i = 0; i < net->n_in; ++i) {
+      /* A column of zeros (or a scale below the feature's range) gets the
+       * scale of the range. */
+      double s = col[i] > 0.0 ? K / col[i] : 0.0, lo = range[i] / q->in_max;
+      q->in_scale[i] = (float)(s > lo ? s : lo);
+      q->in_mul[i] = 1.0f / q->in_scale[i];
     }
-    for (int i = 0; i < n_in; ++i) q->in_mul[i] = 1.0f / q->in_scale[i];
-    for (int o = 0; o < n1; ++o)
-      for (int i = 0; i < n_in; ++i)
-        w1f[(size_t)o * n_in + i] = net->w1[(size_t)o * n_in + i] * q->in_scale[i];
-    memcpy(b1c, net->b1, sizeof(float) * (size_t)n1);
-    if (mode_h) {
-      for (size_t t = 0; t < n_calib; ++t)
-        for (int i = 0; i < n_in; ++i)
-          x1[t * n_in + i] = (float)sf_ctrl_i8_quant_input(calib[t * n_in + i], q->in_mul[i], q->in_max);
-      quant_rows_calib(w1f, n1, n_in, x1, n_calib, bc, cd, b1c, net->thr1, q->w1, q->sw1);
-    } else {
-      quant_rows(w1f, n1, n_in, b1c, net->thr1, q->w1, q->sw1);
-    }
-    ok = quant_lif("lif1", n1, q->w1, n_in, q->in_max, 0, q->sw1, b1c, net->beta1, net->thr1, q->bias1, q->thr1,
-                   q->beta1, err, errlen);
+    for (int o = 0; o < net->n_h1; ++o)
+      for (int i = 0; i < net->n_in; ++i)
+        w1f[(size_t)o * net->n_in + i] = net->w1[(size_t)o * net->n_in + i] * q->in_scale[i];
+    quant_rows(w1f, net->n_h1, net->n_in, net->b1, net->thr1, q->w1, q->sw1);
+    ok = quant_lif("lif1", net->n_h1, q->w1, net->n_in, q->in_max, 0, q->sw1, net->b1, net->beta1, net->thr1,
+                   q->bias1, q->thr1, q->beta1, err, errlen);
   }
-  if (mode_h) {
-    quant_rows_calib(net->w2, n2, n1, s1, n_calib, bc, cd, b2c, net->thr2, q->w2, q->sw2);
-    quant_rows_calib(net->w3, n3, n2, s2, n_calib, bc, cd, b3c, NULL, q->w3, q->sw3);
-  } else {
-    quant_rows(net->w2, n2, n1, b2c, net->thr2, q->w2, q->sw2);
-    quant_rows(net->w3, n3, n2, b3c, NULL, q->w3, q->sw3);
-  }
-  free(w1f), free(x1), free(s1), free(s2), free(b1c);
-  if (ok != 0 || quant_lif("lif2", n2, q->w2, n1, 1, SF_CTRL_I8_FRAC2, q->sw2, b2c, net->beta2, net->thr2,
-                           q->bias2, q->thr2, q->beta2, err, errlen)) {
-    free(b2c), free(b3c);
+  free(w1f);
+  free(col);
+  quant_rows(net->w2, net->n_h2, net->n_h1, net->b2, net->thr2, q->w2, q->sw2);
+  quant_rows(net->w3, net->n_out, net->n_h2, net->b3, NULL, q->w3, q->sw3);
+  if (ok != 0 || quant_lif("lif2", net->n_h2, q->w2, net->n_h1, 1, SF_CTRL_I8_FRAC2, q->sw2, net->b2, net->beta2,
+                           net->thr2, q->bias2, q->thr2, q->beta2, err, errlen)) {
     sf_quant_free(q);
     return -1;
   }
-  free(b2c);
   for (int o = 0; o < net->n_h1; ++o) {
     q->lif1p[3 * o + SF_CTRL_I8_BIAS] = q->bias1[o];
     q->lif1p[3 * o + SF_CTRL_I8_THR] = q->thr1[o];
@@ -401,11 +254,10 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
   const double zunit = (double)(1 << SF_CTRL_I8_ZFRAC);
   for (int o = 0; o < net->n_out; ++o) {
     double m = nearbyint((double)q->sw3[o] * zunit * (double)(1L << SF_CTRL_I8_OUT_SHIFT));
-    double b = nearbyint((double)b3c[o] * zunit);
+    double b = nearbyint((double)net->b3[o] * zunit);
     if (!(m <= (double)INT32_MAX) || !(fabs(b) <= (double)SF_QUANT_BOUND)) {
       snprintf(err, errlen, "fc3 output %d: weight scale %.6g or bias %.6g does not fit the int8 format", o,
-               q->sw3[o], b3c[o]);
-      free(b3c);
+               q->sw3[o], net->b3[o]);
       sf_quant_free(q);
       return -1;
     }
@@ -417,7 +269,6 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
     double y = nearbyint(tanh((double)(k * step) / zunit) * 32768.0);
     q->tanh_q15[k] = (int16_t)(y > 32767.0 ? 32767.0 : y);
   }
-  free(b3c);
   return 0;
 }
 

@@ -3,10 +3,14 @@
  * Weights: symmetric int8 per output channel (row), the scale chosen among
  * 60 candidates (max|w| / 127 times 0.95^k, k = 0..59) to minimise the
  * squared rounding-and-clipping error of the row. Observations: 16-bit, one
- * scale per input feature, chosen the same way over recorded observations
- * (the calibration set), and folded into fc1's columns before fc1 is
- * quantised. Membrane, bias and threshold of each neuron are int32 in the
- * unit of its weighted sums, beta is Q16 (sf_ctrl_i8.h has every format). */
+ * scale per input feature, folded into fc1's columns before fc1 is
+ * quantised and chosen for that: feature i's scale is K / c_i (c_i the RMS
+ * of fc1's column i), so that every column of fc1 has the same size and no
+ * wide-ranged feature takes a row's int8 range from the others; K is the
+ * least factor with which every feature's range over recorded observations
+ * (the calibration set), with a margin of 2, fits the 16 bits. Membrane,
+ * bias and threshold of each neuron are int32 in the unit of its weighted
+ * sums, beta is Q31 (sf_ctrl_i8.h has every format). */
 #ifndef SF_QUANT_H
 #define SF_QUANT_H
 
