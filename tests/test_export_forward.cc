@@ -239,6 +239,37 @@ TEST(ExportForward, QuantiserScalesAndFormats) {
   sf_quant_free(&q);
 }
 
+// Input scales are chosen for fc1's rows: every column of fc1 times its
+// input scale has the same RMS, however different the features' ranges; the
+// widest feature's range, twice over, just fits the 16 bits; a feature whose
+// column is all zeros keeps the scale of its own range.
+TEST(ExportForward, InputScalesEqualiseFc1Columns) {
+  const int n_in = 18, h1 = 16;
+  Net net(n_in, h1, 8, 4, 3, 1.0f);
+  for (int o = 0; o < h1; ++o) net.n.w1[o * n_in + 5] = 0.0f;
+  std::vector<float> obs = walk(200, n_in, 2);
+  for (int t = 0; t < 200; ++t) obs[t * n_in + 15] *= 20.0f;  // a wide-ranged feature (angular rates)
+  sf_quant_net q;
+  char err[256];
+  ASSERT_EQ(sf_quantise(&net.n, obs.data(), 200, &q, err, sizeof err), 0) << err;
+  std::vector<double> rms(n_in), range(n_in);
+  for (int i = 0; i < n_in; ++i) {
+    for (int o = 0; o < h1; ++o) rms[i] += std::pow((double)net.n.w1[o * n_in + i] * q.in_scale[i], 2);
+    rms[i] = std::sqrt(rms[i] / h1);
+    for (int t = 0; t < 200; ++t) range[i] = std::max(range[i], std::fabs((double)obs[t * n_in + i]));
+  }
+  double widest = 0.0;
+  for (int i = 0; i < n_in; ++i) {
+    if (i == 5) continue;
+    EXPECT_NEAR(rms[i], rms[0], 1e-5 * rms[0]) << "column " << i;
+    EXPECT_LE(2.0 * range[i] / q.in_scale[i], q.in_max * (1 + 1e-5)) << "feature " << i;
+    widest = std::max(widest, 2.0 * range[i] / q.in_scale[i]);
+  }
+  EXPECT_NEAR(widest, q.in_max, 1e-4 * q.in_max);
+  EXPECT_NEAR(q.in_scale[5], 2.0 * range[5] / q.in_max, 1e-6 * q.in_scale[5]);
+  sf_quant_free(&q);
+}
+
 TEST(ExportForward, QuantiserRejectsValuesOutsideTheFormat) {
   Net net(18, 8, 8, 4, 1, 1.0f);
   std::vector<float> obs = walk(50, 18, 1);
