@@ -133,7 +133,7 @@ static void quantise_input(const sf_ctrl_i8_net *net, const float *obs, int32_t 
   const int n_in = net->n_in, words = SF_CTRL_I8_WORDS(n_in);
   int32_t x[4];
   uint32_t *xp = (uint32_t *)qx;
-  for (int c = 0; c < words; ++c) {
+  SF_UNROLL for (int c = 0; c < words; ++c) { /* unrolled, the padding is known */
     for (int j = 0; j < 4; ++j) {
       const int i = 4 * c + j;
       x[j] = i < n_in ? sf_ctrl_i8_quant_input(obs[i], net->in_mul[i], net->in_max) : 0;
