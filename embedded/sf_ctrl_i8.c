@@ -295,13 +295,15 @@ static inline void lanes_out(int32_t *d, int c, uint32_t even, uint32_t odd, int
  * the `add` rows minus the sum of the `sub` rows. A subtracted row is added
  * as its complement, bytes 255 - (w + 128) = 127 - w, so each pass removes
  * 128 per added row and 127 per subtracted one. Rows are taken in passes
- * of at most SF_CTRL_I8_MAX_ROWS (one pass but for the largest layers). */
-static inline void row_sums(const uint32_t *w, int W, const uint16_t *add, int n_add, const uint16_t *sub,
-                            int n_sub, int32_t *d) {
+ * of at most SF_CTRL_I8_MAX_ROWS: one pass where the layer has at most that
+ * many inputs (n_rows). */
+static inline void row_sums(const uint32_t *w, int W, int n_rows, const uint16_t *add, int n_add,
+                            const uint16_t *sub, int n_sub, int32_t *d) {
+  const int one_pass = n_rows <= SF_CTRL_I8_MAX_ROWS; /* n_rows: the layer's inputs, a constant where inlined */
   int first = 1;
   do {
-    const int na = n_add < SF_CTRL_I8_MAX_ROWS ? n_add : SF_CTRL_I8_MAX_ROWS;
-    const int ns = n_sub < SF_CTRL_I8_MAX_ROWS - na ? n_sub : SF_CTRL_I8_MAX_ROWS - na;
+    const int na = one_pass || n_add < SF_CTRL_I8_MAX_ROWS ? n_add : SF_CTRL_I8_MAX_ROWS;
+    const int ns = one_pass || n_sub < SF_CTRL_I8_MAX_ROWS - na ? n_sub : SF_CTRL_I8_MAX_ROWS - na;
     const int32_t bias = 128 * na + 127 * ns;
     if (W == 4) { /* eight lanes in registers: four loads and eight additions per row */
       uint32_t e0 = 0, o0 = 0, e1 = 0, o1 = 0, e2 = 0, o2 = 0, e3 = 0, o3 = 0;
@@ -341,7 +343,7 @@ static inline void row_sums(const uint32_t *w, int W, const uint16_t *add, int n
     add += na, n_add -= na;
     sub += ns, n_sub -= ns;
     first = 0;
-  } while (n_add > 0 || n_sub > 0);
+  } while (!one_pass && (n_add > 0 || n_sub > 0));
 }
 
 /* ---- layer 2: spike sums kept across steps, then the neurons --------------------- */
@@ -390,9 +392,9 @@ static void layer2(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st, int n_add, i
     const int W = words2 - c >= 4 ? 4 : (words2 - c >= 2 ? 2 : 1);
     int32_t d[16];
     if (W == 4) /* a literal 4: the inlined copy keeps its eight lanes in registers */
-      row_sums(net->w2 + c, 4, add, n_add, sub, n_sub, d);
+      row_sums(net->w2 + c, 4, net->n_h1, add, n_add, sub, n_sub, d);
     else
-      row_sums(net->w2 + c, W, add, n_add, sub, n_sub, d);
+      row_sums(net->w2 + c, W, net->n_h1, add, n_add, sub, n_sub, d);
     const int end = 4 * (c + W) < n2 ? 4 * (c + W) : n2;
     for (int n = 4 * c; n < end; ++n) {
       const int32_t a = acc[n] + d[n - 4 * c];
@@ -418,7 +420,7 @@ SF_CTRL_I8_API void sf_ctrl_i8_step(const sf_ctrl_i8_net *net, sf_ctrl_i8_state 
   for (int j = 0; j < SF_CTRL_I8_MASK_WORDS(n2); ++j) k2 = list_rows(st->mask[j], 32 * j, words3, st->rows2, k2);
   for (int c = 0; c < words3; ++c) {
     int32_t acc3[4];
-    row_sums(net->w3 + c, 1, st->rows2, k2, st->rows2, 0, acc3);
+    row_sums(net->w3 + c, 1, n2, st->rows2, k2, st->rows2, 0, acc3);
     for (int b = 0; b < 4 && 4 * c + b < n3; ++b) {
       const int o = 4 * c + b;
       int64_t z = ((int64_t)acc3[b] * net->out_mul[o] + (1 << (SF_CTRL_I8_OUT_SHIFT - 1))) >>
