@@ -122,10 +122,6 @@ SF_CTRL_I8_API float sf_ctrl_i8_tanh(int32_t z, const int16_t *tab) {
   return (float)(z < 0 ? -y : y) * (1.0f / 32768.0f);
 }
 
-/* Whether the last word of a layer-1 row has inputs in bytes 1 and 3 too
- * (more than two inputs; see the slots in sf_ctrl_i8.h). */
-static inline int last_word_odd(int n_in) { return n_in - 4 * (SF_CTRL_I8_WORDS(n_in) - 1) > 2; }
-
 /* Quantises the observation into its slots and packs them as the 16-bit
  * pairs SMLAD multiplies with SXTB16's lanes: word 2c = (slot 4c, slot
  * 4c + 2), word 2c + 1 = (slot 4c + 1, slot 4c + 3). */
@@ -138,7 +134,8 @@ static void quantise_input(const sf_ctrl_i8_net *net, const float *obs, int32_t 
       const int i = 4 * c + j;
       x[j] = i < n_in ? sf_ctrl_i8_quant_input(obs[i], net->in_mul[i], net->in_max) : 0;
     }
-    if (c == words - 1 && !last_word_odd(n_in)) x[2] = x[1], x[1] = 0; /* inputs 4c, 4c + 1 in slots 4c, 4c + 2 */
+    if (c == words - 1 && !SF_CTRL_I8_LAST_ODD(n_in)) /* SF_CTRL_I8_SLOT: inputs 4c, 4c + 1 in slots 4c, 4c + 2 */
+      x[2] = x[1], x[1] = 0;
     xp[2 * c] = ((uint32_t)x[0] & 0xFFFFu) | ((uint32_t)x[2] << 16);
     xp[2 * c + 1] = ((uint32_t)x[1] & 0xFFFFu) | ((uint32_t)x[3] << 16);
   }
@@ -250,7 +247,7 @@ static inline void group_word(const uint32_t **w, const uint32_t **x, int odd, i
  * word, each input pair loaded once for the four), their updates, and the
  * spikes into st->mask. */
 static void layer1(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
-  const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in), odd_last = last_word_odd(net->n_in);
+  const int n1 = net->n_h1, words = SF_CTRL_I8_WORDS(net->n_in), odd_last = SF_CTRL_I8_LAST_ODD(net->n_in);
   const uint32_t *const xp = (const uint32_t *)st->qx;
   const uint32_t *w = net->w1;
   const int32_t *restrict p = net->lif1;

@@ -95,6 +95,14 @@ typedef struct {
 #define SF_CTRL_I8_WORDS(n) (((n) + 3) / 4)
 /* Words of w1 for n_in inputs and n_h1 neurons (groups of four neurons). */
 #define SF_CTRL_I8_W1_LEN(n_in, n_h1) (4 * (((n_h1) + 3) / 4) * SF_CTRL_I8_WORDS(n_in))
+/* Whether the last word of a layer-1 row holds inputs in bytes 1 and 3 too
+ * (more than two inputs in it), and the byte slot (4c + b: byte b of word c)
+ * of input i of n_in: i, or in a last word of at most two inputs, bytes 0
+ * and 2 (the slots are described above). */
+#define SF_CTRL_I8_LAST_ODD(n_in) ((n_in) - SF_CTRL_I8_LAST_WORD(n_in) > 2)
+#define SF_CTRL_I8_LAST_WORD(n_in) (4 * (SF_CTRL_I8_WORDS(n_in) - 1)) /* the last word's first slot */
+#define SF_CTRL_I8_SLOT(n_in, i)                                                                             \
+  (SF_CTRL_I8_LAST_ODD(n_in) || (i) < SF_CTRL_I8_LAST_WORD(n_in) ? (i) : 2 * (i) - SF_CTRL_I8_LAST_WORD(n_in))
 /* Words of a bit mask of n neurons. */
 #define SF_CTRL_I8_MASK_WORDS(n) (((n) + 31) / 32)
 

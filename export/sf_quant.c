@@ -239,15 +239,12 @@ int sf_quantise(const sf_snn_net *net, const float *calib, size_t n_calib, sf_qu
   }
   /* fc1: groups of four neurons, word by word, in the input slots of
    * sf_ctrl_i8.h (a last word of at most two inputs uses bytes 0 and 2). */
-  const int words1 = SF_CTRL_I8_WORDS(net->n_in), tail = net->n_in - 4 * (words1 - 1);
+  const int words1 = SF_CTRL_I8_WORDS(net->n_in);
   for (int o = 0; o < net->n_h1; ++o)
-    for (int c = 0; c < words1; ++c) {
-      uint32_t v = 0;
-      for (int b = 0; b < 4; ++b) {
-        const int i = c == words1 - 1 && tail <= 2 ? (b % 2 ? -1 : 4 * c + b / 2) : 4 * c + b;
-        v |= (uint32_t)(uint8_t)(i >= 0 && i < net->n_in ? q->w1[(size_t)o * net->n_in + i] : 0) << (8 * b);
-      }
-      q->w1p[((size_t)(o / 4) * words1 + c) * 4 + o % 4] = v;
+    for (int i = 0; i < net->n_in; ++i) {
+      const int slot = SF_CTRL_I8_SLOT(net->n_in, i);
+      q->w1p[((size_t)(o / 4) * words1 + slot / 4) * 4 + o % 4] |=
+          (uint32_t)(uint8_t)q->w1[(size_t)o * net->n_in + i] << (8 * (slot % 4));
     }
   pack_rows(q->w2, net->n_h2, net->n_h1, q->words2, q->w2p);
   pack_rows(q->w3, net->n_out, net->n_h2, q->words3, q->w3p);
