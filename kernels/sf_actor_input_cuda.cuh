@@ -6,7 +6,7 @@
 
 #include <cuda_runtime.h>
 
-#include "host/sf_actor.h"
+#include "rl/sf_actor.h"
 #include "sim/sf_env.h"
 
 namespace {

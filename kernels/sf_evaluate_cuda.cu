@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "host/sf_eval_episode.h"
+#include "rl/sf_eval_episode.h"
 #include "kernels/sf_actor_input_cuda.cuh"
 #include "kernels/sf_env_cuda.h"
 #include "kernels/sf_mlp_cuda.h"

@@ -1,6 +1,6 @@
 // The trainer's collection and updates on the GPU (kernels/sf_trainer_cuda.h).
-// It follows host/sf_trainer.c step for step; every per-element expression is
-// the CPU's own SF_HD function (host/sf_rl_math.h, host/sf_replay.h,
+// It follows rl/sf_trainer.c step for step; every per-element expression is
+// the CPU's own SF_HD function (rl/sf_rl_math.h, rl/sf_replay.h,
 // models/sf_params.h), and every reduction over an agent's rows runs in one
 // block per agent in a fixed order (CUB block reductions), so a run repeats
 // exactly on the same GPU.
@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "core/sf_philox.h"
-#include "host/sf_replay.h"
-#include "host/sf_rl_math.h"
+#include "rl/sf_replay.h"
+#include "rl/sf_rl_math.h"
 #include "kernels/sf_actor_input_cuda.cuh"
 #include "kernels/sf_adam_cuda.h"
 #include "kernels/sf_env_cuda.h"

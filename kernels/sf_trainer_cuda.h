@@ -1,5 +1,5 @@
 /* The trainer on a CUDA GPU: the collection and the gradient updates of a
- * host sf_trainer (host/sf_trainer.h) run on the device, for all P agents at
+ * host sf_trainer (rl/sf_trainer.h) run on the device, for all P agents at
  * once, with the same algorithm, the same random streams and the same
  * per-element arithmetic as the CPU trainer.
  *
@@ -31,7 +31,7 @@
 
 #include <stddef.h>
 
-#include "host/sf_trainer.h"
+#include "rl/sf_trainer.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -7,7 +7,7 @@
 
 extern "C" {
 #include "core/sf_config.h"
-#include "host/sf_cli.h"
+#include "cli/sf_cli.h"
 }
 
 namespace {

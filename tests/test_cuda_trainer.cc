@@ -13,7 +13,7 @@
 #include "tests/trainer_test_util.h"
 
 extern "C" {
-#include "host/sf_evaluate.h"
+#include "rl/sf_evaluate.h"
 #include "kernels/sf_evaluate_cuda.h"
 #include "kernels/sf_trainer_cuda.h"
 int sf_cmd_train(int argc, char **argv);

@@ -6,7 +6,7 @@
 #include <vector>
 
 extern "C" {
-#include "host/sf_replay.h"
+#include "rl/sf_replay.h"
 }
 
 namespace {

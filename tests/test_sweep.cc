@@ -4,7 +4,7 @@
 #include <string>
 
 extern "C" {
-#include "host/sf_sweep.h"
+#include "rl/sf_sweep.h"
 }
 
 TEST(Sweep, GridIsCartesianFirstKeySlowest) {

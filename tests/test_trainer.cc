@@ -11,10 +11,10 @@
 extern "C" {
 #include "core/sf_philox.h"
 #include "core/sf_safetensors.h"
-#include "host/sf_dataset.h"
-#include "host/sf_evaluate.h"
-#include "host/sf_train_loop.h"
-#include "host/sf_trainer.h"
+#include "rl/sf_dataset.h"
+#include "rl/sf_evaluate.h"
+#include "cli/sf_train_loop.h"
+#include "rl/sf_trainer.h"
 int sf_cmd_train(int argc, char **argv);
 }
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 extern "C" {
-#include "host/sf_trainer.h"
+#include "rl/sf_trainer.h"
 }
 
 using KV = std::vector<std::pair<std::string, std::string>>;

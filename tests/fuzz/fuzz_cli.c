@@ -1,4 +1,4 @@
-/* libFuzzer harness of command-line parsing (host/sf_cli.c).
+/* libFuzzer harness of command-line parsing (cli/sf_cli.c).
  *
  * Input: arguments separated by NUL bytes (at most 32), parsed against a
  * small command spec, then the command's keys read and checked as a command
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/sf_cli.h"
+#include "cli/sf_cli.h"
 
 static const sf_flag flags[] = {
     {"envs", "fly.envs", NULL, "N", "number of environments"},

@@ -1,10 +1,10 @@
-#include "host/sf_evaluate.h"
+#include "rl/sf_evaluate.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/sf_eval_episode.h"
+#include "rl/sf_eval_episode.h"
 #include "sim/sf_eval.h"
 
 int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,

@@ -1,4 +1,4 @@
-#include "host/sf_trainer.h"
+#include "rl/sf_trainer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "core/sf_philox.h"
 #include "core/sf_safetensors.h"
-#include "host/sf_rl_math.h"
+#include "rl/sf_rl_math.h"
 
 const char *const sf_algo_names[] = {"td3bc_jsrl", "td3", "bc", "td3bc", NULL};
 

@@ -1,4 +1,4 @@
-#include "host/sf_actor.h"
+#include "rl/sf_actor.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
 
 #include "core/sf_defs.h"
 #include "export/sf_metrics.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
 
 int sf_cmd_metrics(int argc, char **argv) {
   static const sf_flag flags[] = {

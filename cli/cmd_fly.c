@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/sf_defs.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
 #include "sim/sf_env.h"
 #include "sim/sf_eval.h"
 #include "sim/sf_pid.h"

@@ -6,11 +6,11 @@
 
 #include "core/sf_defs.h"
 #include "core/sf_philox.h"
-#include "host/sf_actor.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
-#include "host/sf_dataset.h"
-#include "host/sf_replay.h"
+#include "rl/sf_actor.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
+#include "rl/sf_dataset.h"
+#include "rl/sf_replay.h"
 #include "sim/sf_env.h"
 #include "sim/sf_pid.h"
 

@@ -1,7 +1,7 @@
 /* `spikefly train-guide`: TD3 on the privileged ANN guide until it survives
  * the warm-up period. */
 #include "core/sf_defs.h"
-#include "host/sf_train_loop.h"
+#include "cli/sf_train_loop.h"
 
 static const sf_flag guide_flags[] = {
     {"epochs", "train.epochs", NULL, "N", "most epochs to train (stops earlier at the goal)"},

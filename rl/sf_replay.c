@@ -1,4 +1,4 @@
-#include "host/sf_replay.h"
+#include "rl/sf_replay.h"
 
 #include <stdlib.h>
 #include <string.h>

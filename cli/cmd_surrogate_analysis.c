@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 
 #include "core/sf_defs.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
 #include "models/sf_snn.h"
 #include "models/sf_surrogate_analysis.h"
 

@@ -1,4 +1,4 @@
-#include "host/sf_dataset.h"
+#include "rl/sf_dataset.h"
 
 #include <stdlib.h>
 #include <string.h>

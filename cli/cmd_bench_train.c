@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "core/sf_defs.h"
-#include "host/sf_cli.h"
-#include "host/sf_trainer.h"
+#include "cli/sf_cli.h"
+#include "rl/sf_trainer.h"
 #ifdef SF_HAVE_CUDA
 #include "kernels/sf_trainer_cuda.h"
 #endif

@@ -1,6 +1,6 @@
 /* `spikefly train`: train SNN controllers (TD3BC+JSRL and the baselines). */
 #include "core/sf_defs.h"
-#include "host/sf_train_loop.h"
+#include "cli/sf_train_loop.h"
 
 static const sf_flag train_flags[] = {
     {"algo", "train.algo", NULL, "NAME", "td3bc_jsrl (the method) | td3 (online from scratch) | bc | td3bc (offline)"},

@@ -1,4 +1,4 @@
-#include "host/sf_device.h"
+#include "cli/sf_device.h"
 
 #ifdef SF_HAVE_CUDA
 #include "kernels/sf_env_cuda.h"

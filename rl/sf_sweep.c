@@ -1,4 +1,4 @@
-#include "host/sf_sweep.h"
+#include "rl/sf_sweep.h"
 
 #include <stdio.h>
 #include <string.h>

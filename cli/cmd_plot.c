@@ -19,9 +19,9 @@
 
 #include "core/sf_defs.h"
 #include "core/sf_fileio.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
-#include "host/sf_sweep.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
+#include "rl/sf_sweep.h"
 
 extern char **environ;
 

@@ -11,8 +11,8 @@
 
 #include "core/sf_defs.h"
 #include "core/sf_philox.h"
-#include "host/sf_actor.h"
-#include "host/sf_cli.h"
+#include "rl/sf_actor.h"
+#include "cli/sf_cli.h"
 #include "sim/sf_env.h"
 #ifdef SF_HAVE_CUDA
 #include "kernels/sf_env_cuda.h"
@@ -456,7 +456,7 @@ static int run_grid(int target, int cuda, const sf_env_model *m, long steps, uin
 int sf_cmd_bench_train(int argc, char **argv);
 
 int sf_cmd_bench(int argc, char **argv) {
-  /* The trainer's benchmark has its own options (host/cmd_bench_train.c). */
+  /* The trainer's benchmark has its own options (cli/cmd_bench_train.c). */
   if (argc > 1 && !strcmp(argv[1], "train")) return sf_cmd_bench_train(argc - 1, argv + 1);
   sf_config *cfg = sf_cfg_new();
   const char *pos[1];

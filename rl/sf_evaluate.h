@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "host/sf_actor.h"
-#include "host/sf_eval_episode.h"
+#include "rl/sf_actor.h"
+#include "rl/sf_eval_episode.h"
 #include "sim/sf_env.h"
 
 #ifdef __cplusplus

@@ -9,8 +9,8 @@
 #include "export/sf_codegen.h"
 #include "export/sf_flight.h"
 #include "export/sf_quant.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
 
 static const char *const formats[] = {"float32", "int8", NULL};
 

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "core/sf_defs.h"
-#include "host/sf_actor.h"
-#include "host/sf_cli.h"
-#include "host/sf_device.h"
-#include "host/sf_evaluate.h"
+#include "rl/sf_actor.h"
+#include "cli/sf_cli.h"
+#include "cli/sf_device.h"
+#include "rl/sf_evaluate.h"
 #include "sim/sf_env.h"
 #include "sim/sf_eval.h"
 #include "sim/sf_trajectory.h"

@@ -1,4 +1,4 @@
-#include "host/sf_cli.h"
+#include "cli/sf_cli.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "host/sf_train_loop.h"
+#include "cli/sf_train_loop.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,11 +11,11 @@
 #include "core/sf_fileio.h"
 #include "core/sf_safetensors.h"
 #include "core/sf_tfevents.h"
-#include "host/sf_csv.h"
-#include "host/sf_device.h"
-#include "host/sf_rl_math.h"
-#include "host/sf_sweep.h"
-#include "host/sf_trainer.h"
+#include "rl/sf_csv.h"
+#include "cli/sf_device.h"
+#include "rl/sf_rl_math.h"
+#include "rl/sf_sweep.h"
+#include "rl/sf_trainer.h"
 #include "sim/sf_pid.h"
 #ifdef SF_HAVE_CUDA
 #include "kernels/sf_evaluate_cuda.h"

@@ -5,7 +5,7 @@
 #ifndef SF_TRAIN_LOOP_H
 #define SF_TRAIN_LOOP_H
 
-#include "host/sf_cli.h"
+#include "cli/sf_cli.h"
 
 #ifdef __cplusplus
 extern "C" {

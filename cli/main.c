@@ -5,7 +5,7 @@
 #include "core/sf_defs.h"
 
 #define SF_COMMAND(ident, name, summary) int sf_cmd_##ident(int argc, char **argv);
-#include "host/sf_commands.def"
+#include "cli/sf_commands.def"
 #undef SF_COMMAND
 
 typedef struct {
@@ -16,7 +16,7 @@ typedef struct {
 
 static const command commands[] = {
 #define SF_COMMAND(ident, name, summary) {name, summary, sf_cmd_##ident},
-#include "host/sf_commands.def"
+#include "cli/sf_commands.def"
 #undef SF_COMMAND
 };
 

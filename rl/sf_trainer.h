@@ -31,9 +31,9 @@
 #include <stdint.h>
 
 #include "core/sf_config.h"
-#include "host/sf_actor.h"
-#include "host/sf_evaluate.h"
-#include "host/sf_replay.h"
+#include "rl/sf_actor.h"
+#include "rl/sf_evaluate.h"
+#include "rl/sf_replay.h"
 #include "models/sf_adam.h"
 #include "models/sf_mlp.h"
 #include "models/sf_slope_schedule.h"

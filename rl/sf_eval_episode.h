@@ -1,5 +1,5 @@
 /* One evaluation episode's running sums and their per-step update: the CPU
- * evaluation (host/sf_evaluate.c) and the GPU's (kernels/sf_evaluate_cuda.cu)
+ * evaluation (rl/sf_evaluate.c) and the GPU's (kernels/sf_evaluate_cuda.cu)
  * run this same code for env i after each environment step. */
 #ifndef SF_EVAL_EPISODE_H
 #define SF_EVAL_EPISODE_H

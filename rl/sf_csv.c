@@ -1,4 +1,4 @@
-#include "host/sf_csv.h"
+#include "rl/sf_csv.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #include <stdio.h>
 
-#include "host/sf_cli.h"
+#include "cli/sf_cli.h"
 #include "core/sf_defs.h"
 
 #define SF_VERSION "0.1.0"

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "core/sf_safetensors.h"
-#include "host/sf_rl_math.h"
-#include "host/sf_trainer.h"
+#include "rl/sf_rl_math.h"
+#include "rl/sf_trainer.h"
 
 static const sf_st_dtype env_dtypes[] = {SF_ST_F32, SF_ST_I32, SF_ST_U32, SF_ST_U64};
 
