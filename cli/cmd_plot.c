@@ -585,11 +585,10 @@ static int join_flights(int argc, char **argv, char **out, int *nout, char **joi
   for (int i = 0; i < argc; ++i) {
     const char *file = NULL;
     if (i > 0 && !strcmp(argv[i], "--flight")) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "spikefly plot: option --flight needs a value (FILE.csv)\n");
+      if (sf_cli_take_value("plot", "flight", "FILE.csv", argc, argv, &i, &file) != 0) {
+        free(*joined);
         return -1;
       }
-      file = argv[++i];
     } else if (i > 0 && !strncmp(argv[i], "--flight=", 9)) {
       file = argv[i] + 9;
     } else if (i > 0 && !strcmp(argv[i], "--config") && i + 1 < argc) {

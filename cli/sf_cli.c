@@ -26,6 +26,29 @@ static const sf_flag *find_flag(const sf_cmd_spec *spec, const char *name, size_
   return NULL;
 }
 
+int sf_cli_looks_like_option(const char *value) {
+  return (value[0] == '-' && value[1] == '-') || !strcmp(value, "-h");
+}
+
+int sf_cli_take_value(const char *command, const char *flag, const char *meta, int argc, char **argv, int *i,
+                      const char **value) {
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "spikefly %s: --%s needs a value (%s)\n", command, flag, meta);
+    return -1;
+  }
+  const char *v = argv[*i + 1];
+  /* `--out --no-bc` is a forgotten value, not a directory named --no-bc:
+   * taking it would silently drop the flag that follows. */
+  if (sf_cli_looks_like_option(v)) {
+    fprintf(stderr, "spikefly %s: --%s needs a value (%s), not the option '%s' (write --%s=%s for a value that "
+            "starts with --)\n", command, flag, meta, v, flag, v);
+    return -1;
+  }
+  *value = v;
+  ++*i;
+  return 0;
+}
+
 int sf_cli_parse(const sf_cmd_spec *spec, int argc, char **argv, sf_config *cfg,
                  const char **pos, int *npos) {
   *npos = 0;
@@ -37,11 +60,9 @@ int sf_cli_parse(const sf_cmd_spec *spec, int argc, char **argv, sf_config *cfg,
       return SF_CLI_HELP;
     }
     if (!strcmp(argv[i], "--config")) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "spikefly %s: --config needs a file name\n", spec->name);
-        return SF_CLI_ERROR;
-      }
-      if (sf_cfg_load_file(cfg, argv[++i]) != 0) {
+      const char *file;
+      if (sf_cli_take_value(spec->name, "config", "FILE", argc, argv, &i, &file) != 0) return SF_CLI_ERROR;
+      if (sf_cfg_load_file(cfg, file) != 0) {
         fprintf(stderr, "spikefly %s: %s\n", spec->name, sf_cfg_error(cfg));
         return SF_CLI_ERROR;
       }
@@ -50,6 +71,12 @@ int sf_cli_parse(const sf_cmd_spec *spec, int argc, char **argv, sf_config *cfg,
         fprintf(stderr, "spikefly %s: %s\n", spec->name, sf_cfg_error(cfg));
         return SF_CLI_ERROR;
       }
+    } else if (argv[i][0] == '-' && argv[i][1] == '-' && !strchr(argv[i], '=')) {
+      /* Step over an option's value: `--out --help` is a missing value. */
+      const sf_flag *f = find_flag(spec, argv[i] + 2, strlen(argv[i] + 2));
+      const char *value;
+      if (f && !f->value && sf_cli_take_value(spec->name, f->flag, f->meta, argc, argv, &i, &value) != 0)
+        return SF_CLI_ERROR;
     }
   }
   for (int i = 1; i < argc; ++i) {
@@ -70,14 +97,10 @@ int sf_cli_parse(const sf_cmd_spec *spec, int argc, char **argv, sf_config *cfg,
       }
       const char *value = f->value;
       if (!value) {
-        if (eq) {
+        if (eq)
           value = eq + 1;
-        } else if (i + 1 < argc) {
-          value = argv[++i];
-        } else {
-          fprintf(stderr, "spikefly %s: option --%s needs a value (%s)\n", spec->name, f->flag, f->meta);
+        else if (sf_cli_take_value(spec->name, f->flag, f->meta, argc, argv, &i, &value) != 0)
           return SF_CLI_ERROR;
-        }
       } else if (eq) {
         fprintf(stderr, "spikefly %s: option --%s takes no value\n", spec->name, f->flag);
         return SF_CLI_ERROR;

@@ -46,6 +46,15 @@ int sf_cli_check(sf_config *cfg, const char *command);
 
 void sf_cli_print_help(const sf_cmd_spec *spec);
 
+/* 1 when a would-be option value is itself an option: it starts with `--`
+ * or is `-h`. (A negative number such as -1 is a value.) */
+int sf_cli_looks_like_option(const char *value);
+/* The value of option --flag at argv[*i]: argv[*i + 1], advancing *i. A
+ * missing value or one that looks like an option prints "--flag needs a value
+ * (META)" and returns -1; `--flag=--x` is how such a value is given. */
+int sf_cli_take_value(const char *command, const char *flag, const char *meta, int argc, char **argv, int *i,
+                      const char **value);
+
 #ifdef __cplusplus
 }
 #endif

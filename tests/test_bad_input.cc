@@ -1,0 +1,91 @@
+// Bad input to the `spikefly` commands, as a careless user or a tester gives
+// it: every usage or input error exits with code 2, names the option, key or
+// file, and leaves nothing behind; outputs are replaced only by complete ones.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+// Runs `spikefly ARGS` (in directory cwd when given); its exit status, or -1.
+int run(const std::string &args, std::string *out, const std::string &cwd = "") {
+  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + SF_BINARY_DIR "/spikefly " + args + " 2>&1";
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  out->clear();
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool exists(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// A fresh scratch directory per test, removed afterwards.
+class BadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sf_bad_input_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    EXPECT_EQ(system(cmd.c_str()), 0);
+  }
+  std::string path(const std::string &name) const { return dir_ + "/" + name; }
+  std::string dir_;
+};
+
+// `--out --no-bc` must not train into a directory named --no-bc with BC on:
+// an option that takes a value refuses one that is itself an option.
+TEST_F(BadInput, AnOptionDoesNotSwallowTheNextFlag) {
+  const std::string d = dir_;
+  struct Case {
+    std::string args, option;
+  } cases[] = {
+      {"fly --csv --envs 2", "--csv"},
+      {"fly --episodes --help", "--episodes"},
+      {"eval " + d + "/c.safetensors --csv --episodes 2", "--csv"},
+      {"export --random-init 1 --out --format int8", "--out"},
+      {"metrics --random-init --episodes 2", "--random-init"},
+      {"collect --out --episodes 2", "--out"},
+      {"plot " + d + " --out --band none", "--out"},
+      {"plot --flight --out " + d, "--flight"},
+      {"surrogate-analysis --plot --seed 1", "--plot"},
+      {"bench sim --envs --device cpu", "--envs"},
+      {"bench train --agents --device cpu", "--agents"},
+      {"train --guide pid --epochs 1 --out --no-bc", "--out"},
+      {"train-guide --out --epochs 1", "--out"},
+      {"fly --config --envs 2", "--config"},
+  };
+  for (const Case &c : cases) {
+    std::string out;
+    EXPECT_EQ(run(c.args, &out, d), 2)
+        << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.option + " needs a value"), std::string::npos) << c.args << ":\n" << out;
+  }
+  // Nothing was created under a flag's name.
+  EXPECT_FALSE(exists(d + "/--no-bc"));
+  EXPECT_FALSE(exists(d + "/--envs"));
+  EXPECT_FALSE(exists(d + "/--epochs"));
+  // A negative number is a value, and `--flag=--x` states a value on purpose.
+  std::string out;
+  EXPECT_EQ(run("fly --episodes -3", &out), 2);
+  EXPECT_NE(out.find("fly.episodes"), std::string::npos) << out;
+  EXPECT_EQ(out.find("needs a value"), std::string::npos) << out;
+  EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv=" + d + "/--odd.csv", &out), 0) << out;
+  EXPECT_TRUE(exists(d + "/--odd.csv"));
+}
+
+}  // namespace
