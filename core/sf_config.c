@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include "core/sf_fileio.h"
 
 typedef struct {
   char *key;
@@ -110,20 +113,59 @@ static int sf_ini_line(void *user, const char *section, const char *name, const 
   return sf_cfg_set(c->cfg, key, value ? value : "") == 0;
 }
 
-int sf_cfg_load_file(sf_config *cfg, const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    sf_cfg_fail(cfg, "cannot open config file '%s': %s", path, strerror(errno));
-    return -1;
-  }
-  ini_ctx c = {cfg, path};
-  int line = ini_parse_file(f, sf_ini_line, &c);
-  fclose(f);
-  if (line != 0) {
-    sf_cfg_fail(cfg, "config file '%s': cannot parse line %d", path, line);
-    return -1;
+/* libinih reads a line into a buffer of INI_MAX_LINE bytes and parses what
+ * does not fit as the following line(s): a long value would be cut, and an
+ * error reported on a line number that is not in the file. */
+#define SF_CFG_MAX_LINE (INI_MAX_LINE - 2)
+
+/* What libinih cannot see: a NUL byte (it would end the line there) or a line
+ * longer than it reads. Reports the first, by line number. */
+static int check_lines(sf_config *cfg, const char *path, const char *text, size_t n) {
+  int line = 1;
+  size_t start = 0;
+  for (size_t i = 0; i <= n; ++i) {
+    if (i < n && text[i] == 0) {
+      sf_cfg_fail(cfg, "config file '%s': line %d holds a NUL byte (not a text file?)", path, line);
+      return -1;
+    }
+    if (i < n && text[i] != '\n') continue;
+    size_t len = i - start;
+    if (len && text[i - 1] == '\r') --len;
+    if (len > SF_CFG_MAX_LINE) {
+      sf_cfg_fail(cfg, "config file '%s': line %d is %zu characters long; at most %d are allowed", path, line,
+                  len, SF_CFG_MAX_LINE);
+      return -1;
+    }
+    ++line;
+    start = i + 1;
   }
   return 0;
+}
+
+int sf_cfg_load_file(sf_config *cfg, const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    sf_cfg_fail(cfg, "config file '%s' is a directory", path);
+    return -1;
+  }
+  void *data;
+  size_t n;
+  char err[512];
+  if (sf_read_file(path, &data, &n, err, sizeof err) != 0) {
+    sf_cfg_fail(cfg, "config file: %s", err);
+    return -1;
+  }
+  int rc = check_lines(cfg, path, data, n);
+  if (rc == 0) {
+    ini_ctx c = {cfg, path};
+    int line = ini_parse_string(data, sf_ini_line, &c);
+    if (line != 0) {
+      sf_cfg_fail(cfg, "config file '%s': cannot parse line %d", path, line);
+      rc = -1;
+    }
+  }
+  free(data);
+  return rc;
 }
 
 int sf_cfg_has(const sf_config *cfg, const char *key) { return find(cfg, key) != NULL; }

@@ -9,6 +9,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -29,6 +31,18 @@ int run(const std::string &args, std::string *out, const std::string &cwd = "") 
 bool exists(const std::string &path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
+}
+
+std::string slurp(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void spit(const std::string &path, const std::string &text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
 }
 
 // A fresh scratch directory per test, removed afterwards.
@@ -86,6 +100,31 @@ TEST_F(BadInput, AnOptionDoesNotSwallowTheNextFlag) {
   EXPECT_EQ(out.find("needs a value"), std::string::npos) << out;
   EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv=" + d + "/--odd.csv", &out), 0) << out;
   EXPECT_TRUE(exists(d + "/--odd.csv"));
+}
+
+// A config that is not a readable text file is an error naming the file, not
+// a run on the defaults; a long line is reported on its own line number.
+TEST_F(BadInput, ConfigFileMustBeAReadableTextFile) {
+  std::string out;
+  EXPECT_EQ(run("fly --episodes 2 --envs 2 --config " + dir_, &out), 2) << out;
+  EXPECT_NE(out.find("'" + dir_ + "' is a directory"), std::string::npos) << out;
+
+  const std::string nul = path("nul.ini");
+  spit(nul, std::string("[fly]\nepisodes = 2\0junk\n", 24));
+  EXPECT_EQ(run("fly --envs 2 --config " + nul, &out), 2) << out;
+  EXPECT_NE(out.find(nul), std::string::npos) << out;
+  EXPECT_NE(out.find("line 2 holds a NUL byte"), std::string::npos) << out;
+
+  const std::string longf = path("long.ini");
+  spit(longf, "[fly]\n; a comment\nenvs = " + std::string(5000, '1') + "\nepisodes = 2\n");
+  EXPECT_EQ(run("fly --config " + longf, &out), 2) << out;
+  EXPECT_NE(out.find(longf), std::string::npos) << out;
+  EXPECT_NE(out.find("line 3 is 5007 characters long"), std::string::npos) << out;
+
+  // The longest line that is read whole still works.
+  const std::string fits = path("fits.ini");
+  spit(fits, "[fly]\nenvs = 2\nepisodes = 2" + std::string(180, ' ') + "\n");
+  EXPECT_EQ(run("fly --config " + fits, &out), 0) << out;
 }
 
 }  // namespace
