@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_fileio.h"
 #include "rl/sf_actor.h"
 #include "cli/sf_cli.h"
 #include "cli/sf_device.h"
@@ -77,8 +78,10 @@ int sf_cmd_eval(int argc, char **argv) {
   }
   if (has_seed) seed = (uint64_t)seed_in;
   FILE *csv = NULL;
-  if (csv_path && !(csv = fopen(csv_path, "w"))) {
-    fprintf(stderr, "spikefly eval: cannot write '%s' (eval.csv)\n", csv_path);
+  /* Written beside the target and renamed over it when complete. */
+  if (csv_path &&
+      (sf_check_output_file(csv_path, err, sizeof err) != 0 || !(csv = sf_afopen(csv_path, err, sizeof err)))) {
+    fprintf(stderr, "spikefly eval: %s (eval.csv)\n", err);
     sf_actor_free(a);
     free(csv_path);
     return SF_EXIT_USAGE;
@@ -93,8 +96,7 @@ int sf_cmd_eval(int argc, char **argv) {
 #endif
     rc = sf_evaluate(a, &model, &seed, episodes, (float)progress, 50, &st, csv, 0, csv_envs);
   (void)device;
-  int csv_failed = csv && (fflush(csv) != 0 || ferror(csv));
-  if (csv && fclose(csv) != 0) csv_failed = 1;
+  int csv_failed = csv && sf_afclose(csv, csv_path, rc == 0, err, sizeof err) != 0;
   char desc[128];
   sf_actor_describe(&a->cfg, desc, sizeof desc);
   if (rc == 0) {
@@ -110,10 +112,10 @@ int sf_cmd_eval(int argc, char **argv) {
     } else {
       printf("  hover error      n/a (no episode survived)\n  tracking error   n/a\n");
     }
-    if (csv_path) printf("  flights written to %s\n", csv_path);
+    if (csv_path && !csv_failed) printf("  flights written to %s\n", csv_path);
   }
   sf_actor_free(a);
-  if (csv_failed) fprintf(stderr, "spikefly eval: writing '%s' failed\n", csv_path);
+  if (csv_failed) fprintf(stderr, "spikefly eval: %s; the flights were not written\n", err);
   free(csv_path);
   return rc != 0 || csv_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_fileio.h"
 #include "cli/sf_cli.h"
 #include "cli/sf_device.h"
 #include "sim/sf_env.h"
@@ -99,10 +100,12 @@ int sf_cmd_fly(int argc, char **argv) {
 
   FILE *csv = NULL;
   csv_sink sink;
+  char err[600];
   if (csv_path) {
-    csv = fopen(csv_path, "w");
-    if (!csv) {
-      fprintf(stderr, "spikefly fly: cannot write '%s' (fly.csv)\n", csv_path);
+    /* Written beside the target and renamed over it when complete: a failed
+     * write leaves an earlier file as it was. */
+    if (sf_check_output_file(csv_path, err, sizeof err) != 0 || !(csv = sf_afopen(csv_path, err, sizeof err))) {
+      fprintf(stderr, "spikefly fly: %s (fly.csv)\n", err);
       free(csv_path);
       return SF_EXIT_USAGE;
     }
@@ -116,12 +119,11 @@ int sf_cmd_fly(int argc, char **argv) {
   sf_eval_result r;
   if (sf_eval_run(&model, sf_pid_policy, &pid, &opts, &r) != 0) {
     fprintf(stderr, "spikefly fly: out of memory for %ld environments\n", opts.envs);
-    if (csv) fclose(csv);
+    if (csv) sf_afclose(csv, csv_path, 0, NULL, 0);
     free(csv_path);
     return SF_EXIT_FAIL;
   }
-  int csv_failed = csv && (fflush(csv) != 0 || ferror(csv));
-  if (csv && fclose(csv) != 0) csv_failed = 1;
+  int csv_failed = csv && sf_afclose(csv, csv_path, 1, err, sizeof err) != 0;
 
   int steps = model.task.time_limit;
   printf("spikefly fly: controller pid, trajectory %s, model %s, %ld episodes of %d steps (%.2f s), seed %llu\n",
@@ -137,8 +139,10 @@ int sf_cmd_fly(int argc, char **argv) {
   } else {
     printf("  hover error      n/a (no episode survived)\n  tracking error   n/a\n");
   }
-  if (csv_path) printf("  flights written to %s\n", csv_path);
-  if (csv_failed) fprintf(stderr, "spikefly fly: writing '%s' failed\n", csv_path);
+  if (csv_failed)
+    fprintf(stderr, "spikefly fly: %s; the flights were not written\n", err);
+  else if (csv_path)
+    printf("  flights written to %s\n", csv_path);
   free(csv_path);
   return csv_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
 }

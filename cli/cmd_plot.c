@@ -94,9 +94,10 @@ typedef struct {
 } csv_table;
 
 /* Read `path`, keeping the columns named in `want`. A missing file, a missing
- * column or a row that does not parse is bad input: message in err, -1. A last
- * line without its newline that does not parse (a row being written while we
- * read) is left out. */
+ * column, a row whose field count is not the header's, a row that does not
+ * parse, or a last line without its newline (a file cut short: a full disk,
+ * a copy interrupted) is bad input: message naming the line in err, -1.
+ * Dropping such rows would draw a curve that silently ends early. */
 static int csv_read(const char *path, const char *const *want, int nwant, csv_table *t, char *err, size_t errlen) {
   memset(t, 0, sizeof *t);
   struct stat st;
@@ -110,19 +111,28 @@ static int csv_read(const char *path, const char *const *want, int nwant, csv_ta
   char *text = data;
   int col[64];
   char *fields[256];
-  int rc = -1, cap = 0, lineno = 0;
+  int rc = -1, cap = 0, lineno = 0, nheader = 0;
   char *line = text;
   t->ncols = nwant;
+  if (memchr(text, 0, size)) {
+    snprintf(err, errlen, "'%s' holds a NUL byte: not a CSV text file", path);
+    goto done;
+  }
   while (line && *line) {
     char *nl = strchr(line, '\n');
-    int partial = !nl && lineno > 0;
     if (nl) *nl = 0;
     ++lineno;
     char *next = nl ? nl + 1 : NULL;
+    if (!nl) {
+      snprintf(err, errlen, "'%s' line %d ends without a line end: the file is cut short (truncated, or still "
+               "being written)", path, lineno);
+      goto done;
+    }
     strip_eol(line);
     if (lineno == 1) {
       int nf = split_fields(line, fields, 256);
       if (nf > 256) nf = 256;
+      nheader = nf;
       for (int w = 0; w < nwant; ++w) {
         col[w] = -1;
         for (int f = 0; f < nf; ++f)
@@ -134,20 +144,20 @@ static int csv_read(const char *path, const char *const *want, int nwant, csv_ta
       }
     } else if (*line) {
       int nf = split_fields(line, fields, 256);
+      if (nf > 256) nf = 256;
+      if (nf != nheader) {
+        snprintf(err, errlen, "'%s' line %d: %d fields, the header has %d (a damaged or cut-short file)", path,
+                 lineno, nf, nheader);
+        goto done;
+      }
       if (t->nrows == cap) {
         cap = cap ? 2 * cap : 1024;
         t->v = realloc(t->v, (size_t)cap * nwant * sizeof(double));
       }
       for (int w = 0; w < nwant; ++w) {
         char *end;
-        if (col[w] >= nf) {
-          if (partial) goto finished;
-          snprintf(err, errlen, "'%s' line %d: %d fields, fewer than the header's", path, lineno, nf);
-          goto done;
-        }
         double x = strtod(fields[col[w]], &end);
         if (end == fields[col[w]] || *end) {
-          if (partial) goto finished;
           snprintf(err, errlen, "'%s' line %d: column '%s' is not a number ('%s')", path, lineno, want[w],
                    fields[col[w]]);
           goto done;
@@ -158,7 +168,6 @@ static int csv_read(const char *path, const char *const *want, int nwant, csv_ta
     }
     line = next;
   }
-finished:
   if (lineno == 0) {
     snprintf(err, errlen, "'%s' is empty (no header line)", path);
     goto done;

@@ -232,6 +232,87 @@ int sf_write_file_atomic(const char *path, const void *data, size_t n, char *err
   return sf_afile_commit(f, err, errlen);
 }
 
+FILE *sf_afopen(const char *path, char *err, size_t errlen) {
+  if (!path || !path[0]) {
+    set_err(err, errlen, "empty file name");
+    return NULL;
+  }
+  char *tmp = concat(path, ".tmp");
+  if (!tmp) {
+    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    return NULL;
+  }
+  FILE *f = fopen(tmp, "w");
+  if (!f) set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+  free(tmp);
+  return f;
+}
+
+int sf_afclose(FILE *f, const char *path, int commit, char *err, size_t errlen) {
+  char *tmp = concat(path, ".tmp");
+  if (!tmp) {
+    fclose(f);
+    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    return -1;
+  }
+  int e = 0;
+  const char *what = "write";
+  if (commit) {
+    /* A full disk shows at the flush, the sync or the close: each is checked. */
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
+    else if (fsync(fileno(f)) != 0) e = errno, what = "sync";
+  }
+  if (fclose(f) != 0 && commit && !e) e = errno, what = "close";
+  if (commit && !e && rename(tmp, path) != 0) {
+    set_err(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return -1;
+  }
+  if (!commit || e) {
+    if (e) set_err(err, errlen, "cannot %s '%s': %s", what, tmp, strerror(e));
+    unlink(tmp);
+    free(tmp);
+    return commit ? -1 : 0;
+  }
+  free(tmp);
+  e = fsync_parent(path);
+  if (e) set_err(err, errlen, "cannot sync the directory of '%s': %s", path, strerror(e));
+  return e ? -1 : 0;
+}
+
+int sf_check_output_file(const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (!path || !path[0]) {
+    set_err(err, errlen, "empty file name");
+    return -1;
+  }
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    set_err(err, errlen, "'%s' is a directory, not a file", path);
+    return -1;
+  }
+  /* The temporary file an atomic write will use: creating and removing it
+   * asks the filesystem itself (permission bits say little to root). */
+  char *tmp = concat(path, ".tmp");
+  if (!tmp) {
+    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    return -1;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  int e = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    close(fd);
+    unlink(tmp);
+  }
+  free(tmp);
+  if (e) {
+    set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
+    return -1;
+  }
+  return 0;
+}
+
 int sf_read_file(const char *path, void **data, size_t *n, char *err, size_t errlen) {
   *data = NULL;
   *n = 0;

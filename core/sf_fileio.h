@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,18 @@ void sf_afile_abort(sf_afile *f);
 
 /* The whole file in one call. Returns 0 or -1. */
 int sf_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen);
+
+/* The same through stdio, for text written in many small pieces: the stream
+ * writes `<path>.tmp`. sf_afclose with commit = 1 flushes, syncs and renames
+ * it over `path` (0, or -1 with the message in err, the temporary file
+ * removed and the previous file intact); with commit = 0 it gives up. */
+FILE *sf_afopen(const char *path, char *err, size_t errlen);
+int sf_afclose(FILE *f, const char *path, int commit, char *err, size_t errlen);
+
+/* Before a long run: an output file `path` can be created or replaced (it is
+ * not a directory, its directory exists and takes a new file). Touches no
+ * existing file. Returns 0 or -1. */
+int sf_check_output_file(const char *path, char *err, size_t errlen);
 
 /* Read a whole regular file into a malloc'ed buffer (*data, *n; one extra
  * zero byte follows the data). Returns 0 or -1. */

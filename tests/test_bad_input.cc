@@ -15,10 +15,9 @@
 
 namespace {
 
-// Runs `spikefly ARGS` (in directory cwd when given); its exit status, or -1.
-int run(const std::string &args, std::string *out, const std::string &cwd = "") {
-  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + SF_BINARY_DIR "/spikefly " + args + " 2>&1";
-  FILE *p = popen(cmd.c_str(), "r");
+// Runs a shell command line; its exit status, or -1.
+int run_sh(const std::string &line, std::string *out) {
+  FILE *p = popen((line + " 2>&1").c_str(), "r");
   if (!p) return -1;
   char buf[4096];
   out->clear();
@@ -26,6 +25,11 @@ int run(const std::string &args, std::string *out, const std::string &cwd = "") 
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
   int st = pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// Runs `spikefly ARGS` (in directory cwd when given).
+int run(const std::string &args, std::string *out, const std::string &cwd = "") {
+  return run_sh((cwd.empty() ? "" : "cd '" + cwd + "' && ") + SF_BINARY_DIR "/spikefly " + args, out);
 }
 
 bool exists(const std::string &path) {
@@ -125,6 +129,62 @@ TEST_F(BadInput, ConfigFileMustBeAReadableTextFile) {
   const std::string fits = path("fits.ini");
   spit(fits, "[fly]\nenvs = 2\nepisodes = 2" + std::string(180, ' ') + "\n");
   EXPECT_EQ(run("fly --config " + fits, &out), 0) << out;
+}
+
+// `spikefly ARGS` with writes limited to `limit_kb` KiB (a disk that fills up
+// mid-write: write() fails with EFBIG, the signal ignored).
+int run_small_disk(const std::string &args, int limit_kb, std::string *out) {
+  return run_sh("trap '' XFSZ; ulimit -f " + std::to_string(limit_kb) + "; " SF_BINARY_DIR "/spikefly " + args,
+                out);
+}
+
+// A flight CSV that cannot be written whole leaves the earlier file as it was
+// and is not reported as written.
+TEST_F(BadInput, FailedFlightCsvKeepsTheEarlierFile) {
+  const std::string csv = path("flight.csv");
+  spit(csv, "an earlier flight\n");
+  std::string out;
+  EXPECT_EQ(run_small_disk("fly --episodes 2 --envs 2 --csv " + csv, 16, &out), 1) << out;
+  EXPECT_EQ(out.find("flights written"), std::string::npos) << out;
+  EXPECT_NE(out.find(csv), std::string::npos) << out;
+  EXPECT_EQ(slurp(csv), "an earlier flight\n");
+  EXPECT_FALSE(exists(csv + ".tmp"));
+  // With room it is replaced, and said so.
+  EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv " + csv, &out), 0) << out;
+  EXPECT_NE(out.find("flights written to " + csv), std::string::npos) << out;
+  EXPECT_GT(slurp(csv).size(), 16u * 1024u);
+  // An output that cannot be a file is a usage error before the flight.
+  EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv " + dir_, &out), 2) << out;
+  EXPECT_NE(out.find(dir_), std::string::npos) << out;
+  EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv " + dir_ + "/no/such/dir/f.csv", &out), 2) << out;
+  EXPECT_NE(out.find(dir_ + "/no/such/dir/f.csv"), std::string::npos) << out;
+}
+
+// plot refuses a CSV cut short, naming the line, instead of dropping rows.
+TEST_F(BadInput, PlotRefusesATruncatedCsv) {
+  const std::string csv = path("flight.csv");
+  std::string out;
+  ASSERT_EQ(run("fly --episodes 1 --envs 1 --csv " + csv, &out), 0) << out;
+  std::string text = slurp(csv);
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  spit(csv, text.substr(0, text.size() - 7));
+  EXPECT_EQ(run("plot --out " + dir_ + " --flight " + csv, &out), 2) << out;
+  EXPECT_NE(out.find(csv), std::string::npos) << out;
+  EXPECT_NE(out.find("line " + std::to_string(lines)), std::string::npos) << out;
+  EXPECT_FALSE(exists(path("flight_1.png")));
+
+  const std::string run_dir = path("run");
+  ASSERT_EQ(mkdir(run_dir.c_str(), 0755), 0);
+  const std::string header = "epoch,agent,env_steps,updates,wall_s,return_final,slope,bc_weight\n";
+  spit(run_dir + "/progress.csv", header + "0,0,100,10,1.5,12.5,2,0.2\n1,0,200,20,3.0,20.25,2,0.198\n2,0,3");
+  EXPECT_EQ(run("plot " + run_dir, &out), 2) << out;
+  EXPECT_NE(out.find(run_dir + "/progress.csv' line 4"), std::string::npos) << out;
+  // A row cut short in the middle of the file (a later append after it).
+  spit(run_dir + "/progress.csv", header + "0,0,100,10,1.5,12.5,2,0.2\n1,0,200,20\n2,0,300,30,4.5,30,2,0.196\n");
+  EXPECT_EQ(run("plot " + run_dir, &out), 2) << out;
+  EXPECT_NE(out.find("line 3"), std::string::npos) << out;
+  EXPECT_FALSE(exists(run_dir + "/return_vs_steps.png"));
 }
 
 }  // namespace
