@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_fileio.h"
 #include "core/sf_philox.h"
 #include "rl/sf_actor.h"
 #include "cli/sf_cli.h"
@@ -21,6 +23,7 @@ static const sf_flag collect_flags[] = {
     {"noise", "collect.noise", NULL, "SIGMA", "Gaussian noise added to the actions (default 0.1)"},
     {"seed", "collect.seed", NULL, "S", "random seed (default 1)"},
     {"out", "collect.out", NULL, "FILE", "dataset file (safetensors; default dataset.safetensors)"},
+    {"overwrite", "collect.overwrite", "true", NULL, "replace an existing dataset file"},
     {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
@@ -29,6 +32,17 @@ static const sf_cmd_spec collect_spec = {
     (int)SF_ARRAY_LEN(collect_flags), 0, 0,
     "Episodes start from the reset distribution; the recorded action is the one\n"
     "flown (with its noise). Rewards use the final reward coefficients."};
+
+/* Before flying: the dataset file can be written, and an existing one (a
+ * baseline may have been trained on it) is replaced only on request. */
+static int check_output(const char *out, int overwrite, char *err, size_t errlen) {
+  struct stat st;
+  if (!overwrite && stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "'%s' exists; give --overwrite (collect.overwrite) to replace it", out);
+    return -1;
+  }
+  return sf_check_output_file(out, err, errlen);
+}
 
 int sf_cmd_collect(int argc, char **argv) {
   sf_config *cfg = sf_cfg_new();
@@ -45,6 +59,7 @@ int sf_cmd_collect(int argc, char **argv) {
   int N = (int)sf_cfg_int(cfg, "collect.envs", 50, 1, 1 << 20);
   float noise = (float)sf_cfg_float(cfg, "collect.noise", 0.1, 0.0, 10.0);
   uint64_t seed = (uint64_t)sf_cfg_int(cfg, "collect.seed", 1, 0, 0x7fffffffffffffffL);
+  int overwrite = sf_cfg_bool(cfg, "collect.overwrite", 0);
   sf_env_model model;
   sf_env_model_from_config(cfg, &model);
   sf_pid pid;
@@ -56,6 +71,10 @@ int sf_cmd_collect(int argc, char **argv) {
   }
   sf_cfg_free(cfg);
   char err[1024];
+  if (check_output(out, overwrite, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly collect: %s\n", err);
+    return SF_EXIT_USAGE;
+  }
   sf_actor *g = NULL;
   if (guide[0] && !(g = sf_actor_load(guide, 0, NULL, err, sizeof err))) {
     fprintf(stderr, "spikefly collect: %s\n", err);

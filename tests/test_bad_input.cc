@@ -187,4 +187,25 @@ TEST_F(BadInput, PlotRefusesATruncatedCsv) {
   EXPECT_FALSE(exists(run_dir + "/return_vs_steps.png"));
 }
 
+// collect replaces an existing dataset only with --overwrite, and refuses
+// an output it cannot write before flying.
+TEST_F(BadInput, CollectKeepsAnExistingDataset) {
+  const std::string ds = path("d.safetensors");
+  const std::string args = "collect --episodes 2 --envs 2 --out " + ds;
+  std::string out;
+  ASSERT_EQ(run(args, &out), 0) << out;
+  const std::string first = slurp(ds);
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(run(args + " --seed 2", &out), 2) << out;
+  EXPECT_NE(out.find(ds), std::string::npos) << out;
+  EXPECT_NE(out.find("--overwrite"), std::string::npos) << out;
+  EXPECT_EQ(slurp(ds), first);
+  EXPECT_EQ(run(args + " --seed 2 --overwrite", &out), 0) << out;
+  EXPECT_NE(slurp(ds), first);
+  EXPECT_EQ(run("collect --episodes 2 --envs 2 --out " + dir_, &out), 2) << out;
+  EXPECT_NE(out.find(dir_), std::string::npos) << out;
+  EXPECT_EQ(run("collect --episodes 2 --envs 2 --out " + dir_ + "/no/such/d.safetensors", &out), 2) << out;
+  EXPECT_NE(out.find(dir_ + "/no/such/d.safetensors"), std::string::npos) << out;
+}
+
 }  // namespace
