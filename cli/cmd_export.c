@@ -75,8 +75,11 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
     fprintf(stderr, "spikefly export: give either a CHECKPOINT or --random-init SEED\n");
     return SF_EXIT_USAGE;
   }
-
-  char err[512], origin[600];
+  char err[4400], origin[600];
+  if (sf_export_check_dir(out, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly export: %s (export.out)\n", err);
+    return SF_EXIT_USAGE;
+  }
   sf_snn_net net;
   if (npos == 1) {
     if (sf_snn_net_load(&net, pos[0], agent, err, sizeof err) != 0) {
@@ -114,7 +117,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
   sf_export_spec sp = {(sf_export_format)fmt, &net, fmt == SF_EXPORT_INT8 ? &q : NULL, test, sources,
                        origin};
   if (sf_export_write(&sp, out, err, sizeof err) != 0) {
-    fprintf(stderr, "spikefly export: %s\n", err);
+    fprintf(stderr, "spikefly export: %s; nothing in '%s' was changed\n", err, out);
     goto done;
   }
   printf("exported %s (%s) to %s\n", origin, formats[fmt], out);

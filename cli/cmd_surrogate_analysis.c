@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_fileio.h"
 #include "cli/sf_cli.h"
 #include "cli/sf_device.h"
 #include "models/sf_snn.h"
@@ -41,8 +42,8 @@ static const sf_cmd_spec spec = {
     "only the surrogate differs. Layer l is the weight matrix fc(l+1): layer 0 feeds the first\n"
     "LIF layer (the farthest from the loss), the last layer is the readout."};
 
-static int write_csv(const char *path, const sf_sa_config *c, const sf_sa_result *r) {
-  FILE *f = fopen(path, "w");
+static int write_csv(const char *path, const sf_sa_config *c, const sf_sa_result *r, char *err, size_t errlen) {
+  FILE *f = sf_afopen(path, err, errlen);
   if (!f) return -1;
   fprintf(f, "layer,slope,mean_abs_grad,zero_fraction,cosine_to_reference,zero_norm_samples\n");
   for (int l = 0; l < r->nw; ++l)
@@ -51,7 +52,7 @@ static int write_csv(const char *path, const sf_sa_config *c, const sf_sa_result
       fprintf(f, "%d,%g,%.9g,%.9g,%.9g,%d\n", l, c->slopes[p], r->mean_abs[o], r->zero_frac[o], r->cos_sim[o],
               r->zero_norm[o]);
     }
-  return fclose(f) == 0 ? 0 : -1;
+  return sf_afclose(f, path, 1, err, errlen);
 }
 
 /* One gnuplot datablock: a row per layer, a column per slope. */
@@ -72,11 +73,15 @@ static void plot_lines(FILE *g, const char *block, const sf_sa_config *c) {
   fprintf(g, "\n");
 }
 
+/* gnuplot draws into `<path>.tmp`, renamed over path once it succeeded: a
+ * failed drawing leaves an earlier figure as it was. */
 static int draw_plot(const char *path, const sf_sa_config *c, const sf_sa_result *r) {
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
   FILE *g = popen("gnuplot", "w");
   if (!g) return -1;
   fprintf(g, "set terminal pngcairo size 1500,460 font 'Sans,10'\nset output '");
-  for (const char *s = path; *s; ++s) fprintf(g, *s == '\'' ? "''" : "%c", *s); /* gnuplot's quote escape */
+  for (const char *s = tmp; *s; ++s) fprintf(g, *s == '\'' ? "''" : "%c", *s); /* gnuplot's quote escape */
   fprintf(g, "'\n");
   datablock(g, "mag", r, r->mean_abs);
   datablock(g, "zero", r, r->zero_frac);
@@ -94,10 +99,10 @@ static int draw_plot(const char *path, const sf_sa_config *c, const sf_sa_result
   plot_lines(g, "cos", c);
   fprintf(g, "unset multiplot\n");
   int st = pclose(g);
-  if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
-  FILE *f = fopen(path, "rb");
-  if (!f) return -1;
-  fclose(f);
+  if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || rename(tmp, path) != 0) {
+    remove(tmp);
+    return -1;
+  }
   return 0;
 }
 
@@ -189,22 +194,21 @@ int sf_cmd_surrogate_analysis(int argc, char **argv) {
   }
   sf_device_from_config(cfg, 0, "the surrogate-gradient analysis");
   rc = sf_cli_check(cfg, spec.name);
-  /* Output paths are checked before the run, not after it. */
+  /* Output paths are checked before the run, not after it, and without
+   * touching an earlier file. */
   const char *outs[2] = {csv, png};
+  char err[600];
   for (int i = 0; i < 2 && !rc; ++i) {
-    FILE *f = outs[i] ? fopen(outs[i], "wb") : NULL;
-    if (outs[i] && !f) {
-      fprintf(stderr, "spikefly %s: cannot write %s\n", spec.name, outs[i]);
+    if (outs[i] && sf_check_output_file(outs[i], err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: %s (%s)\n", spec.name, err, i ? "analysis.plot" : "analysis.csv");
       rc = SF_EXIT_USAGE;
     }
-    if (f) fclose(f);
   }
   if (rc) {
     sf_cfg_free(cfg);
     return rc;
   }
   sf_sa_result r;
-  char err[160];
   if (sf_sa_run(&c, &r, err, sizeof err)) {
     fprintf(stderr, "spikefly %s: %s\n", spec.name, err);
     sf_cfg_free(cfg);
@@ -213,8 +217,8 @@ int sf_cmd_surrogate_analysis(int argc, char **argv) {
   print_report(&c, &r);
   rc = SF_EXIT_OK;
   if (csv) {
-    if (write_csv(csv, &c, &r)) {
-      fprintf(stderr, "spikefly %s: cannot write %s\n", spec.name, csv);
+    if (write_csv(csv, &c, &r, err, sizeof err)) {
+      fprintf(stderr, "spikefly %s: %s\n", spec.name, err);
       rc = SF_EXIT_FAIL;
     } else {
       printf("wrote %s\n", csv);

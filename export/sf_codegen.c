@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include "export/sf_codegen.h"
 
 #include <errno.h>
@@ -6,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "embedded/sf_ctrl_f32.h"
 #include "embedded/sf_ctrl_i8.h"
@@ -400,11 +404,12 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
   }
   char buf[8192];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
-  int bad = ferror(in);
+  int bad = 0;
+  while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0) bad = fwrite(buf, 1, n, out) != n;
+  bad |= ferror(in) || ferror(out);
   fclose(in);
   if (fclose(out) != 0 || bad) {
-    snprintf(err, errlen, "%s: copy failed", dst);
+    snprintf(err, errlen, "%s: copy failed: %s", dst, strerror(errno));
     return -1;
   }
   return 0;
@@ -413,7 +418,6 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 static int write_text(const char *path, const char *text, char *err, size_t errlen) {
   FILE *f = fopen(path, "w");
   if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-    if (f) fclose(f);
     snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
     return -1;
   }
@@ -433,23 +437,155 @@ static int make_dirs(const char *dir) {
   return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t errlen) {
-  if (make_dirs(dir) != 0) {
-    snprintf(err, errlen, "%s: cannot create the output directory: %s", dir, strerror(errno));
+/* ---- the directory, swapped in when complete ------------------------------ */
+
+/* The files of an export: the generated header last, so that an install cut
+ * short by a crash leaves the previous network's header with its sources. */
+enum { SF_EXPORT_NFILES = 8 };
+static void export_files(sf_export_format fmt, const char *names[SF_EXPORT_NFILES],
+                         const char *stale[SF_EXPORT_NFILES]) {
+  const int i8 = fmt == SF_EXPORT_INT8;
+  static const char *const common[] = {"sf_ctrl.h", "sf_ctrl.c", "sf_ctrl_selftest.c", "Makefile", "README.md"};
+  for (int i = 0; i < 5; ++i) names[i] = common[i];
+  names[5] = i8 ? "sf_ctrl_i8.h" : "sf_ctrl_f32.h";
+  names[6] = i8 ? "sf_ctrl_i8.c" : "sf_ctrl_f32.c";
+  names[7] = "sf_ctrl_weights.h";
+  /* The other format's kernel and the previous network's build products. */
+  stale[0] = i8 ? "sf_ctrl_f32.h" : "sf_ctrl_i8.h";
+  stale[1] = i8 ? "sf_ctrl_f32.c" : "sf_ctrl_i8.c";
+  stale[2] = "sf_ctrl.o";
+  stale[3] = "libsf_ctrl.a";
+  stale[4] = "sf_ctrl_selftest";
+  stale[5] = stale[6] = stale[7] = NULL;
+}
+
+/* `dir` without trailing slashes, and its parent directory. */
+static int split_dir(const char *dir, char *path, size_t n, char *parent, size_t np) {
+  if (!dir[0] || snprintf(path, n, "%s", dir) >= (int)n) return -1;
+  size_t l = strlen(path);
+  while (l > 1 && path[l - 1] == '/') path[--l] = 0;
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(parent, np, ".");
+  else if (slash == path)
+    snprintf(parent, np, "/");
+  else
+    snprintf(parent, np, "%.*s", (int)(slash - path), path);
+  return 0;
+}
+
+int sf_export_check_dir(const char *dir, char *err, size_t errlen) {
+  char path[4096], parent[4096];
+  struct stat st;
+  if (split_dir(dir, path, sizeof path, parent, sizeof parent) != 0) {
+    snprintf(err, errlen, "'%s': not a usable directory name", dir);
     return -1;
   }
+  if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "'%s' exists and is not a directory", dir);
+    return -1;
+  }
+  /* The nearest existing ancestor must be a directory that takes new
+   * entries (the staging directory is created beside the target). */
+  while (stat(parent, &st) != 0) {
+    char up[4096], p2[4096];
+    if (split_dir(parent, up, sizeof up, p2, sizeof p2) != 0 || !strcmp(p2, parent)) break;
+    snprintf(parent, sizeof parent, "%s", p2);
+  }
+  if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode) || access(parent, W_OK | X_OK) != 0) {
+    snprintf(err, errlen, "cannot create '%s': '%s' is not a writable directory", dir, parent);
+    return -1;
+  }
+  return 0;
+}
+
+/* Remove a staging directory and the files in it (all written by us). */
+static void remove_stage(const char *stage) {
+  DIR *d = opendir(stage);
+  if (d) {
+    struct dirent *e;
+    char p[4600];
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(p, sizeof p, "%s/%s", stage, e->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(stage);
+}
+
+/* Durable before it is renamed into place. */
+static int sync_file(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+static void sync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  fsync(fd);
+  close(fd);
+}
+
+/* Move the complete staged export into place. A new directory is one rename.
+ * An existing one may hold the user's own files (an app's sources beside the
+ * controller): ours are renamed over the old ones one by one, each rename
+ * atomic, then the other format's kernel and the old build products go. */
+static int install(const char *stage, const char *path, const char *parent, sf_export_format fmt, char *err,
+                   size_t errlen) {
+  const char *names[SF_EXPORT_NFILES], *stale[SF_EXPORT_NFILES];
+  export_files(fmt, names, stale);
+  char src[4600], dst[4600];
+  for (int i = 0; i < SF_EXPORT_NFILES; ++i) {
+    snprintf(src, sizeof src, "%s/%s", stage, names[i]);
+    if (sync_file(src) != 0) {
+      snprintf(err, errlen, "%s: cannot sync: %s", src, strerror(errno));
+      return -1;
+    }
+  }
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    if (rename(stage, path) != 0) {
+      snprintf(err, errlen, "cannot rename '%s' to '%s': %s", stage, path, strerror(errno));
+      return -1;
+    }
+    sync_dir(parent);
+    return 0;
+  }
+  for (int i = 0; i < SF_EXPORT_NFILES; ++i) {
+    snprintf(src, sizeof src, "%s/%s", stage, names[i]);
+    snprintf(dst, sizeof dst, "%s/%s", path, names[i]);
+    if (rename(src, dst) != 0) {
+      snprintf(err, errlen, "cannot rename '%s' to '%s': %s", src, dst, strerror(errno));
+      return -1;
+    }
+  }
+  for (int i = 0; stale[i]; ++i) {
+    snprintf(dst, sizeof dst, "%s/%s", path, stale[i]);
+    unlink(dst);
+  }
+  sync_dir(path);
+  rmdir(stage);
+  return 0;
+}
+
+/* Write every file of the export into `dir` (an empty directory). */
+static int write_files(const sf_export_spec *sp, const char *dir, char *err, size_t errlen) {
   const int i8 = sp->format == SF_EXPORT_INT8;
   const char *kern = i8 ? "sf_ctrl_i8" : "sf_ctrl_f32";
-  char src[4096], dst[4096];
-  const char *files[] = {"sf_ctrl.h", "sf_ctrl.c", "sf_ctrl_selftest.c", NULL, NULL};
-  char kh[32], kc[32];
-  snprintf(kh, sizeof kh, "%s.h", kern);
-  snprintf(kc, sizeof kc, "%s.c", kern);
-  files[3] = kh;
-  files[4] = kc;
-  for (int i = 0; i < 5; ++i) {
-    snprintf(src, sizeof src, "%s/%s", sp->source_dir, files[i]);
-    snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+  const char *names[SF_EXPORT_NFILES], *stale[SF_EXPORT_NFILES];
+  export_files(sp->format, names, stale);
+  char src[4400], dst[4400];
+  /* The module's sources: every name but the generated ones. */
+  for (int i = 0; i < SF_EXPORT_NFILES; ++i) {
+    if (!strcmp(names[i], "Makefile") || !strcmp(names[i], "README.md") || !strcmp(names[i], "sf_ctrl_weights.h"))
+      continue;
+    snprintf(src, sizeof src, "%s/%s", sp->source_dir, names[i]);
+    snprintf(dst, sizeof dst, "%s/%s", dir, names[i]);
     if (copy_file(src, dst, err, errlen) != 0) return -1;
   }
   snprintf(dst, sizeof dst, "%s/sf_ctrl_weights.h", dir);
@@ -495,4 +631,25 @@ int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t
            i8 ? "int8" : "float32", sp->origin ? sp->origin : "(unnamed)", i8 ? "" : " -lm", kern);
   snprintf(dst, sizeof dst, "%s/README.md", dir);
   return write_text(dst, text, err, errlen);
+}
+
+int sf_export_write(const sf_export_spec *sp, const char *dir, char *err, size_t errlen) {
+  char path[4096], parent[4096], stage[4200];
+  if (sf_export_check_dir(dir, err, errlen) != 0) return -1;
+  split_dir(dir, path, sizeof path, parent, sizeof parent);
+  if (make_dirs(parent) != 0) {
+    snprintf(err, errlen, "%s: cannot create the directory: %s", parent, strerror(errno));
+    return -1;
+  }
+  /* Beside the target, on the same filesystem: the install is renames. */
+  snprintf(stage, sizeof stage, "%s.partial-XXXXXX", path);
+  if (!mkdtemp(stage)) {
+    snprintf(err, errlen, "cannot create a staging directory beside '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  if (write_files(sp, stage, err, errlen) != 0 || install(stage, path, parent, sp->format, err, errlen) != 0) {
+    remove_stage(stage);
+    return -1;
+  }
+  return 0;
 }

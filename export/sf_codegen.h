@@ -56,9 +56,16 @@ typedef struct {
 /* The embedded/ folder of the source tree this program was built from. */
 const char *sf_export_default_sources(void);
 
-/* Writes the directory (created if missing). Returns 0, or -1 with a message
- * naming the file in err. */
+/* Writes the directory (created if missing). The files are written into a
+ * staging directory beside it and moved in only when all are complete: a
+ * failure (a full disk) leaves an earlier export as it was. Re-exporting in
+ * another format removes the other format's kernel and the old build
+ * products; files the export does not write are left alone. Returns 0, or -1
+ * with a message naming the file in err. */
 int sf_export_write(const sf_export_spec *spec, const char *out_dir, char *err, size_t errlen);
+
+/* Before the work: `out_dir` is a directory or can be created. 0 or -1. */
+int sf_export_check_dir(const char *out_dir, char *err, size_t errlen);
 
 /* Bytes of the exported network's constant data (weights, biases, beta,
  * thresholds, scales, tables) and of its state (membranes, spikes and

@@ -208,4 +208,68 @@ TEST_F(BadInput, CollectKeepsAnExistingDataset) {
   EXPECT_NE(out.find(dir_ + "/no/such/d.safetensors"), std::string::npos) << out;
 }
 
+// An output that cannot be written is a usage error (2) naming it, found
+// before the work, and an earlier file is not touched by the check.
+TEST_F(BadInput, UnwritableOutputsAreUsageErrors) {
+  const std::string earlier = path("a.csv");
+  spit(earlier, "earlier\n");
+  const std::string bad = dir_ + "/no/such/dir/f.png";
+  std::string out;
+  EXPECT_EQ(run("surrogate-analysis --samples 4 --csv " + earlier + " --plot " + bad, &out), 2) << out;
+  EXPECT_NE(out.find(bad), std::string::npos) << out;
+  EXPECT_EQ(slurp(earlier), "earlier\n");
+  const std::string file = path("a_file"), flight = path("flight.csv");
+  spit(file, "x");
+  ASSERT_EQ(run("fly --episodes 1 --envs 1 --csv " + flight, &out), 0) << out;
+  struct Case {
+    std::string args, named;
+  } cases[] = {
+      {"surrogate-analysis --samples 4 --plot " + dir_, dir_},
+      {"fly --episodes 1 --envs 1 --csv " + dir_, dir_},
+      {"collect --episodes 1 --envs 1 --out " + dir_, dir_},
+      {"plot --out " + file + " --flight " + flight, file},
+      {"export --random-init 1 --calib-episodes 1 --test-steps 5 --out " + file, file},
+  };
+  for (const Case &c : cases) {
+    EXPECT_EQ(run(c.args, &out), 2) << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.named), std::string::npos) << c.args << "\n" << out;
+  }
+  EXPECT_EQ(slurp(file), "x");
+}
+
+// The names in a directory, one a line, sorted.
+std::string listing(const std::string &dir) {
+  std::string out;
+  run_sh("ls -1A '" + dir + "'", &out);
+  return out;
+}
+
+// A failed export leaves the previous one whole; switching format leaves no
+// file of the other format, and the user's own files stay.
+TEST_F(BadInput, ExportIsSwappedInWhenComplete) {
+  const std::string d = path("ctrl");
+  const std::string base = "export --random-init 3 --calib-episodes 1 --test-steps 20 --out " + d;
+  std::string out;
+  ASSERT_EQ(run(base + " --format float32", &out), 0) << out;
+  EXPECT_TRUE(exists(d + "/sf_ctrl_f32.c"));
+  spit(d + "/app.c", "int main(void) { return 0; }\n");
+  spit(d + "/sf_ctrl.o", "stale object");
+
+  ASSERT_EQ(run(base + " --format int8", &out), 0) << out;
+  EXPECT_TRUE(exists(d + "/sf_ctrl_i8.c"));
+  EXPECT_TRUE(exists(d + "/sf_ctrl_i8.h"));
+  EXPECT_FALSE(exists(d + "/sf_ctrl_f32.c"));
+  EXPECT_FALSE(exists(d + "/sf_ctrl_f32.h"));
+  EXPECT_FALSE(exists(d + "/sf_ctrl.o"));
+  EXPECT_TRUE(exists(d + "/app.c"));
+  const std::string header = slurp(d + "/sf_ctrl_weights.h"), before = listing(d);
+  ASSERT_GT(header.size(), 64u * 1024u);
+
+  // A disk that fills up while the header is written: exit 1, nothing changed.
+  EXPECT_EQ(run_small_disk(base + " --format float32 --random-init 4", 64, &out), 1) << out;
+  EXPECT_EQ(slurp(d + "/sf_ctrl_weights.h"), header);
+  EXPECT_EQ(listing(d), before);
+  EXPECT_EQ(listing(dir_), "ctrl\n") << "a staging directory was left behind";
+}
+
 }  // namespace
