@@ -80,6 +80,7 @@ int sf_cmd_collect(int argc, char **argv) {
     fprintf(stderr, "spikefly collect: %s\n", err);
     return SF_EXIT_USAGE;
   }
+  if (g && err[0]) fprintf(stderr, "spikefly collect: %s\n", err);
   if (g && g->cfg.input != SF_INPUT_PRIV) {
     /* Any actor can be flown, but the guide is the privileged one. */
     fprintf(stderr, "spikefly collect: note: %s is not a privileged guide; flying it anyway\n", guide);

@@ -76,6 +76,7 @@ int sf_cmd_eval(int argc, char **argv) {
     free(csv_path);
     return SF_EXIT_USAGE;
   }
+  if (err[0]) fprintf(stderr, "spikefly eval: %s\n", err);
   if (has_seed) seed = (uint64_t)seed_in;
   FILE *csv = NULL;
   /* Written beside the target and renamed over it when complete. */

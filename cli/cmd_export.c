@@ -86,6 +86,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
       fprintf(stderr, "spikefly export: %s\n", err);
       return SF_EXIT_USAGE;
     }
+    if (err[0]) fprintf(stderr, "spikefly export: %s\n", err);
     snprintf(origin, sizeof origin, "%s, agent %d", pos[0], agent);
   } else {
     if (sf_snn_net_alloc(&net, SF_OBS_DIM, 256, 128, SF_ACT_DIM) != 0) return SF_EXIT_FAIL;

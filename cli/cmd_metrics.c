@@ -55,6 +55,7 @@ int sf_cmd_metrics(int argc, char **argv) {
       fprintf(stderr, "spikefly metrics: %s\n", err);
       return SF_EXIT_USAGE;
     }
+    if (err[0]) fprintf(stderr, "spikefly metrics: %s\n", err);
     printf("network: %s, agent %d\n", pos[0], agent);
   } else {
     if (sf_snn_net_alloc(&net, SF_OBS_DIM, 256, 128, SF_ACT_DIM) != 0) return SF_EXIT_FAIL;

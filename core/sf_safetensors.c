@@ -112,6 +112,51 @@ static int shape_size(int ndim, const int64_t *shape, size_t elsize, uint64_t *n
   return 0;
 }
 
+/* ---- the content checksum ----------------------------------------------- */
+
+/* One tensor or metadata entry as the content checksum sees it. */
+typedef struct {
+  const char *name; /* tensor name, or metadata key */
+  const char *value;/* metadata value; NULL for a tensor */
+  const char *dtype;
+  int ndim;
+  uint64_t shape[SF_ST_MAX_DIMS];
+  const void *data;
+  size_t nbytes;
+} sf_citem;
+
+static int citem_cmp(const void *a, const void *b) {
+  return strcmp(((const sf_citem *)a)->name, ((const sf_citem *)b)->name);
+}
+
+static uint32_t crc_u64(uint32_t crc, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = (unsigned char)(v >> (8 * i));
+  return sf_crc32c(crc, b, 8);
+}
+
+/* The content checksum (see SF_ST_CONTENT_CRC_KEY) of meta[0..nm) and
+ * tensors[0..n), both sorted here in place. */
+static uint32_t content_crc(sf_citem *meta, int nm, sf_citem *tensors, int n) {
+  qsort(meta, (size_t)nm, sizeof *meta, citem_cmp);
+  qsort(tensors, (size_t)n, sizeof *tensors, citem_cmp);
+  uint32_t crc = 0;
+  for (int i = 0; i < nm; ++i) {
+    if (strcmp(meta[i].name, SF_ST_CONTENT_CRC_KEY) == 0) continue;
+    crc = sf_crc32c(crc, meta[i].name, strlen(meta[i].name) + 1);
+    crc = sf_crc32c(crc, meta[i].value, strlen(meta[i].value) + 1);
+  }
+  for (int i = 0; i < n; ++i) {
+    const sf_citem *t = &tensors[i];
+    crc = sf_crc32c(crc, t->name, strlen(t->name) + 1);
+    crc = sf_crc32c(crc, t->dtype, strlen(t->dtype) + 1);
+    crc = crc_u64(crc, (uint64_t)t->ndim);
+    for (int d = 0; d < t->ndim; ++d) crc = crc_u64(crc, t->shape[d]);
+    crc = sf_crc32c(crc, t->data, t->nbytes);
+  }
+  return crc;
+}
+
 /* ---- writer ----------------------------------------------------------- */
 
 typedef struct {
@@ -227,7 +272,8 @@ int sf_st_add_copy(sf_st_writer *w, const char *name, sf_st_dtype dt, int ndim, 
 
 int sf_st_set_meta(sf_st_writer *w, const char *key, const char *value) {
   if (!key || !name_ok(key)) return wfail(w, "metadata key '%s' is empty, not UTF-8 or has control characters", key ? key : "");
-  if (strcmp(key, SF_ST_CRC_KEY) == 0) return wfail(w, "metadata key '%s' is reserved for the checksum", key);
+  if (strcmp(key, SF_ST_CRC_KEY) == 0 || strcmp(key, SF_ST_CONTENT_CRC_KEY) == 0)
+    return wfail(w, "metadata key '%s' is reserved for the checksum", key);
   if (!value || !utf8_valid(value, strlen(value))) return wfail(w, "metadata '%s': value is not UTF-8", key);
   char *v = dup_str(value);
   if (!v) return wfail(w, "out of memory setting metadata '%s'", key);
@@ -359,7 +405,9 @@ int sf_st_write(sf_st_writer *w, const char *path, char *err, size_t errlen) {
     sb_json_str(&h, w->mval[i]);
     sb_puts(&h, ",");
   }
-  sb_puts(&h, "\"" SF_ST_CRC_KEY "\":\"");
+  sb_puts(&h, "\"" SF_ST_CONTENT_CRC_KEY "\":\"");
+  size_t ccrc_pos = h.n;
+  sb_puts(&h, "00000000\",\"" SF_ST_CRC_KEY "\":\"");
   size_t crc_pos = h.n;
   sb_puts(&h, "00000000\"}");
   uint64_t off = 0;
@@ -375,21 +423,36 @@ int sf_st_write(sf_st_writer *w, const char *path, char *err, size_t errlen) {
   }
   sb_puts(&h, "}");
   while (h.n % 8) sb_puts(&h, " ");
-  if (h.failed) {
+  sf_citem *ci = calloc((size_t)(w->n + w->nm + 2), sizeof *ci);
+  if (h.failed || !ci) {
     free(h.p);
+    free(ci);
     free(order);
     set_err(err, errlen, "cannot write '%s': out of memory", path);
     return -1;
   }
 
+  /* The file checksum first (both digit fields '0'), then the content
+   * checksum, which covers the file checksum's value. */
   unsigned char prefix[8];
   put_le64(prefix, h.n);
   uint32_t crc = sf_crc32c(0, prefix, 8);
   crc = sf_crc32c(crc, h.p, h.n);
   for (int j = 0; j < w->n; ++j) crc = sf_crc32c(crc, w->t[order[j]].data, w->t[order[j]].nbytes);
-  char hex[9];
+  char hex[9], chex[9];
   snprintf(hex, sizeof hex, "%08x", crc);
   memcpy(h.p + crc_pos, hex, 8);
+  for (int i = 0; i < w->nm; ++i) ci[i] = (sf_citem){.name = w->mkey[i], .value = w->mval[i]};
+  ci[w->nm] = (sf_citem){.name = SF_ST_CRC_KEY, .value = hex};
+  sf_citem *ct = ci + w->nm + 1;
+  for (int i = 0; i < w->n; ++i) {
+    ct[i] = (sf_citem){.name = w->t[i].name, .dtype = dtypes[w->t[i].dt].name, .ndim = w->t[i].ndim,
+                       .data = w->t[i].data, .nbytes = w->t[i].nbytes};
+    for (int d = 0; d < w->t[i].ndim; ++d) ct[i].shape[d] = (uint64_t)w->t[i].shape[d];
+  }
+  snprintf(chex, sizeof chex, "%08x", content_crc(ci, w->nm + 1, ct, w->n));
+  memcpy(h.p + ccrc_pos, chex, 8);
+  free(ci);
 
   int rc = -1;
   sf_afile *f = sf_afile_open(path, err, errlen);
@@ -414,7 +477,19 @@ struct sf_st_file {
   int n;
   char **mkey, **mval;
   int nm;
+  int checksummed; /* a checksum verified the file */
 };
+
+int sf_st_checksummed(const sf_st_file *f) { return f->checksummed; }
+
+void sf_st_note_unchecked(const sf_st_file *f, const char *path, char *err, size_t errlen) {
+  if (f->checksummed)
+    set_err(err, errlen, "%s", "");
+  else
+    set_err(err, errlen,
+            "note: %s is not checksummed (no spikefly checksum: written or re-saved by another tool); its tensors "
+            "were checked for names, dtypes, shapes and finite values", path);
+}
 
 void sf_st_close(sf_st_file *f) {
   if (!f) return;
@@ -915,40 +990,120 @@ static int check_layout(const sf_header *h, uint64_t data_len, sf_rtensor **sort
   return 0;
 }
 
-/* Check "spikefly.crc32c" against the file (buf holds all n bytes). */
-static int check_crc(const sf_header *h, const unsigned char *buf, size_t n, unsigned flags, const char *label,
-                     char *err, size_t errlen) {
-  int m = -1;
+/* Metadata entry `key`'s index, or -1. */
+static int meta_index(const sf_header *h, const char *key) {
   for (int i = 0; i < h->nm; ++i)
-    if (strcmp(h->mkey[i], SF_ST_CRC_KEY) == 0) m = i;
-  if (m < 0) {
+    if (strcmp(h->mkey[i], key) == 0) return i;
+  return -1;
+}
+
+/* The 8 lowercase hex digits of metadata entry m. 0, or -1 (message). */
+static int crc_digits(const sf_header *h, int m, uint32_t *out, const char *label, char *err, size_t errlen) {
+  const char *v = h->mval[m];
+  int ok = strlen(v) == 8;
+  uint32_t x = 0;
+  for (int k = 0; ok && k < 8; ++k) {
+    int d = hexval(v[k]);
+    if (d < 0 || (v[k] >= 'A' && v[k] <= 'F')) ok = 0;
+    x = x * 16 + (uint32_t)(d < 0 ? 0 : d);
+  }
+  if (!ok) {
+    set_err(err, errlen, "%s: checksum '%s' ('%s') is not 8 lowercase hex digits", label, v, h->mkey[m]);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+/* The file checksum of buf[0..n): the digits of the checksum entries m and
+ * mc (-1: absent) count as '0'. */
+static uint32_t file_crc(const sf_header *h, int m, int mc, const unsigned char *buf, size_t n) {
+  size_t at[2] = {m >= 0 ? 8 + h->mraw[m] : n, mc >= 0 ? 8 + h->mraw[mc] : n};
+  if (at[1] < at[0]) {
+    size_t t = at[0];
+    at[0] = at[1];
+    at[1] = t;
+  }
+  uint32_t crc = 0;
+  size_t from = 0;
+  for (int k = 0; k < 2 && at[k] < n; ++k) {
+    crc = sf_crc32c(crc, buf + from, at[k] - from);
+    crc = sf_crc32c(crc, "00000000", 8);
+    from = at[k] + 8;
+  }
+  return sf_crc32c(crc, buf + from, n - from);
+}
+
+static uint32_t header_content_crc(const sf_header *h, const unsigned char *data, int *oom) {
+  sf_citem *ci = calloc((size_t)(h->n + h->nm + 1), sizeof *ci);
+  if (!ci) {
+    *oom = 1;
+    return 0;
+  }
+  for (int i = 0; i < h->nm; ++i) ci[i] = (sf_citem){.name = h->mkey[i], .value = h->mval[i]};
+  for (int i = 0; i < h->n; ++i) {
+    const sf_rtensor *t = &h->t[i];
+    sf_citem *c = &ci[h->nm + i];
+    *c = (sf_citem){.name = t->name, .dtype = dtypes[t->dtype].name, .ndim = t->ndim, .data = data + t->begin,
+                    .nbytes = (size_t)(t->end - t->begin)};
+    for (int d = 0; d < t->ndim; ++d) c->shape[d] = t->shape[d];
+  }
+  uint32_t crc = content_crc(ci, h->nm, ci + h->nm, h->n);
+  free(ci);
+  return crc;
+}
+
+/* The checksum digits of entry m, as they stand in the file (no escapes:
+ * the file checksum counts them as '0' characters where they stand). */
+static int stored_crc(const sf_header *h, int m, uint32_t *out, const char *label, char *err, size_t errlen) {
+  if (crc_digits(h, m, out, label, err, errlen) != 0) return -1;
+  if (h->mrawend[m] - h->mraw[m] != 8) {
+    set_err(err, errlen, "%s: checksum '%s' is not 8 lowercase hex digits", label, h->mval[m]);
+    return -1;
+  }
+  return 0;
+}
+
+/* Verify the checksums (buf holds all n bytes, the data section from
+ * data_start); *checked = 1 when they verified the file. The content
+ * checksum, where present, must match. The file checksum must match too,
+ * unless the content checksum matched: then the same tensors and metadata
+ * were laid out anew by another writer. */
+static int check_crc(const sf_header *h, const unsigned char *buf, size_t n, size_t data_start, unsigned flags,
+                     const char *label, int *checked, char *err, size_t errlen) {
+  int m = meta_index(h, SF_ST_CRC_KEY), mc = meta_index(h, SF_ST_CONTENT_CRC_KEY);
+  *checked = 0;
+  if (m < 0 && mc < 0) {
     if (flags & SF_ST_ALLOW_NO_CRC) return 0;
     set_err(err, errlen, "%s: no checksum ('%s' metadata): the file was not written by spikefly or is damaged",
             label, SF_ST_CRC_KEY);
     return -1;
   }
-  size_t raw = h->mraw[m], rawend = h->mrawend[m];
-  const char *v = h->mval[m];
-  int ok = rawend - raw == 8 && strlen(v) == 8;
-  uint32_t stored = 0;
-  for (int k = 0; ok && k < 8; ++k) {
-    int d = hexval(v[k]);
-    if (d < 0 || (v[k] >= 'A' && v[k] <= 'F')) ok = 0;
-    stored = stored * 16 + (uint32_t)(d < 0 ? 0 : d);
+  uint32_t stored, computed;
+  if (mc >= 0) {
+    int oom = 0;
+    if (stored_crc(h, mc, &stored, label, err, errlen) != 0) return -1;
+    computed = header_content_crc(h, buf + data_start, &oom);
+    if (oom) {
+      set_err(err, errlen, "%s: out of memory", label);
+      return -1;
+    }
+    if (computed != stored) {
+      set_err(err, errlen, "%s: content checksum mismatch (stored %08x, computed %08x): the file is corrupted",
+              label, stored, computed);
+      return -1;
+    }
+    *checked = 1;
   }
-  if (!ok) {
-    set_err(err, errlen, "%s: checksum '%s' is not 8 lowercase hex digits", label, v);
-    return -1;
-  }
-  /* The digits sit at 8 + raw in the file and count as '0' characters. */
-  size_t at = 8 + raw;
-  uint32_t crc = sf_crc32c(0, buf, at);
-  crc = sf_crc32c(crc, "00000000", 8);
-  crc = sf_crc32c(crc, buf + at + 8, n - at - 8);
-  if (crc != stored) {
-    set_err(err, errlen, "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", label, stored,
-            crc);
-    return -1;
+  if (m >= 0) {
+    if (stored_crc(h, m, &stored, label, err, errlen) != 0) return -1;
+    computed = file_crc(h, m, mc, buf, n);
+    if (computed != stored && !*checked) {
+      set_err(err, errlen, "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", label,
+              stored, computed);
+      return -1;
+    }
+    *checked = 1;
   }
   return 0;
 }
@@ -997,10 +1152,12 @@ static sf_st_file *parse_owned(unsigned char *buf, size_t n, const char *label, 
   if (!sorted) goto oom;
   size_t data_start = 8 + (size_t)hlen, data_len = n - data_start;
   if (check_layout(&h, data_len, sorted, label, err, errlen) != 0) goto fail;
-  if (check_crc(&h, buf, n, flags, label, err, errlen) != 0) goto fail;
+  int checked;
+  if (check_crc(&h, buf, n, data_start, flags, label, &checked, err, errlen) != 0) goto fail;
 
   f = calloc(1, sizeof *f);
   if (!f) goto oom;
+  f->checksummed = checked;
   f->label = dup_str(label);
   f->t = calloc((size_t)(h.n ? h.n : 1), sizeof *f->t);
   if (!f->label || !f->t) goto oom;

@@ -54,8 +54,16 @@ typedef enum {
 
 enum { SF_ST_MAX_DIMS = 8 };
 
-/* The metadata key of the checksum. */
+/* The metadata keys of the checksums (CRC32C, 8 lowercase hex digits).
+ * SF_ST_CRC_KEY covers the file's bytes (its own digits counted as '0'):
+ * any change to the file shows. SF_ST_CONTENT_CRC_KEY covers what the file
+ * holds, whatever its layout: the metadata but the checksums, in key order
+ * (key NUL value NUL), then the tensors in name order (name NUL dtype NUL,
+ * ndim and each extent as little-endian uint64, the data bytes). A file that
+ * another writer re-saved with the same tensors and metadata (Python's
+ * safetensors orders and pads the header its own way) keeps the second. */
 #define SF_ST_CRC_KEY "spikefly.crc32c"
+#define SF_ST_CONTENT_CRC_KEY "spikefly.content_crc32c"
 
 /* "F32" etc., or NULL for a value outside the enum. */
 const char *sf_st_dtype_name(sf_st_dtype dt);
@@ -102,8 +110,9 @@ typedef struct {
 typedef struct sf_st_file sf_st_file;
 
 enum {
-  /* Accept a file without "spikefly.crc32c" (one written by another tool).
-   * A checksum that is present is always verified. */
+  /* Accept a file without checksums (one written by another tool). A
+   * checksum that is present is always verified: the file checksum, or
+   * where it does not match (the file was re-serialised), the content one. */
   SF_ST_ALLOW_NO_CRC = 1,
 };
 
@@ -114,6 +123,11 @@ sf_st_file *sf_st_open(const char *path, unsigned flags, char *err, size_t errle
 sf_st_file *sf_st_parse(const void *buf, size_t n, const char *label, unsigned flags, char *err,
                         size_t errlen);
 void sf_st_close(sf_st_file *f);
+/* 1 when a checksum of the file verified it, 0 for a file without one. */
+int sf_st_checksummed(const sf_st_file *f);
+/* For a loader that has validated the tensors it took: err receives a note
+ * naming `path` when the file had no checksum, else "". */
+void sf_st_note_unchecked(const sf_st_file *f, const char *path, char *err, size_t errlen);
 
 /* Tensors in the order of their data offsets. */
 int sf_st_count(const sf_st_file *f);

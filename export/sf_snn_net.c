@@ -148,6 +148,7 @@ int sf_snn_net_load(sf_snn_net *net, const char *path, int agent, char *err, siz
         goto fail;
       }
   }
+  sf_st_note_unchecked(f, path, err, errlen);
   sf_st_close(f);
   return 0;
 fail:

@@ -41,8 +41,9 @@ size_t sf_snn_net_params(const sf_snn_net *net);
  * [P][n_h1][n_in], actor.fc1.bias [P][n_h1], actor.lif1.beta,
  * actor.lif1.threshold, actor.fc2.*, actor.lif2.*, actor.fc3.weight
  * [P][n_out][n_h2], actor.fc3.bias), sizes taken from the tensors and checked
- * against each other. Returns 0, or -1 with a message naming the file and the
- * problem in err. */
+ * against each other, values finite. Returns 0, or -1 with a message naming
+ * the file and the problem in err. A file without a checksum is taken (see
+ * sf_actor_load's rule): err then holds a note saying so, else "". */
 int sf_snn_net_load(sf_snn_net *net, const char *path, int agent, char *err, size_t errlen);
 
 /* Copies agent `agent` of a model's parameters (models/sf_params.h, tensors

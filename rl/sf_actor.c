@@ -1,5 +1,6 @@
 #include "rl/sf_actor.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,7 @@ int sf_actor_backward(sf_actor *a, int T, int B, int warmup, const float *dy) {
 }
 
 sf_actor *sf_actor_load(const char *path, int agent, uint64_t *seed, char *err, size_t errlen) {
-  sf_st_file *f = sf_st_open(path, 0, err, errlen);
+  sf_st_file *f = sf_st_open(path, SF_ST_ALLOW_NO_CRC, err, errlen);
   if (!f) return NULL;
   const char *desc = sf_st_meta_require(f, "spikefly.actor", err, errlen);
   const char *name = sf_st_meta(f, "spikefly.actor_name");
@@ -205,8 +206,16 @@ sf_actor *sf_actor_load(const char *path, int agent, uint64_t *seed, char *err, 
     }
     int64_t shape[3] = {st->shape[0], t->shape[0], t->shape[1]};
     if (!sf_st_get(f, t->name, SF_ST_F32, 1 + t->ndim, shape, err, errlen)) goto fail;
-    memcpy(sf_param_at(t, 0), (const float *)st->data + (size_t)agent * t->size, sizeof(float) * t->size);
+    const float *src = (const float *)st->data + (size_t)agent * t->size;
+    for (long e = 0; e < t->size; ++e)
+      if (!isfinite(src[e])) {
+        snprintf(err, errlen, "%s: tensor '%s' of agent %d holds a non-finite value at element %ld", path, t->name,
+                 agent, e);
+        goto fail;
+      }
+    memcpy(sf_param_at(t, 0), src, sizeof(float) * t->size);
   }
+  sf_st_note_unchecked(f, path, err, errlen);
   if (seed) {
     const sf_st_tensor *s = sf_st_find(f, "train.seeds");
     *seed = s && s->dtype == SF_ST_U64 && agent < s->shape[0] ? ((const uint64_t *)s->data)[agent] : 0;

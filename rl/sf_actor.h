@@ -90,7 +90,11 @@ int sf_actor_backward(sf_actor *a, int T, int B, int warmup, const float *dy);
 /* The actor of agent `agent` of a checkpoint (trainer or guide), rebuilt
  * from its "spikefly.actor" metadata as a population of one. seed (may be
  * NULL) receives the agent's training seed when the file holds one. NULL
- * with a message on failure. */
+ * with a message on failure.
+ * The checkpoint rule of every command: a checksum that is present must
+ * match; a file without one (re-saved by another tool) is taken when its
+ * tensors have the expected names, dtypes and shapes and finite values, and
+ * then err holds a note saying so (else err is "" on success). */
 sf_actor *sf_actor_load(const char *path, int agent, uint64_t *seed, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -3,6 +3,8 @@
 // file, and leaves nothing behind; outputs are replaced only by complete ones.
 #include <gtest/gtest.h>
 
+#include "core/sf_safetensors.h"
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -270,6 +274,129 @@ TEST_F(BadInput, ExportIsSwappedInWhenComplete) {
   EXPECT_EQ(slurp(d + "/sf_ctrl_weights.h"), header);
   EXPECT_EQ(listing(d), before);
   EXPECT_EQ(listing(dir_), "ctrl\n") << "a staging directory was left behind";
+}
+
+// A JSON string literal (checkpoint names and metadata need these escapes).
+std::string json_str(const std::string &v) {
+  std::string r = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\')
+      r += std::string("\\") + c;
+    else if (c == '\n')
+      r += "\\n";
+    else
+      r += c;
+  }
+  return r + "\"";
+}
+
+// `src` rewritten by hand without the spikefly checksums (what another tool
+// writes); `poison` (a tensor name) gets a NaN in its first element.
+void strip_checksums(const std::string &src, const std::string &dst, const std::string &poison = "") {
+  char err[512];
+  sf_st_file *f = sf_st_open(src.c_str(), 0, err, sizeof err);
+  ASSERT_NE(f, nullptr) << err;
+  std::string header = "{\"__metadata__\":{", data;
+  bool first = true;
+  for (int i = 0; i < sf_st_meta_count(f); ++i) {
+    const char *k, *v;
+    sf_st_meta_at(f, i, &k, &v);
+    if (std::string(k) == SF_ST_CRC_KEY || std::string(k) == SF_ST_CONTENT_CRC_KEY) continue;
+    header += (first ? "" : ",") + json_str(k) + ":" + json_str(v);
+    first = false;
+  }
+  header += "}";
+  for (int i = 0; i < sf_st_count(f); ++i) {
+    const sf_st_tensor *t = sf_st_tensor_at(f, i);
+    std::string shape;
+    for (int d = 0; d < t->ndim; ++d) shape += (d ? "," : "") + std::to_string(t->shape[d]);
+    header += "," + json_str(t->name) + ":{\"dtype\":\"" + sf_st_dtype_name(t->dtype) + "\",\"shape\":[" + shape +
+              "],\"data_offsets\":[" + std::to_string(data.size()) + "," + std::to_string(data.size() + t->nbytes) +
+              "]}";
+    std::string bytes((const char *)t->data, t->nbytes);
+    if (t->name == poison) {
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      bytes.replace(0, sizeof nan, (const char *)&nan, sizeof nan);
+    }
+    data += bytes;
+  }
+  sf_st_close(f);
+  header += "}";
+  while (header.size() % 8) header += ' ';
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = (char)((uint64_t)header.size() >> (8 * i));
+  spit(dst, out + header + data);
+}
+
+// The project's Python environment with safetensors, or "".
+std::string python_with_safetensors() {
+  const std::string py = SF_SOURCE_DIR "/build/pyenv/bin/python";
+  std::string out;
+  return exists(py) && run_sh(py + " -c 'import safetensors.numpy'", &out) == 0 ? py : "";
+}
+
+// Every command that reads a checkpoint follows one rule: a wrong checksum is
+// refused, a missing one is accepted (with a note) when the tensors validate.
+TEST_F(BadInput, OneCheckpointRuleForEveryCommand) {
+  const std::string run_dir = path("run"), ckpt = run_dir + "/checkpoint.safetensors";
+  std::string out;
+  ASSERT_EQ(run("train --guide pid --epochs 1 train.envs=2 train.updates=1 train.eval_episodes=1 "
+                "train.collect_steps=100 train.batch=4 --out " + run_dir, &out),
+            0)
+      << out;
+  auto commands = [&](const std::string &c) {
+    return std::vector<std::string>{
+        "eval " + c + " --episodes 1",
+        "export " + c + " --calib-episodes 1 --test-steps 5 --out " + path("ctrl"),
+        "metrics " + c + " --episodes 1",
+        "collect --guide " + c + " --episodes 1 --envs 1 --overwrite --out " + path("d.safetensors"),
+    };
+  };
+  for (const std::string &cmd : commands(ckpt)) {
+    EXPECT_EQ(run(cmd, &out), 0) << cmd << "\n" << out;
+    EXPECT_EQ(out.find("not checksummed"), std::string::npos) << cmd << "\n" << out;
+  }
+  // Re-saved by Python's safetensors (its own header order and padding),
+  // metadata kept: the content checksum still holds.
+  const std::string py = python_with_safetensors();
+  if (!py.empty()) {
+    const std::string resaved = path("resaved.safetensors");
+    ASSERT_EQ(run_sh(py + " -c 'import sys; from safetensors import safe_open; from safetensors.numpy import "
+                          "load_file, save_file; m = safe_open(sys.argv[1], \"np\").metadata(); "
+                          "save_file(load_file(sys.argv[1]), sys.argv[2], metadata=m)' " + ckpt + " " + resaved,
+                     &out),
+              0)
+        << out;
+    ASSERT_NE(slurp(resaved), slurp(ckpt));
+    for (const std::string &cmd : commands(resaved)) {
+      EXPECT_EQ(run(cmd, &out), 0) << cmd << "\n" << out;
+      EXPECT_EQ(out.find("not checksummed"), std::string::npos) << cmd << "\n" << out;
+    }
+  }
+  // Without checksums: accepted, and said so.
+  const std::string plain = path("plain.safetensors");
+  strip_checksums(ckpt, plain);
+  for (const std::string &cmd : commands(plain)) {
+    EXPECT_EQ(run(cmd, &out), 0) << cmd << "\n" << out;
+    EXPECT_NE(out.find(plain + " is not checksummed"), std::string::npos) << cmd << "\n" << out;
+  }
+  // Without checksums and with a NaN weight: refused, naming the tensor.
+  const std::string nan = path("nan.safetensors");
+  strip_checksums(ckpt, nan, "actor.fc2.weight");
+  for (const std::string &cmd : commands(nan)) {
+    EXPECT_EQ(run(cmd, &out), 2) << cmd << "\n" << out;
+    EXPECT_NE(out.find("actor.fc2.weight"), std::string::npos) << cmd << "\n" << out;
+    EXPECT_NE(out.find("non-finite"), std::string::npos) << cmd << "\n" << out;
+  }
+  // A checksum present and wrong: refused everywhere.
+  std::string bytes = slurp(ckpt);
+  bytes[bytes.size() - 3] ^= 0x20;
+  const std::string bad = path("bad.safetensors");
+  spit(bad, bytes);
+  for (const std::string &cmd : commands(bad)) {
+    EXPECT_EQ(run(cmd, &out), 2) << cmd << "\n" << out;
+    EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << cmd << "\n" << out;
+  }
 }
 
 }  // namespace

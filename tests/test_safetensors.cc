@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -167,7 +168,10 @@ TEST(Safetensors, RoundTripEveryDtype) {
   EXPECT_EQ(sf_st_meta(f, "absent"), nullptr);
   ASSERT_NE(sf_st_meta(f, SF_ST_CRC_KEY), nullptr);
   EXPECT_EQ(strlen(sf_st_meta(f, SF_ST_CRC_KEY)), 8u);
-  EXPECT_EQ(sf_st_meta_count(f), 3);
+  ASSERT_NE(sf_st_meta(f, SF_ST_CONTENT_CRC_KEY), nullptr);
+  EXPECT_EQ(strlen(sf_st_meta(f, SF_ST_CONTENT_CRC_KEY)), 8u);
+  EXPECT_EQ(sf_st_meta_count(f), 4);
+  EXPECT_EQ(sf_st_checksummed(f), 1);
   sf_st_close(f);
 }
 
@@ -430,6 +434,74 @@ TEST(Safetensors, ChecksumIsRequiredAndChecked) {
   EXPECT_TRUE(contains(refusal(upper).c_str(), "not 8 lowercase hex digits")) << refusal(upper);
   std::string shortcrc = make_file("{\"__metadata__\":{\"spikefly.crc32c\":\"abc\"}," + tensor + "}", data);
   EXPECT_TRUE(contains(refusal(shortcrc).c_str(), "not 8 lowercase hex digits")) << refusal(shortcrc);
+}
+
+// A JSON string literal of s (the escapes the sample's metadata needs).
+std::string json_str(const std::string &s) {
+  std::string r = "\"";
+  for (char c : s) r += c == '\n' ? std::string("\\n") : c == '"' ? std::string("\\\"") : std::string(1, c);
+  return r + "\"";
+}
+
+// The sample re-saved the way another writer may: metadata and tensors in
+// another order, data packed in name order, spaces in the header.
+std::string relayout(const std::string &file) {
+  char err[512];
+  sf_st_file *f = sf_st_parse(file.data(), file.size(), "x", 0, err, sizeof err);
+  EXPECT_NE(f, nullptr) << err;
+  std::string header = "{", data;
+  for (int i = sf_st_meta_count(f) - 1; i >= 0; --i) {
+    const char *k, *v;
+    sf_st_meta_at(f, i, &k, &v);
+    header += std::string(i == sf_st_meta_count(f) - 1 ? "\"__metadata__\": {" : ", ") + json_str(k) + ": " +
+              json_str(v);
+  }
+  header += "}";
+  std::vector<const sf_st_tensor *> ts;
+  for (int i = 0; i < sf_st_count(f); ++i) ts.push_back(sf_st_tensor_at(f, i));
+  std::sort(ts.begin(), ts.end(), [](auto a, auto b) { return strcmp(a->name, b->name) < 0; });
+  for (const sf_st_tensor *t : ts) {
+    std::string shape;
+    for (int d = 0; d < t->ndim; ++d) shape += (d ? ", " : "") + std::to_string(t->shape[d]);
+    header += ", " + json_str(t->name) + ": {\"dtype\": \"" + sf_st_dtype_name(t->dtype) + "\", \"shape\": [" +
+              shape + "], \"data_offsets\": [" + std::to_string(data.size()) + ", " +
+              std::to_string(data.size() + t->nbytes) + "]}";
+    data.append((const char *)t->data, t->nbytes);
+  }
+  sf_st_close(f);
+  return make_file(header + "}", data);
+}
+
+// A file re-saved by another writer with the same tensors and metadata keeps
+// a valid content checksum; a wrong checksum of either kind is refused.
+TEST(Safetensors, ContentChecksumSurvivesAnotherLayout) {
+  TmpDir d;
+  std::string file = write_sample(d / "x.safetensors");
+  std::string other = relayout(file);
+  ASSERT_NE(other, file);
+  char err[512] = "";
+  sf_st_file *f = sf_st_parse(other.data(), other.size(), "x.safetensors", 0, err, sizeof err);
+  ASSERT_NE(f, nullptr) << err;
+  EXPECT_EQ(sf_st_checksummed(f), 1);
+  sf_st_close(f);
+  // The same layout with a changed value, tensor or checksum digit: refused.
+  for (const char *what : {"12", "3e-4", SF_ST_CRC_KEY}) {
+    std::string bad = other;
+    size_t at = bad.find(what);
+    ASSERT_NE(at, std::string::npos) << what;
+    at = what == std::string(SF_ST_CRC_KEY) ? at + strlen(SF_ST_CRC_KEY) + 5 : at;
+    bad[at] = bad[at] == '1' ? '2' : '1';
+    EXPECT_TRUE(contains(refusal(bad, SF_ST_ALLOW_NO_CRC).c_str(), "checksum mismatch")) << what << refusal(bad);
+  }
+  std::string bad = other;
+  bad[bad.size() - 1] ^= 0x04;
+  EXPECT_TRUE(contains(refusal(bad, SF_ST_ALLOW_NO_CRC).c_str(), "content checksum mismatch")) << refusal(bad);
+  // Without checksums the file is taken only when allowed, and says so.
+  std::string plain = make_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "abcd");
+  f = sf_st_parse(plain.data(), plain.size(), "p", SF_ST_ALLOW_NO_CRC, err, sizeof err);
+  ASSERT_NE(f, nullptr) << err;
+  EXPECT_EQ(sf_st_checksummed(f), 0);
+  sf_st_close(f);
 }
 
 TEST(Safetensors, ReadsFilesOfOtherWritersAligned) {
