@@ -95,10 +95,36 @@ static const sf_st_tensor *find_f32(const sf_st_file *f, const char *path, const
   return t;
 }
 
+/* The reason a checkpoint's actor, as its "spikefly.actor" metadata
+ * describes it ("kind:input:w1,w2,..."), is not a network this module takes:
+ * a spiking actor of the 18-value observation with two LIF layers. 0 when it
+ * is one (or the file does not say). */
+static int actor_unsupported(const sf_st_file *f, const char *path, char *err, size_t errlen) {
+  const char *desc = sf_st_meta(f, "spikefly.actor");
+  if (!desc) return 0;
+  const char *in = strchr(desc, ':'), *widths = in ? strchr(in + 1, ':') : NULL;
+  if (!widths) return 0;
+  int layers = 1;
+  for (const char *p = widths + 1; *p; ++p) layers += *p == ',';
+  if (strncmp(desc, "snn:", 4) != 0)
+    snprintf(err, errlen, "%s: the actor '%s' is an ANN (%.*s), not a spiking network: only spiking actors are "
+             "exported and measured", path, desc, (int)(in - desc), desc);
+  else if (strncmp(in, ":obs:", 5) != 0)
+    snprintf(err, errlen, "%s: the actor '%s' takes the input '%.*s'; an exported controller takes the 18-value "
+             "observation (train.actor_input = obs)", path, desc, (int)(widths - in - 1), in + 1);
+  else if (layers != 2)
+    snprintf(err, errlen, "%s: the actor '%s' has %d LIF layer%s; export and metrics take exactly two "
+             "(train.hidden = W1,W2)", path, desc, layers, layers == 1 ? "" : "s");
+  else
+    return 0;
+  return -1;
+}
+
 int sf_snn_net_load(sf_snn_net *net, const char *path, int agent, char *err, size_t errlen) {
   memset(net, 0, sizeof *net);
   sf_st_file *f = sf_st_open(path, SF_ST_ALLOW_NO_CRC, err, errlen);
   if (!f) return -1;
+  if (actor_unsupported(f, path, err, errlen)) goto fail;
   const char *wname[3] = {"actor.fc1.weight", "actor.fc2.weight", "actor.fc3.weight"};
   const sf_st_tensor *w[3];
   for (int l = 0; l < 3; ++l)

@@ -31,6 +31,20 @@ sf_actor_config sf_guide_actor_config(void) {
   return c;
 }
 
+int sf_actor_config_check_exportable(const sf_actor_config *c, char *why, size_t n) {
+  if (c->kind != SF_ACTOR_SNN || c->nhidden == 2) return 0;
+  snprintf(why, n,
+           "a spiking actor with %d LIF layer%s could be trained but not exported: spikefly export, metrics and the "
+           "embedded module take exactly two LIF layers (train.hidden = W1,W2)",
+           c->nhidden, c->nhidden == 1 ? "" : "s");
+  return -1;
+}
+
+void sf_actor_config_require_exportable(const sf_actor_config *c, sf_config *cfg) {
+  char why[256];
+  if (sf_actor_config_check_exportable(c, why, sizeof why) != 0) sf_cfg_fail(cfg, "config key 'train.hidden': %s", why);
+}
+
 int sf_actor_in_dim(sf_actor_input input) { return input == SF_INPUT_OBS ? SF_OBS_DIM : SF_PRIV_DIM; }
 
 void sf_actor_describe(const sf_actor_config *c, char *out, size_t len) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sf_config.h"
 #include "models/sf_mlp.h"
 #include "models/sf_snn.h"
 
@@ -45,6 +46,15 @@ typedef struct {
  * (priv -> 64 -> 64 -> 4, an MLP). */
 sf_actor_config sf_actor_default(sf_actor_kind kind, sf_actor_input input);
 sf_actor_config sf_guide_actor_config(void);
+/* Whether `spikefly export` and `metrics` (and the embedded module) can take
+ * this actor: a spiking actor must have exactly two LIF layers. (ANN actors
+ * are baselines and guides, trained but never exported.) 0, or -1 with the
+ * reason in why. */
+int sf_actor_config_check_exportable(const sf_actor_config *c, char *why, size_t n);
+/* The same as a config error naming train.hidden (training refuses such an
+ * actor before it starts rather than after it finished). */
+void sf_actor_config_require_exportable(const sf_actor_config *c, sf_config *cfg);
+
 /* Width of the actor's input. */
 int sf_actor_in_dim(sf_actor_input input);
 /* "snn:obs:256,128" - stored in checkpoints to rebuild the network. */

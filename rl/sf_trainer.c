@@ -38,6 +38,7 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
     s->actor.nhidden = nh;
     for (int i = 0; i < nh; ++i) s->actor.hidden[i] = (int)hidden[i];
   }
+  sf_actor_config_require_exportable(&s->actor, cfg);
   s->envs = (int)sf_cfg_int(cfg, "train.envs", 16, 1, 1 << 20);
   s->epochs = (int)sf_cfg_int(cfg, "train.epochs", 100, 1, 1 << 24);
   s->collect_steps = (int)sf_cfg_int(cfg, "train.collect_steps", 500, 1, 1 << 24);

@@ -291,8 +291,10 @@ std::string json_str(const std::string &v) {
 }
 
 // `src` rewritten by hand without the spikefly checksums (what another tool
-// writes); `poison` (a tensor name) gets a NaN in its first element.
-void strip_checksums(const std::string &src, const std::string &dst, const std::string &poison = "") {
+// writes); `poison` (a tensor name) gets a NaN in its first element, and
+// the metadata "spikefly.actor" becomes `actor` when that is given.
+void strip_checksums(const std::string &src, const std::string &dst, const std::string &poison = "",
+                     const std::string &actor = "") {
   char err[512];
   sf_st_file *f = sf_st_open(src.c_str(), 0, err, sizeof err);
   ASSERT_NE(f, nullptr) << err;
@@ -302,7 +304,8 @@ void strip_checksums(const std::string &src, const std::string &dst, const std::
     const char *k, *v;
     sf_st_meta_at(f, i, &k, &v);
     if (std::string(k) == SF_ST_CRC_KEY || std::string(k) == SF_ST_CONTENT_CRC_KEY) continue;
-    header += (first ? "" : ",") + json_str(k) + ":" + json_str(v);
+    const bool swap = !actor.empty() && std::string(k) == "spikefly.actor";
+    header += (first ? "" : ",") + json_str(k) + ":" + json_str(swap ? actor : v);
     first = false;
   }
   header += "}";
@@ -396,6 +399,39 @@ TEST_F(BadInput, OneCheckpointRuleForEveryCommand) {
   for (const std::string &cmd : commands(bad)) {
     EXPECT_EQ(run(cmd, &out), 2) << cmd << "\n" << out;
     EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << cmd << "\n" << out;
+  }
+}
+
+// An actor that export and metrics cannot take is refused when training
+// starts, and a checkpoint of one is named for what it is.
+TEST_F(BadInput, NetworksThatCannotBeExportedAreNamed) {
+  std::string out;
+  const std::string tiny = "train --guide pid --epochs 1 train.envs=2 train.updates=1 train.eval_episodes=1 "
+                           "train.collect_steps=100 train.batch=4 ";
+  for (const char *hidden : {"1,2,3", "64"}) {
+    const std::string run_dir = path(std::string("h") + hidden);
+    EXPECT_EQ(run(tiny + "train.hidden=" + hidden + " --out " + run_dir, &out), 2) << out;
+    EXPECT_NE(out.find("train.hidden"), std::string::npos) << out;
+    EXPECT_NE(out.find("exactly two LIF layers"), std::string::npos) << out;
+    EXPECT_FALSE(exists(run_dir));
+  }
+  const std::string run_dir = path("run"), ckpt = run_dir + "/checkpoint.safetensors";
+  ASSERT_EQ(run(tiny + "--out " + run_dir, &out), 0) << out;
+  struct Case {
+    const char *actor, *says;
+  } cases[] = {
+      {"snn:obs:256,128,64", "has 3 LIF layers"},
+      {"snn:obs:64", "has 1 LIF layer;"},
+      {"mlp:obs:256,128", "is an ANN (mlp)"},
+      {"snn:obs_hist:256,128", "takes the input 'obs_hist'"},
+  };
+  for (const Case &c : cases) {
+    const std::string other = path("other.safetensors");
+    strip_checksums(ckpt, other, "", c.actor);
+    for (const std::string &cmd : {"export " + other + " --out " + path("ctrl"), "metrics " + other}) {
+      EXPECT_EQ(run(cmd, &out), 2) << cmd << "\n" << out;
+      EXPECT_NE(out.find(c.says), std::string::npos) << c.actor << ": " << cmd << "\n" << out;
+    }
   }
 }
 
