@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sf_score.h"
+
 void sf_flight_log_free(sf_flight_log *log) {
   free(log->obs);
   free(log->reset);
@@ -17,23 +19,22 @@ int sf_flight_run(const sf_env_model *m, sf_policy_kind kind, const sf_snn_net *
   float *obs = malloc(sizeof(float) * (size_t)N * n_in);
   float *act = calloc((size_t)N * n3, sizeof(float));
   float *rew = malloc(sizeof(float) * (size_t)N);
-  uint8_t *term = malloc((size_t)N), *trunc = malloc((size_t)N), *alive = malloc((size_t)N);
-  int *len = calloc((size_t)N, sizeof(int));
-  double *ret = calloc((size_t)N, sizeof(double));
+  uint8_t *term = malloc((size_t)N), *trunc = malloc((size_t)N);
+  sf_score_episode *acc = calloc((size_t)N, sizeof *acc);
   float *trace = log ? malloc(sizeof(float) * (size_t)N * T * n_in) : NULL;
   sf_snn_ref_state *ref = kind == SF_POLICY_REFERENCE ? calloc((size_t)N, sizeof *ref) : NULL;
   sf_module *mod = kind == SF_POLICY_REFERENCE
                        ? NULL
                        : sf_module_new(kind == SF_POLICY_INT8 ? SF_EXPORT_INT8 : SF_EXPORT_FLOAT32, net, q, N);
   int rc = -1;
-  if (!d || !obs || !act || !rew || !term || !trunc || !alive || !len || !ret || (log && !trace) ||
+  if (!d || !obs || !act || !rew || !term || !trunc || !acc || (log && !trace) ||
       (kind == SF_POLICY_REFERENCE ? !ref : !mod))
     goto out;
   for (int e = 0; ref && e < N; ++e)
     if (sf_snn_ref_alloc(&ref[e], net) != 0) goto out;
   d->progress[0] = 1.0f;
+  const sf_score_spec spec = sf_score_spec_of(m);
   sf_env_reset_all(m, d);
-  memset(alive, 1, (size_t)N);
   for (int e = 0; e < N; ++e) {
     if (ref)
       sf_snn_ref_reset(&ref[e], net);
@@ -45,7 +46,7 @@ int sf_flight_run(const sf_env_model *m, sf_policy_kind kind, const sf_snn_net *
     int any = 0;
     for (int e = 0; e < N; ++e) {
       float *a = act + (size_t)e * n3;
-      if (!alive[e]) {
+      if (acc[e].done) {
         memset(a, 0, sizeof(float) * (size_t)n3);
         continue;
       }
@@ -60,15 +61,14 @@ int sf_flight_run(const sf_env_model *m, sf_policy_kind kind, const sf_snn_net *
     if (!any) break;
     sf_env_step(m, d, act, rew, term, trunc);
     for (int e = 0; e < N; ++e) {
-      if (!alive[e]) continue;
-      ret[e] += rew[e];
-      len[e] += 1;
-      if (term[e] || trunc[e]) alive[e] = 0;
+      sf_quad_state s;
+      float tp[3], tv[3];
+      sf_score_step(&acc[e], &spec, m, d, e, t, act + (size_t)e * n3, rew[e], term[e], trunc[e], &s, tp, tv);
     }
   }
   if (log) {
     int total = 0;
-    for (int e = 0; e < N; ++e) total += len[e];
+    for (int e = 0; e < N; ++e) total += acc[e].len;
     log->obs = malloc(sizeof(float) * (size_t)total * n_in);
     log->reset = calloc((size_t)total, 1);
     if (!log->obs || !log->reset) {
@@ -78,14 +78,14 @@ int sf_flight_run(const sf_env_model *m, sf_policy_kind kind, const sf_snn_net *
     log->steps = total;
     int at = 0;
     for (int e = 0; e < N; ++e) {
-      memcpy(log->obs + (size_t)at * n_in, trace + (size_t)e * T * n_in, sizeof(float) * (size_t)len[e] * n_in);
+      memcpy(log->obs + (size_t)at * n_in, trace + (size_t)e * T * n_in, sizeof(float) * (size_t)acc[e].len * n_in);
       log->reset[at] = 1;
-      at += len[e];
+      at += acc[e].len;
     }
   }
   for (int e = 0; e < N; ++e) {
-    if (returns) returns[e] = ret[e];
-    if (lengths) lengths[e] = len[e];
+    if (returns) returns[e] = acc[e].ret_c; /* progress 1: the final coefficients */
+    if (lengths) lengths[e] = acc[e].len;
   }
   rc = 0;
 out:
@@ -94,9 +94,7 @@ out:
   free(ref);
   sf_module_free(mod);
   free(trace);
-  free(ret);
-  free(len);
-  free(alive);
+  free(acc);
   free(trunc);
   free(term);
   free(rew);

@@ -31,8 +31,9 @@ void sf_flight_log_free(sf_flight_log *log);
 
 /* Flies `episodes` episodes with seeds from `seed` (the environment agent's
  * key), curriculum progress 1 (the final reward coefficients). returns[e]
- * and lengths[e] receive each episode's return and step count (either may be
- * NULL); log, when not NULL, receives the observations the policy saw.
+ * and lengths[e] receive each episode's return and step count as the
+ * episode scorer (sim/sf_score.h) counts them (either may be NULL); log,
+ * when not NULL, receives the observations the policy saw.
  * q is needed for SF_POLICY_INT8 only. Returns 0, or -1 when out of memory. */
 int sf_flight_run(const sf_env_model *m, sf_policy_kind kind, const sf_snn_net *net, const sf_quant_net *q,
                   int episodes, uint64_t seed, double *returns, int *lengths, sf_flight_log *log);

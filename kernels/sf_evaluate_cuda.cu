@@ -6,30 +6,27 @@
 #include <cuda_runtime.h>
 #include <nvtx3/nvToolsExt.h>
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rl/sf_eval_episode.h"
 #include "kernels/sf_actor_input_cuda.cuh"
 #include "kernels/sf_env_cuda.h"
 #include "kernels/sf_mlp_cuda.h"
 #include "kernels/sf_snn_cuda.h"
+#include "sim/sf_score.h"
 
 namespace {
 
 constexpr int kThreads = 256;
 unsigned blocks(long n) { return (unsigned)((n + kThreads - 1) / kThreads); }
 
-__global__ void k_episode_step(sf_env_model m, sf_env_data d, sf_eval_episode *acc, int k, sf_reward_coef final_coef,
-                               const float *act, const float *rew, const uint8_t *term, const uint8_t *trunc,
-                               int hold_from, int track_from) {
+__global__ void k_episode_step(sf_env_model m, sf_env_data d, sf_score_episode *acc, int k, sf_score_spec spec,
+                               const float *act, const float *rew, const uint8_t *term, const uint8_t *trunc) {
   long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= d.n) return;
   sf_quad_state s;
   float tp[3], tv[3];
-  sf_eval_episode_step(&acc[i], &m, &d, i, k, &final_coef, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i], hold_from,
-                       track_from, &s, tp, tv);
+  sf_score_step(&acc[i], &spec, &m, &d, i, k, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i], &s, tp, tv);
 }
 
 }  // namespace
@@ -38,21 +35,20 @@ extern "C" int sf_cuda_evaluate(const sf_actor *actor, const sf_env_model *model
                                 float progress, int warmup_steps, sf_eval_stats *stats, char *err, size_t errlen) {
   const int P = actor->P, N = episodes, steps = model->task.time_limit;
   const long n = (long)P * N;
-  const float dt = model->quad.dt;
-  const int hold_from = steps - (int)lroundf(1.0f / dt), track_from = (int)lroundf(1.0f / dt);
+  const sf_score_spec spec = sf_score_spec_of(model);
   nvtxRangePushA("evaluate");
   // A host copy sized for N envs per agent: the device networks take their
   // shape and row bound from it.
   sf_actor *h = sf_actor_new(&actor->cfg, P, N);
   uint64_t *eseeds = (uint64_t *)malloc(sizeof(uint64_t) * P);
   float *prog = (float *)malloc(sizeof(float) * P);
-  sf_eval_episode *acc = (sf_eval_episode *)malloc(sizeof(sf_eval_episode) * n);
+  sf_score_episode *acc = (sf_score_episode *)malloc(sizeof(sf_score_episode) * n);
   sf_cuda_env *env = NULL;
   sf_cuda_snn *snn = NULL;
   sf_cuda_snn_state *st = NULL;
   sf_cuda_mlp *mlp = NULL;
   float *d_x = NULL, *d_act = NULL;
-  sf_eval_episode *d_acc = NULL;
+  sf_score_episode *d_acc = NULL;
   int rc = -1;
   const char *what = "memory";
   if (!h || !eseeds || !prog || !acc) goto out;
@@ -80,10 +76,9 @@ extern "C" int sf_cuda_evaluate(const sf_actor *actor, const sf_env_model *model
     what = "device memory";
     if (cudaMalloc(&d_x, sizeof(float) * n * h->in_dim) != cudaSuccess ||
         cudaMalloc(&d_act, sizeof(float) * n * SF_ACT_DIM) != cudaSuccess ||
-        cudaMalloc(&d_acc, sizeof(sf_eval_episode) * n) != cudaSuccess ||
-        cudaMemsetAsync(d_acc, 0, sizeof(sf_eval_episode) * n, stream) != cudaSuccess)
+        cudaMalloc(&d_acc, sizeof(sf_score_episode) * n) != cudaSuccess ||
+        cudaMemsetAsync(d_acc, 0, sizeof(sf_score_episode) * n, stream) != cudaSuccess)
       goto out;
-    const sf_reward_coef final_coef = sf_reward_coef_at(&model->task, 1.0f);
     const sf_env_data d = *sf_cuda_env_state(env);
     sf_cuda_env_reset_all(env, model);
     what = "a step";
@@ -94,11 +89,10 @@ extern "C" int sf_cuda_evaluate(const sf_actor *actor, const sf_env_model *model
           sf_cuda_actor_input(h->cfg.input, n, sf_cuda_env_obs(env), sf_cuda_env_priv(env), d_x, stream);
       if (snn ? sf_cuda_snn_step(snn, st, x, d_act) : sf_cuda_mlp_forward(mlp, N, x, h->in_dim, NULL, d_act)) goto out;
       sf_cuda_env_step(env, model, d_act);
-      k_episode_step<<<blocks(n), kThreads, 0, stream>>>(*model, d, d_acc, k, final_coef, d_act, sf_cuda_env_reward(env),
-                                                       sf_cuda_env_terminated(env), sf_cuda_env_truncated(env),
-                                                       hold_from, track_from);
+      k_episode_step<<<blocks(n), kThreads, 0, stream>>>(*model, d, d_acc, k, spec, d_act, sf_cuda_env_reward(env),
+                                                       sf_cuda_env_terminated(env), sf_cuda_env_truncated(env));
     }
-    if (cudaMemcpyAsync(acc, d_acc, sizeof(sf_eval_episode) * n, cudaMemcpyDeviceToHost, stream) != cudaSuccess ||
+    if (cudaMemcpyAsync(acc, d_acc, sizeof(sf_score_episode) * n, cudaMemcpyDeviceToHost, stream) != cudaSuccess ||
         cudaStreamSynchronize(stream) != cudaSuccess || cudaGetLastError() != cudaSuccess)
       goto out;
     char why[256];

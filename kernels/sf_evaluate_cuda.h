@@ -1,7 +1,7 @@
 /* Evaluation on a CUDA GPU: sf_evaluate (rl/sf_evaluate.h) with the
  * environments, the actor's streaming steps and the episodes' sums on the
  * device. Same starts (the same seeds), the same per-env arithmetic
- * (sim/sf_env_step.h, rl/sf_eval_episode.h); only the statistics of the
+ * (sim/sf_env_step.h, sim/sf_score.h); only the statistics of the
  * finished episodes are computed on the host. */
 #ifndef SF_EVALUATE_CUDA_H
 #define SF_EVALUATE_CUDA_H

@@ -1,10 +1,7 @@
 #include "rl/sf_evaluate.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "rl/sf_eval_episode.h"
 #include "sim/sf_eval.h"
 
 int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,
@@ -12,7 +9,7 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
   const int P = actor->P, N = episodes, steps = model->task.time_limit;
   const long n = (long)P * N;
   const float dt = model->quad.dt;
-  const int hold_from = steps - (int)lroundf(1.0f / dt), track_from = (int)lroundf(1.0f / dt);
+  const sf_score_spec spec = sf_score_spec_of(model);
   uint64_t *eseeds = malloc(sizeof(uint64_t) * P);
   for (int p = 0; p < P; ++p) eseeds[p] = sf_eval_seed(seeds[p]);
   sf_env_data *d = sf_env_data_new(P, N, eseeds);
@@ -20,13 +17,12 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
   float *x = malloc(sizeof(float) * actor->in_dim * n), *act = malloc(sizeof(float) * SF_ACT_DIM * n);
   float *rew = malloc(sizeof(float) * n);
   uint8_t *term = malloc(n), *trunc = malloc(n);
-  sf_eval_episode *acc = calloc(n, sizeof *acc);
+  sf_score_episode *acc = calloc(n, sizeof *acc);
   sf_actor_state st = {NULL};
   int rc = -1;
   if (!d || !obs || !priv || !x || !act || !rew || !term || !trunc || !acc || sf_actor_state_init(&st, actor, N))
     goto out;
   for (int p = 0; p < P; ++p) d->progress[p] = progress;
-  sf_reward_coef final_coef = sf_reward_coef_at(&model->task, 1.0f);
   sf_env_reset_all(model, d);
   sf_actor_state_reset_all(&st);
   for (int k = 0; k < steps; ++k) {
@@ -38,8 +34,7 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
     for (long i = 0; i < n; ++i) {
       sf_quad_state s;
       float tp[3], tv[3];
-      if (sf_eval_episode_step(&acc[i], model, d, i, k, &final_coef, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i],
-                               hold_from, track_from, &s, tp, tv) &&
+      if (sf_score_step(&acc[i], &spec, model, d, i, k, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i], &s, tp, tv) &&
           csv && i / N == csv_agent && i % N < csv_envs)
         sf_flight_csv_row(csv, i % N, i % N, k + 1, dt, &s, tp, tv, act + i * SF_ACT_DIM, rew[i]);
     }
@@ -51,32 +46,4 @@ out:
   sf_env_data_free(d);
   free(eseeds), free(obs), free(priv), free(x), free(act), free(rew), free(term), free(trunc), free(acc);
   return rc;
-}
-
-void sf_eval_finish(const sf_eval_episode *acc, int P, int N, int warmup_steps, sf_eval_stats *stats) {
-  for (int p = 0; p < P; ++p) {
-    sf_eval_stats *s = &stats[p];
-    memset(s, 0, sizeof *s);
-    long surv = 0;
-    double hold = 0, track = 0;
-    for (int j = 0; j < N; ++j) {
-      const sf_eval_episode *e = &acc[(long)p * N + j];
-      s->ret_final += e->ret_f;
-      s->ret_current += e->ret_c;
-      s->mean_len += e->len;
-      s->survive_warmup += (e->survived || e->len >= warmup_steps) ? 1 : 0;
-      if (e->survived) {
-        ++surv;
-        hold += e->n_hold ? e->err_hold / e->n_hold : 0.0;
-        track += e->n_track ? e->err_track / e->n_track : 0.0;
-      }
-    }
-    s->ret_final /= N;
-    s->ret_current /= N;
-    s->mean_len /= N;
-    s->survive_warmup /= N;
-    s->survival = (double)surv / N;
-    s->hover_err = surv ? hold / surv : NAN;
-    s->track_err = surv ? track / surv : NAN;
-  }
 }

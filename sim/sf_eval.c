@@ -1,21 +1,16 @@
 #include "sim/sf_eval.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  double ret, err_hold, err_track;
-  long n_hold, n_track;
-  int done, survived, length;
-} episode_acc;
+#include "sim/sf_score.h"
 
+/* Episodes are flown in rounds of o->envs environments; the scorer's sums
+ * add them in episode order, so the figures do not depend on o->envs. */
 int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_eval_opts *o, sf_eval_result *r) {
   memset(r, 0, sizeof *r);
-  const float dt = m->quad.dt;
   const int steps = m->task.time_limit;
-  const int hold_from = steps - (int)lroundf(1.0f / dt); /* the last 1 s */
-  const int track_from = (int)lroundf(1.0f / dt);        /* after the first 1 s */
+  const sf_score_spec spec = sf_score_spec_of(m);
   long envs = o->envs < o->episodes ? o->envs : o->episodes;
   uint64_t seed = o->seed;
   sf_env_data *d = sf_env_data_new(1, (int)envs, &seed);
@@ -23,7 +18,7 @@ int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_
   float *act = malloc(sizeof(float) * SF_ACT_DIM * envs);
   float *rew = malloc(sizeof(float) * envs);
   uint8_t *term = malloc(envs), *trunc = malloc(envs);
-  episode_acc *acc = malloc(sizeof *acc * envs);
+  sf_score_episode *acc = malloc(sizeof *acc * envs);
   int rc = 0;
   if (!d || !obs || !act || !rew || !term || !trunc || !acc) {
     rc = -1;
@@ -31,9 +26,10 @@ int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_
   }
   d->progress[0] = o->progress;
 
-  double sum_ret = 0, sum_hold = 0, sum_track = 0, sum_len = 0;
-  long flown = 0, survived = 0;
-  while (flown < o->episodes) {
+  sf_score_sums sum;
+  memset(&sum, 0, sizeof sum);
+  while (sum.episodes < o->episodes) {
+    const long flown = sum.episodes;
     long active = o->episodes - flown < envs ? o->episodes - flown : envs;
     sf_env_reset_all(m, d);
     memset(acc, 0, sizeof *acc * envs);
@@ -43,44 +39,25 @@ int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_
       policy(ctx, m, d, obs, act);
       sf_env_step(m, d, act, rew, term, trunc);
       for (long i = 0; i < active; ++i) {
-        episode_acc *e = &acc[i];
-        if (e->done) continue;
-        e->ret += rew[i];
-        e->length = k + 1;
         sf_quad_state s;
-        float tp[3], tv[3], ta[3];
-        sf_env_get_state(d, i, &s);
-        sf_env_get_target(m, d, i, tp, tv, ta);
-        double err = 0;
-        for (int c = 0; c < 3; ++c) err += (double)(s.p[c] - tp[c]) * (s.p[c] - tp[c]);
-        err = sqrt(err);
-        if (k + 1 > hold_from) e->err_hold += err, e->n_hold++;
-        if (k + 1 > track_from) e->err_track += err, e->n_track++;
-        if (o->trace && i < o->trace_envs) o->trace(o->trace_user, flown + i, i, k + 1, &s, tp, tv, act + i * 4, rew[i]);
-        if (term[i] || trunc[i]) {
-          e->done = 1;
-          e->survived = !term[i];
-          --running;
-        }
+        float tp[3], tv[3];
+        if (!sf_score_step(&acc[i], &spec, m, d, i, k, act + i * SF_ACT_DIM, rew[i], term[i], trunc[i], &s, tp, tv))
+          continue;
+        if (o->trace && i < o->trace_envs)
+          o->trace(o->trace_user, flown + i, i, k + 1, &s, tp, tv, act + i * SF_ACT_DIM, rew[i]);
+        running -= acc[i].done;
       }
     }
-    for (long i = 0; i < active; ++i) {
-      sum_ret += acc[i].ret;
-      sum_len += acc[i].length;
-      if (acc[i].survived) {
-        ++survived;
-        sum_hold += acc[i].n_hold ? acc[i].err_hold / acc[i].n_hold : 0.0;
-        sum_track += acc[i].n_track ? acc[i].err_track / acc[i].n_track : 0.0;
-      }
-    }
-    flown += active;
+    sf_score_add(&sum, acc, active, 0);
   }
-  r->episodes = flown;
-  r->survived = survived;
-  r->mean_return = sum_ret / flown;
-  r->mean_length = sum_len / flown;
-  r->hover_error = survived ? sum_hold / survived : NAN;
-  r->tracking_error = survived ? sum_track / survived : NAN;
+  sf_eval_stats st;
+  sf_score_stats(&sum, &st);
+  r->episodes = sum.episodes;
+  r->survived = sum.survived;
+  r->mean_return = st.ret_current;
+  r->mean_length = st.mean_len;
+  r->hover_error = st.hover_err;
+  r->tracking_error = st.track_err;
 out:
   sf_env_data_free(d);
   free(obs), free(act), free(rew), free(term), free(trunc), free(acc);

@@ -1,8 +1,7 @@
 /* Evaluation of a controller in the batched simulator: episodes from the
  * reset distribution, flown to termination or the time limit, summarised as
- * mean return, survival rate, hover error and tracking error. The controller
- * is a callback, so the same numbers are computed for the reference
- * controller and for learned policies. */
+ * mean return, survival rate, hover error and tracking error as the episode
+ * scorer (sim/sf_score.h) defines them. The controller is a callback. */
 #ifndef SF_EVAL_H
 #define SF_EVAL_H
 
