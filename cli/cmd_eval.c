@@ -106,8 +106,9 @@ int sf_cmd_eval(int argc, char **argv) {
            device == SF_DEVICE_CUDA ? "GPU" : "CPU");
     printf("  mean return      %.2f   (final reward coefficients; %.2f at progress %.2f)\n", st.ret_final,
            st.ret_current, progress);
-    printf("  survival rate    %.3f  (mean length %.1f steps; %.3f last 50 steps)\n", st.survival, st.mean_len,
-           st.survive_warmup);
+    printf("  survival rate    %.3f  (episodes reaching the time limit; mean length %.1f steps; %.3f lasted the "
+           "first 50 steps, the SNN's warm-up)\n",
+           st.survival, st.mean_len, st.survive_warmup);
     if (st.survival > 0) {
       printf("  hover error      %.4f m\n  tracking error   %.4f m\n", st.hover_err, st.track_err);
     } else {

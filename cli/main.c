@@ -38,6 +38,8 @@ int main(int argc, char **argv) {
     usage(stdout);
     return SF_EXIT_OK;
   }
+  /* The option every program answers: the same as the command. */
+  if (!strcmp(argv[1], "--version")) argv[1] = "version";
   for (size_t i = 0; i < SF_ARRAY_LEN(commands); ++i)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
   fprintf(stderr, "spikefly: unknown command '%s'\n\n", argv[1]);

@@ -435,4 +435,16 @@ TEST_F(BadInput, NetworksThatCannotBeExportedAreNamed) {
   }
 }
 
+// `spikefly --version` is `spikefly version`, which also answers --device.
+TEST_F(BadInput, VersionOptionAndDevice) {
+  std::string a, b;
+  ASSERT_EQ(run("version", &a), 0) << a;
+  EXPECT_EQ(run("--version", &b), 0) << b;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(run("version --device cpu", &b), 0) << b;
+  EXPECT_NE(b.find("device: cpu"), std::string::npos) << b;
+  EXPECT_EQ(run("version --device tpu", &b), 2) << b;
+  EXPECT_NE(b.find("'device'"), std::string::npos) << b;
+}
+
 }  // namespace
