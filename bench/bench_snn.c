@@ -1,19 +1,22 @@
 /* SNN actor training throughput on the CPU: forward + backward through time
  * of the paper's actor (18 -> LIF 256 -> LIF 128 -> 4, tanh) over a batch of
- * B = 256 sequences of T = 100 steps (50 warm-up), for a population of P = 1
- * and P = 8 agents. One sequence-step is one timestep of one sequence of the
- * batch (of one agent): a call handles P * B * T of them.
+ * B sequences of T = 100 steps (50 warm-up), for populations of P agents.
+ * One sequence-step is one timestep of one sequence of the batch (of one
+ * agent): a call handles P * B * T of them.
  *
- * usage: bench_snn [iterations]   (default 5, after one untimed call) */
+ * usage: bench_snn [iterations [B [P,P,...]]]
+ *   (defaults 5 timed calls after one untimed call, B = 256, P = 1,8) */
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/sf_philox.h"
 #include "models/sf_snn.h"
 
-enum { T = 100, B = 256, WARMUP = 50 };
+enum { T = 100, WARMUP = 50 };
+static int B = 256;
 
 typedef struct {
   double fwd_s, bwd_s; /* seconds per call */
@@ -61,15 +64,22 @@ static int bench(int P, int iters, timing *out) {
 
 int main(int argc, char **argv) {
   int iters = argc > 1 ? atoi(argv[1]) : 5;
-  if (iters < 1) {
-    fprintf(stderr, "usage: bench_snn [iterations >= 1]\n");
+  if (argc > 2) B = atoi(argv[2]);
+  int Ps[16] = {1, 8}, nP = 2;
+  if (argc > 3) {
+    nP = 0;
+    for (char *tok = strtok(argv[3], ","); tok && nP < 16; tok = strtok(NULL, ",")) Ps[nP++] = atoi(tok);
+  }
+  int bad = iters < 1 || B < 1 || nP < 1;
+  for (int i = 0; i < nP; ++i) bad |= Ps[i] < 1;
+  if (bad) {
+    fprintf(stderr, "usage: bench_snn [iterations >= 1 [batch >= 1 [P,P,...]]]\n");
     return 2;
   }
   printf("SNN actor forward+backward, B=%d, T=%d (warm-up %d), %d threads, %d timed calls\n", B, T, WARMUP,
          omp_get_max_threads(), iters);
-  const int Ps[2] = {1, 8};
-  double rate[2];
-  for (int i = 0; i < 2; ++i) {
+  double rate[16];
+  for (int i = 0; i < nP; ++i) {
     timing tm;
     if (bench(Ps[i], iters, &tm)) {
       fprintf(stderr, "bench_snn: out of memory at P=%d\n", Ps[i]);
@@ -80,6 +90,6 @@ int main(int argc, char **argv) {
     printf("P=%d: forward %.1f ms, backward %.1f ms, %.3g sequence-steps/s (%.3g per agent)\n", Ps[i],
            1e3 * tm.fwd_s, 1e3 * tm.bwd_s, rate[i], rate[i] / Ps[i]);
   }
-  printf("ratio P=8 / P=1 throughput: %.2f\n", rate[1] / rate[0]);
+  for (int i = 1; i < nP; ++i) printf("ratio P=%d / P=%d throughput: %.2f\n", Ps[i], Ps[0], rate[i] / rate[0]);
   return 0;
 }
