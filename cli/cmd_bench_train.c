@@ -5,12 +5,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/sf_defs.h"
 #include "cli/sf_cli.h"
-#include "rl/sf_trainer.h"
-#ifdef SF_HAVE_CUDA
-#include "kernels/sf_trainer_cuda.h"
-#endif
+#include "cli/sf_device.h"
+#include "core/sf_defs.h"
+#include "rl/sf_backend.h"
 
 int sf_cmd_bench_train(int argc, char **argv);
 
@@ -40,7 +38,8 @@ static double now_s(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Collection env steps/s and seconds per update for P agents. 0 or -1. */
+/* Collection env steps/s and seconds per update for P agents, through the
+ * backend interface a training run uses. 0 or -1. */
 static int measure(const sf_train_settings *s, const sf_agent_settings *a, const sf_env_model *m, int P, int cuda,
                    int updates, double *steps_s, double *update_s) {
   sf_agent_settings *agents = malloc(sizeof *agents * P);
@@ -51,37 +50,24 @@ static int measure(const sf_train_settings *s, const sf_agent_settings *a, const
   char err[512];
   sf_trainer *t = sf_trainer_new(s, agents, P, m, err, sizeof err);
   free(agents);
-  if (!t) {
+  sf_backend *b = t ? sf_backend_open(cuda ? SF_DEVICE_CUDA : SF_DEVICE_CPU, t, err, sizeof err) : NULL;
+  sf_plan plan;
+  if (!b || sf_plan_init(&plan, P) != 0) {
     fprintf(stderr, "spikefly bench train: %s\n", err);
+    sf_trainer_free(t);
     return -1;
   }
-  int rc = -1, done = 0, warm = 2 * s->policy_delay;
+  sf_plan_make(t, 0, &plan);
+  int rc = -1, done = 0;
   sf_update_stats *acc = calloc(P, sizeof *acc);
-  double t0 = now_s(), t1 = t0, t2 = t0;
-#ifdef SF_HAVE_CUDA
-  sf_cuda_trainer *g = NULL;
-  if (cuda) {
-    if (!(g = sf_cuda_trainer_new(t, err, sizeof err))) {
-      fprintf(stderr, "spikefly bench train: %s\n", err);
-      goto out;
-    }
-    t0 = now_s();
-    if (sf_cuda_trainer_collect(g) != 0) goto out;
-    t1 = now_s();
-    if (sf_cuda_trainer_update(g, warm, acc, &done) != 0) goto out;
-    t2 = now_s();
-    if (sf_cuda_trainer_update(g, updates, acc, &done) != 0) goto out;
-  } else
-#endif
-  {
-    (void)cuda;
-    if (sf_trainer_collect(t) != 0) goto out;
-    t1 = now_s();
-    for (int u = 0; u < warm; ++u) sf_trainer_update(t, acc);
-    t2 = now_s();
-    for (done = 0; done < updates && sf_trainer_update(t, acc) == 0; ++done) {
-    }
-  }
+  const double t0 = now_s();
+  if (b->ops->collect(b, &plan) != 0) goto out;
+  const double t1 = now_s();
+  plan.updates = 2 * plan.shape.policy_delay; /* untimed: workspaces sized, graphs captured */
+  if (b->ops->update(b, &plan, acc, &done) != 0) goto out;
+  const double t2 = now_s();
+  plan.updates = updates;
+  if (b->ops->update(b, &plan, acc, &done) != 0) goto out;
   if (done < updates) {
     fprintf(stderr, "spikefly bench train: the buffer holds no full sequence after one epoch's collection "
                     "(raise train.collect_steps)\n");
@@ -91,9 +77,8 @@ static int measure(const sf_train_settings *s, const sf_agent_settings *a, const
   *steps_s = (double)P * s->envs * s->collect_steps / (t1 - t0);
   rc = 0;
 out:
-#ifdef SF_HAVE_CUDA
-  sf_cuda_trainer_free(g);
-#endif
+  sf_plan_free(&plan);
+  sf_backend_free(b);
   free(acc);
   sf_trainer_free(t);
   return rc;

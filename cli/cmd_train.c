@@ -19,7 +19,9 @@ static const sf_flag train_flags[] = {
     {"out", "train.out", NULL, "DIR", "run directory (default runs/train)"},
     {"overwrite", "train.overwrite", "true", NULL, "replace a run already in the run directory"},
     {"device", "device", NULL, "DEV", "cpu | cuda | auto"},
-    {"resume", "train.resume", NULL, "RUN_DIR", "continue an interrupted run from its last checkpoint"},
+    {"resume", "train.resume", NULL, "RUN_DIR", "continue an interrupted run from its last checkpoint (keys given "
+     "with it, e.g. more epochs, are written to its config.ini)"},
+    {"print-plan", "train.print_plan", "true", NULL, "print each epoch's plan (phase, weights, horizon, slopes)"},
 };
 
 static const sf_cmd_spec train_spec = {

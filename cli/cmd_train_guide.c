@@ -12,6 +12,7 @@ static const sf_flag guide_flags[] = {
     {"goal", "train.survive_goal", NULL, "F", "stop when this fraction of evaluation episodes survives (0.95)"},
     {"device", "device", NULL, "DEV", "cpu | cuda | auto"},
     {"resume", "train.resume", NULL, "RUN_DIR", "continue an interrupted run from its last checkpoint"},
+    {"print-plan", "train.print_plan", "true", NULL, "print each epoch's plan (teacher or online, weights)"},
 };
 
 static const sf_cmd_spec guide_spec = {

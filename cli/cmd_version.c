@@ -4,8 +4,6 @@
 #include "cli/sf_device.h"
 #include "core/sf_defs.h"
 
-#define SF_VERSION "0.1.0"
-
 int sf_cmd_version(int argc, char **argv) {
   static const sf_flag flags[] = {
       {"device", "device", NULL, "DEV",

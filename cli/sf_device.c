@@ -1,7 +1,10 @@
 #include "cli/sf_device.h"
 
+#include <stdio.h>
+
 #ifdef SF_HAVE_CUDA
 #include "kernels/sf_env_cuda.h"
+#include "kernels/sf_trainer_cuda.h"
 #endif
 
 sf_device sf_device_from_config(sf_config *cfg, int has_cuda_path, const char *what) {
@@ -20,4 +23,14 @@ sf_device sf_device_from_config(sf_config *cfg, int has_cuda_path, const char *w
   if (want == 2) sf_cfg_fail(cfg, "config key 'device': cuda requested but this build has no CUDA backend (nvcc was not found)");
 #endif
   return SF_DEVICE_CPU;
+}
+
+sf_backend *sf_backend_open(sf_device dev, sf_trainer *t, char *err, size_t errlen) {
+#ifdef SF_HAVE_CUDA
+  if (dev == SF_DEVICE_CUDA) return sf_cuda_backend_new(t, err, errlen);
+#endif
+  (void)dev;
+  sf_backend *b = sf_cpu_backend_new(t);
+  if (!b) snprintf(err, errlen, "out of memory");
+  return b;
 }

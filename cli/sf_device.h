@@ -6,6 +6,7 @@
 #define SF_DEVICE_H
 
 #include "core/sf_config.h"
+#include "rl/sf_backend.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,6 +17,10 @@ typedef enum { SF_DEVICE_CPU = 0, SF_DEVICE_CUDA = 1 } sf_device;
 /* `what` names the work for the message when the command has no GPU path
  * (has_cuda_path = 0: auto then means cpu and cuda is an error). */
 sf_device sf_device_from_config(sf_config *cfg, int has_cuda_path, const char *what);
+
+/* The training backend on `dev` for trainer t: the only place that knows
+ * which backends this build has. NULL with a message on failure. */
+sf_backend *sf_backend_open(sf_device dev, sf_trainer *t, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

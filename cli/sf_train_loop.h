@@ -1,7 +1,7 @@
 /* The command-line side of training, shared by `spikefly train` and
- * `spikefly train-guide`: sweeps, the run directory (config.ini,
- * progress.csv, TensorBoard events, checkpoint.safetensors, summary.csv),
- * the epoch loop with its progress lines, and the summary table. */
+ * `spikefly train-guide`: arguments and sweeps into the run's settings, a
+ * new or resumed run directory, the backend; the loop itself is the RL
+ * library's (rl/sf_train_run.h). */
 #ifndef SF_TRAIN_LOOP_H
 #define SF_TRAIN_LOOP_H
 

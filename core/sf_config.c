@@ -21,6 +21,8 @@ typedef struct {
 struct sf_config {
   sf_cfg_item *items;
   int n, cap;
+  sf_cfg_item *defaults; /* keys read while absent, with the default taken */
+  int nd, capd;
   char err[512];
   int has_err;
 };
@@ -34,6 +36,11 @@ void sf_cfg_free(sf_config *cfg) {
     free(cfg->items[i].value);
   }
   free(cfg->items);
+  for (int i = 0; i < cfg->nd; ++i) {
+    free(cfg->defaults[i].key);
+    free(cfg->defaults[i].value);
+  }
+  free(cfg->defaults);
   free(cfg);
 }
 
@@ -182,9 +189,50 @@ static const char *take(sf_config *cfg, const char *key) {
   return it->value;
 }
 
+/* Remember the default a getter took for an absent key (once per key). */
+static void note_default(sf_config *cfg, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note_default(sf_config *cfg, const char *key, const char *fmt, ...) {
+  for (int i = 0; i < cfg->nd; ++i)
+    if (!strcmp(cfg->defaults[i].key, key)) return;
+  if (cfg->nd == cfg->capd) {
+    int cap = cfg->capd ? 2 * cfg->capd : 64;
+    sf_cfg_item *grown = realloc(cfg->defaults, sizeof *grown * cap);
+    if (!grown) return;
+    cfg->defaults = grown;
+    cfg->capd = cap;
+  }
+  char value[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(value, sizeof value, fmt, ap);
+  va_end(ap);
+  sf_cfg_item *it = &cfg->defaults[cfg->nd++];
+  it->key = strdup(key);
+  it->value = strdup(value);
+  it->used = 1;
+}
+
+/* The shortest of %.15g / %.17g that reads back as v. */
+static const char *fmt_double(char *buf, size_t len, double v) {
+  snprintf(buf, len, "%.15g", v);
+  if (strtod(buf, NULL) != v) snprintf(buf, len, "%.17g", v);
+  return buf;
+}
+
+int sf_cfg_default_count(const sf_config *cfg) { return cfg->nd; }
+
+void sf_cfg_default_entry(const sf_config *cfg, int i, const char **key, const char **value) {
+  *key = cfg->defaults[i].key;
+  *value = cfg->defaults[i].value;
+}
+
 long sf_cfg_int(sf_config *cfg, const char *key, long def, long min, long max) {
   const char *s = take(cfg, key);
-  if (!s) return def;
+  if (!s) {
+    note_default(cfg, key, "%ld", def);
+    return def;
+  }
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
@@ -211,7 +259,11 @@ static int parse_double(const char *s, double *out) {
 
 double sf_cfg_float(sf_config *cfg, const char *key, double def, double min, double max) {
   const char *s = take(cfg, key);
-  if (!s) return def;
+  if (!s) {
+    char num[32];
+    note_default(cfg, key, "%s", fmt_double(num, sizeof num, def));
+    return def;
+  }
   double v;
   if (parse_double(s, &v) != 0) {
     sf_cfg_fail(cfg, "config key '%s': '%s' is not a number", key, s);
@@ -230,7 +282,10 @@ double sf_cfg_float(sf_config *cfg, const char *key, double def, double min, dou
 
 int sf_cfg_bool(sf_config *cfg, const char *key, int def) {
   const char *s = take(cfg, key);
-  if (!s) return def;
+  if (!s) {
+    note_default(cfg, key, "%s", def ? "true" : "false");
+    return def;
+  }
   if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")) return 1;
   if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")) return 0;
   sf_cfg_fail(cfg, "config key '%s': '%s' is not a boolean (true/false)", key, s);
@@ -239,6 +294,7 @@ int sf_cfg_bool(sf_config *cfg, const char *key, int def) {
 
 const char *sf_cfg_str(sf_config *cfg, const char *key, const char *def) {
   const char *s = take(cfg, key);
+  if (!s && def) note_default(cfg, key, "%s", def);
   return s ? s : def;
 }
 
@@ -262,7 +318,13 @@ int sf_cfg_floats(sf_config *cfg, const char *key, const double *def, int ndef,
   const char *s = take(cfg, key);
   if (!s) {
     int n = ndef < cap ? ndef : cap;
-    for (int i = 0; i < n; ++i) out[i] = def[i];
+    char text[1024] = "";
+    for (int i = 0; i < n; ++i) {
+      out[i] = def[i];
+      char num[32];
+      snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s", i ? "," : "", fmt_double(num, sizeof num, def[i]));
+    }
+    note_default(cfg, key, "%s", text);
     return n;
   }
   int n = 0;

@@ -58,6 +58,11 @@ int sf_cfg_check_unused(sf_config *cfg);
 /* Iterate over the table in insertion order (for writing a run's config). */
 int sf_cfg_count(const sf_config *cfg);
 void sf_cfg_entry(const sf_config *cfg, int i, const char **key, const char **value);
+/* The keys a getter read while they were absent, with the default it took
+ * (as text a getter parses back to the same value): with the table, every
+ * effective setting of a command. */
+int sf_cfg_default_count(const sf_config *cfg);
+void sf_cfg_default_entry(const sf_config *cfg, int i, const char **key, const char **value);
 /* Write every key as an INI file (sections grouped). Returns 0 or -1. */
 int sf_cfg_write_ini(const sf_config *cfg, const char *path);
 

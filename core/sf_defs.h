@@ -22,4 +22,7 @@ enum {
 
 #define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The version every command reports and every run directory records. */
+#define SF_VERSION "0.1.0"
+
 #endif

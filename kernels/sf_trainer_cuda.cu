@@ -15,11 +15,13 @@
 #include <string.h>
 
 #include "core/sf_philox.h"
+#include "rl/sf_plan.h"
 #include "rl/sf_replay.h"
 #include "rl/sf_rl_math.h"
 #include "kernels/sf_actor_input_cuda.cuh"
 #include "kernels/sf_adam_cuda.h"
 #include "kernels/sf_env_cuda.h"
+#include "kernels/sf_evaluate_cuda.h"
 #include "kernels/sf_mlp_cuda.h"
 #include "kernels/sf_snn_cuda.h"
 #include "models/sf_params.h"
@@ -321,10 +323,14 @@ struct sf_cuda_trainer {
   // environments and collection
   sf_cuda_env *env;
   sf_cuda_snn_state *st;
-  float *stage_obs, *stage_priv, *stage_act, *stage_expert, *stage_rew;
-  uint8_t *stage_flags;
-  float *c_x, *c_pi, *c_guide, *c_act;
-  uint8_t *c_done, *h_done;
+  // the host trainer's buffer sets, laid out alike on the device (one block
+  // each: a push or a pull of a set is one copy)
+  sf_stage_bufs stage;
+  sf_step_bufs step;
+  sf_batch_bufs batch;
+  sf_update_bufs work;
+  void *block[SF_BUFS_N];
+  uint8_t *h_done;
   int32_t *h_step;
   float *h_ep;  // one episode's rows on the host, (L + 1) x (18 + 146 + 4 + 4 + 1)
   uint8_t *h_ep_flags;
@@ -336,18 +342,17 @@ struct sf_cuda_trainer {
   int chunk;
   int *k;            // window slot of the current update inside the chunk
   uint32_t *counter; // updates done (the smoothing noise's draw counter)
-  float *b_obs, *b_priv, *b_act, *b_expert, *b_rew, *b_done, *b_mask, *b_guide;
-  int *b_offset;
-  float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa, *amask;
+  const float *x_seq;  // the actor's input over the batch: work.x_seq, or the batch's own obs or priv
   double *count, *lambda_q, *mean_q;
   dev_agent *ag, *h_ag;
   float *lr_actor, *lr_critic;
   dev_stats *upd, *acc;
   float *last;  // [P][2] critic and actor loss of the last update
-  // captured updates: [0] critic only, [1] with the actor's turn
+  // captured updates: [0] critic only, [1] with the actor's turn, for the
+  // update shape of the plan being executed
+  sf_update_shape shape;
   cudaGraphExec_t graph[2];
   int warm[2];
-  int graph_sig;  // the host flags the graphs were captured with
   int no_graphs;  // capture failed once: stay eager
   char device[256];
 };
@@ -379,7 +384,7 @@ void d2h(sf_cuda_trainer *g, X *dst, const X *src, size_t count) {
   if (count) note(g, cudaMemcpyAsync(dst, src, sizeof(X) * count, cudaMemcpyDeviceToHost, g->stream));
 }
 
-bool uses_critic(const sf_trainer *t) { return t->s.algo != SF_ALGO_BC; }
+bool has_critic(const sf_trainer *t) { return t->s.algo != SF_ALGO_BC; }
 
 // Rows [r0, r0 + T) of each agent's [T + 1][B][F] block into [P][T][B][F].
 void take_rows(sf_cuda_trainer *g, int F, int r0, const float *src, float *dst) {
@@ -411,13 +416,14 @@ void polyak(sf_cuda_trainer *g, float *target, const float *online, long n) {
   k_polyak<<<blocks(g->P * n), kThreads, 0, g->stream>>>(g->P * n, target, online, 1.0f - tau, tau);
 }
 
-void refresh_agents(sf_cuda_trainer *g) {
+void refresh_agents(sf_cuda_trainer *g, const sf_plan *plan) {
   const sf_trainer *t = g->t;
   float *lr = (float *)malloc(sizeof(float) * 2 * g->P);
   for (int p = 0; p < g->P; ++p) {
     const sf_agent_settings *a = &t->agent[p];
-    g->h_ag[p] = dev_agent{a->seed,         a->gamma,     a->alpha,     t->lambda_bc[p],
-                           a->target_noise, a->target_clip, a->expl_noise, t->horizon[p]};
+    const sf_plan_agent *pa = &plan->agent[p];
+    g->h_ag[p] = dev_agent{a->seed,         a->gamma,       pa->alpha,     pa->lambda_bc,
+                           a->target_noise, a->target_clip, a->expl_noise, pa->horizon};
     lr[p] = a->actor_lr;
     lr[g->P + p] = a->critic_lr;
   }
@@ -434,23 +440,21 @@ void critic_update(sf_cuda_trainer *g) {
   nvtxRangePushA("critic update");
   const int P = g->P, T = g->T, B = g->B;
   const long rows = (long)T * B;
-  const float *x = actor_input(g, (long)(T + 1) * B, g->b_obs, g->b_priv, g->x_next);
-  if (net_forward(g->actor_target, T + 1, B, x, g->in, g->a_next) != 0) fail(g, "target actor forward");
-  take_rows(g, SF_PRIV_DIM, 1, g->b_priv, g->priv_next);
-  take_rows(g, SF_PRIV_DIM, 0, g->b_priv, g->priv_cur);
-  take_rows(g, SF_ACT_DIM, 1, g->a_next, g->dpi);  // dpi as scratch for the next actions
-  k_smooth<<<blocks(P * rows), kThreads, 0, g->stream>>>(P, rows, g->ag, g->counter, g->dpi);
-  if (sf_cuda_mlp_forward(g->q_target[0], rows, g->priv_next, SF_PRIV_DIM, g->dpi, g->q1) ||
-      sf_cuda_mlp_forward(g->q_target[1], rows, g->priv_next, SF_PRIV_DIM, g->dpi, g->q2))
+  sf_update_bufs *w = &g->work;
+  if (net_forward(g->actor_target, T + 1, B, g->x_seq, g->in, w->a_next) != 0) fail(g, "target actor forward");
+  take_rows(g, SF_ACT_DIM, 1, w->a_next, w->a_smooth);
+  k_smooth<<<blocks(P * rows), kThreads, 0, g->stream>>>(P, rows, g->ag, g->counter, w->a_smooth);
+  if (sf_cuda_mlp_forward(g->q_target[0], rows, w->priv_next, SF_PRIV_DIM, w->a_smooth, w->q1) ||
+      sf_cuda_mlp_forward(g->q_target[1], rows, w->priv_next, SF_PRIV_DIM, w->a_smooth, w->q2))
     fail(g, "target critic forward");
-  k_td_target<<<blocks(P * rows), kThreads, 0, g->stream>>>(P, rows, g->ag, g->b_rew, g->b_done, g->q1, g->q2,
-                                                            g->y);
+  k_td_target<<<blocks(P * rows), kThreads, 0, g->stream>>>(P, rows, g->ag, g->batch.rew, g->batch.done, w->q1,
+                                                            w->q2, w->y);
   for (int c = 0; c < 2; ++c) {
     sf_cuda_mlp *q = g->q[c];
-    if (sf_cuda_mlp_forward(q, rows, g->priv_cur, SF_PRIV_DIM, g->b_act, g->q1)) fail(g, "critic forward");
-    k_critic_loss<<<P, kThreads, 0, g->stream>>>(rows, g->q1, g->y, g->b_mask, g->dq, g->upd, c == 0);
+    if (sf_cuda_mlp_forward(q, rows, w->priv_cur, SF_PRIV_DIM, g->batch.act, w->q1)) fail(g, "critic forward");
+    k_critic_loss<<<P, kThreads, 0, g->stream>>>(rows, w->q1, w->y, g->batch.mask, w->dq, g->upd, c == 0);
     sf_cuda_mlp_zero_grad(q);
-    if (sf_cuda_mlp_backward(q, g->dq, 1, NULL, NULL)) fail(g, "critic backward");
+    if (sf_cuda_mlp_backward(q, w->dq, 1, NULL, NULL)) fail(g, "critic backward");
     if (sf_cuda_adam_step(g->adam_critic[c], sf_cuda_mlp_params(q), sf_cuda_mlp_grads(q), g->lr_critic, g->stream))
       fail(g, "critic Adam step");
   }
@@ -462,29 +466,25 @@ void actor_update(sf_cuda_trainer *g) {
   const sf_trainer *t = g->t;
   const int P = g->P, T = g->T, B = g->B;
   const long rows = (long)T * B;
-  const float *xn = t->s.algo == SF_ALGO_BC ? actor_input(g, (long)(T + 1) * B, g->b_obs, g->b_priv, g->x_next)
-                    : t->actor->cfg.input == SF_INPUT_OBS   ? g->b_obs
-                    : t->actor->cfg.input == SF_INPUT_PRIV  ? g->b_priv
-                                                            : g->x_next;
-  take_rows(g, g->in, 0, xn, g->x_cur);
-  if (net_forward(g->actor, T, B, g->x_cur, g->in, g->pi) != 0) fail(g, "actor forward");
-  const int critic = uses_critic(t);
-  if (critic && sf_cuda_mlp_forward(g->q[0], rows, g->priv_cur, SF_PRIV_DIM, g->pi, g->q1)) fail(g, "critic forward");
-  const int plain_q = t->s.algo == SF_ALGO_TD3 && !t->s.bc;
-  k_actor_prepare<<<P, kThreads, 0, g->stream>>>(rows, t->s.warmup, B, t->s.learn_from_start, g->b_offset, g->b_mask,
-                                                 critic ? g->q1 : NULL, plain_q, g->ag, g->amask, g->dq, g->count,
-                                                 g->lambda_q, g->mean_q);
+  sf_update_bufs *w = &g->work;
+  take_rows(g, g->in, 0, g->x_seq, w->x_cur);
+  if (net_forward(g->actor, T, B, w->x_cur, g->in, w->pi) != 0) fail(g, "actor forward");
+  const int critic = g->shape.critic;
+  if (critic && sf_cuda_mlp_forward(g->q[0], rows, w->priv_cur, SF_PRIV_DIM, w->pi, w->q1)) fail(g, "critic forward");
+  k_actor_prepare<<<P, kThreads, 0, g->stream>>>(rows, t->s.warmup, B, t->s.learn_from_start, g->batch.offset,
+                                                 g->batch.mask, critic ? w->q1 : NULL, g->shape.plain_q, g->ag,
+                                                 w->amask, w->dq, g->count, g->lambda_q, g->mean_q);
   if (critic) {
     // dL/d(action) through the critic: the critic's gradient reaches the actor.
-    if (sf_cuda_mlp_backward(g->q[0], g->dq, 0, NULL, g->dqa)) fail(g, "critic backward to the action");
+    if (sf_cuda_mlp_backward(g->q[0], w->dq, 0, NULL, w->dqa)) fail(g, "critic backward to the action");
   } else {
-    note(g, cudaMemsetAsync(g->dqa, 0, sizeof(float) * P * rows * SF_ACT_DIM, g->stream));
+    note(g, cudaMemsetAsync(w->dqa, 0, sizeof(float) * P * rows * SF_ACT_DIM, g->stream));
   }
-  k_actor_bc<<<P, kThreads, 0, g->stream>>>(rows, t->s.bc_to_guide, t->s.algo == SF_ALGO_BC, g->ag, g->pi, g->b_act,
-                                            g->b_expert, g->amask, g->dqa, g->count, g->lambda_q, g->mean_q, g->dpi,
-                                            g->upd);
+  // The plan's BC weight (1 for bc) is in ag: no special case here.
+  k_actor_bc<<<P, kThreads, 0, g->stream>>>(rows, t->s.bc_to_guide, 0, g->ag, w->pi, g->batch.act, g->batch.expert,
+                                            w->amask, w->dqa, g->count, g->lambda_q, g->mean_q, w->dpi, g->upd);
   net_zero_grad(g->actor);
-  if (net_backward(g->actor, g->dpi) != 0) fail(g, "actor backward");
+  if (net_backward(g->actor, w->dpi) != 0) fail(g, "actor backward");
   if (sf_cuda_adam_step(g->adam_actor, g->actor.params(), g->actor.grads(), g->lr_actor, g->stream))
     fail(g, "actor Adam step");
   polyak(g, g->actor_target.params(), g->actor.params(), g->actor.n());
@@ -494,32 +494,47 @@ void actor_update(sf_cuda_trainer *g) {
   nvtxRangePop();
 }
 
+// The batch as both phases read it (rl/sf_trainer.c's prepare_batch): the
+// actor's input over the T + 1 steps and the critics' states s_t, s_{t+1}.
+void prepare_batch(sf_cuda_trainer *g) {
+  const sf_batch_bufs *b = &g->batch;
+  g->x_seq = actor_input(g, (long)(g->T + 1) * g->B, b->obs, b->priv, g->work.x_seq);
+  take_rows(g, SF_PRIV_DIM, 1, b->priv, g->work.priv_next);
+  take_rows(g, SF_PRIV_DIM, 0, b->priv, g->work.priv_cur);
+}
+
 // Everything of one update, queued on the stream (eagerly, or into a graph).
 void queue_update(sf_cuda_trainer *g, int actor_turn) {
   const int P = g->P, T = g->T, B = g->B;
+  const sf_batch_bufs *b = &g->batch;
   k_stats_begin<<<blocks(P), kThreads, 0, g->stream>>>(P, g->last, g->upd);
   k_gather<<<blocks((long)P * (T + 1) * B), kThreads, 0, g->stream>>>(
       P, T, B, g->cap, g->windows, g->k, g->rb_obs, g->rb_priv, g->rb_act, g->rb_expert, g->rb_rew, g->rb_flags,
-      g->b_obs, g->b_priv, g->b_act, g->b_expert, g->b_rew, g->b_done, g->b_mask, g->b_guide, g->b_offset);
-  if (uses_critic(g->t)) critic_update(g);
+      b->obs, b->priv, b->act, b->expert, b->rew, b->done, b->mask, b->guide, b->offset);
+  prepare_batch(g);
+  if (g->shape.critic) critic_update(g);
   if (actor_turn) actor_update(g);
   k_stats_end<<<blocks(P), kThreads, 0, g->stream>>>(P, g->upd, g->last, g->acc, g->counter, g->k);
   note(g, cudaGetLastError());
+}
+
+// The update shape the next updates run: the captured graphs belong to one
+// shape, and a plan of another shape (the guide's teacher epochs, then TD3)
+// drops them.
+void set_shape(sf_cuda_trainer *g, const sf_update_shape *shape) {
+  if (sf_update_shape_equal(shape, &g->shape)) return;
+  for (int v = 0; v < 2; ++v) {
+    if (g->graph[v]) cudaGraphExecDestroy(g->graph[v]);
+    g->graph[v] = NULL;
+    g->warm[v] = 0;
+  }
+  g->shape = *shape;
 }
 
 // One update: replayed from its graph when captured, else queued eagerly.
 // The first update of each kind runs eagerly (it sizes the workspaces that
 // grow on first use), the second is captured.
 void launch_update(sf_cuda_trainer *g, int actor_turn) {
-  const int sig = g->t->s.algo * 2 + g->t->s.bc;
-  if (sig != g->graph_sig) {  // the host loop changed what an update does
-    for (int v = 0; v < 2; ++v) {
-      if (g->graph[v]) cudaGraphExecDestroy(g->graph[v]);
-      g->graph[v] = NULL;
-      g->warm[v] = 0;
-    }
-    g->graph_sig = sig;
-  }
   cudaGraphExec_t *exec = &g->graph[actor_turn];
   if (!*exec && g->warm[actor_turn] && !g->no_graphs) {
     cudaGraph_t graph = NULL;
@@ -568,12 +583,12 @@ int file_episode(sf_cuda_trainer *g, long i, int len) {
   const size_t base = (size_t)i * (L + 1), rows = (size_t)len + 1;
   float *obs = g->h_ep, *priv = obs + (L + 1) * SF_OBS_DIM, *act = priv + (L + 1) * SF_PRIV_DIM;
   float *ex = act + (L + 1) * SF_ACT_DIM, *rew = ex + (L + 1) * SF_ACT_DIM;
-  d2h(g, obs, g->stage_obs + base * SF_OBS_DIM, rows * SF_OBS_DIM);
-  d2h(g, priv, g->stage_priv + base * SF_PRIV_DIM, rows * SF_PRIV_DIM);
-  d2h(g, act, g->stage_act + base * SF_ACT_DIM, (size_t)len * SF_ACT_DIM);
-  d2h(g, ex, g->stage_expert + base * SF_ACT_DIM, (size_t)len * SF_ACT_DIM);
-  d2h(g, rew, g->stage_rew + base, (size_t)len);
-  d2h(g, g->h_ep_flags, g->stage_flags + base, (size_t)len);
+  d2h(g, obs, g->stage.obs + base * SF_OBS_DIM, rows * SF_OBS_DIM);
+  d2h(g, priv, g->stage.priv + base * SF_PRIV_DIM, rows * SF_PRIV_DIM);
+  d2h(g, act, g->stage.act + base * SF_ACT_DIM, (size_t)len * SF_ACT_DIM);
+  d2h(g, ex, g->stage.expert + base * SF_ACT_DIM, (size_t)len * SF_ACT_DIM);
+  d2h(g, rew, g->stage.rew + base, (size_t)len);
+  d2h(g, g->h_ep_flags, g->stage.flags + base, (size_t)len);
   note(g, cudaStreamSynchronize(g->stream));
   if (!ok(g)) return -1;
   sf_replay *rb = g->t->rb;
@@ -606,15 +621,10 @@ extern "C" void sf_cuda_trainer_free(sf_cuda_trainer *g) {
   if (g->adam_actor) sf_cuda_adam_free(g->adam_actor);
   if (g->st) sf_cuda_snn_state_free(g->st);
   if (g->env) sf_cuda_env_free(g->env);
-  void *bufs[] = {g->stage_obs, g->stage_priv, g->stage_act, g->stage_expert, g->stage_rew, g->stage_flags,
-                  g->c_x,       g->c_pi,       g->c_guide,   g->c_act,        g->c_done,    g->rb_obs,
-                  g->rb_priv,   g->rb_act,     g->rb_expert, g->rb_rew,       g->rb_flags,  g->windows,
-                  g->k,         g->counter,    g->b_obs,     g->b_priv,       g->b_act,     g->b_expert,
-                  g->b_rew,     g->b_done,     g->b_mask,    g->b_guide,      g->b_offset,  g->x_next,
-                  g->a_next,    g->x_cur,      g->pi,        g->priv_cur,     g->priv_next, g->q1,
-                  g->q2,        g->y,          g->dq,        g->dpi,          g->dqa,       g->amask,
-                  g->count,     g->lambda_q,   g->mean_q,    g->ag,           g->lr_actor,  g->lr_critic,
-                  g->upd,       g->acc,        g->last};
+  for (void *b : g->block) cudaFree(b);
+  void *bufs[] = {g->rb_obs,  g->rb_priv,   g->rb_act,   g->rb_expert, g->rb_rew, g->rb_flags, g->windows,
+                  g->k,       g->counter,   g->count,    g->lambda_q,  g->mean_q, g->ag,       g->lr_actor,
+                  g->lr_critic, g->upd,     g->acc,      g->last};
   for (void *b : bufs) cudaFree(b);
   cudaFreeHost(g->h_windows);
   cudaFreeHost(g->h_done);
@@ -627,6 +637,12 @@ extern "C" void sf_cuda_trainer_free(sf_cuda_trainer *g) {
 }
 
 extern "C" const char *sf_cuda_trainer_device(const sf_cuda_trainer *g) { return g->device; }
+
+// The device's struct of buffer set `set` (as sf_trainer_bufs on the host).
+static void *device_bufs(sf_cuda_trainer *g, int set) {
+  void *const sets[SF_BUFS_N] = {&g->stage, &g->step, &g->batch, &g->work, NULL};
+  return sets[set];
+}
 
 static dev_net new_net(const sf_actor *a) {
   dev_net d = {NULL, NULL};
@@ -662,9 +678,8 @@ extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t
   g->in = t->actor->in_dim;
   g->n = (long)g->P * g->N;
   g->cap = t->rb->capacity;
-  g->graph_sig = -1;
-  const int P = g->P, T = g->T, B = g->B, L = g->L;
-  const size_t PT1B = (size_t)P * (T + 1) * B, PTB = (size_t)P * T * B;
+  g->shape.policy_delay = -1;  // no update run yet: matches no plan
+  const int P = g->P, B = g->B, L = g->L;
   // The replay rows dominate; say so plainly when they do not fit.
   const size_t rb_bytes = (size_t)P * g->cap * (sizeof(float) * (SF_OBS_DIM + SF_PRIV_DIM + 2 * SF_ACT_DIM + 1) + 1);
   size_t free_b = 0, total_b = 0;
@@ -687,7 +702,7 @@ extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t
   net_stream(g->actor_target, g->stream);
   g->adam_actor = sf_cuda_adam_new(P, t->adam_actor->n, t->adam_actor->beta1, t->adam_actor->beta2, t->adam_actor->eps);
   made = made && g->adam_actor;
-  if (uses_critic(t))
+  if (has_critic(t))
     for (int c = 0; c < 2 && made; ++c) {
       g->q[c] = sf_cuda_mlp_new(t->critic.q[c]);
       g->q_target[c] = sf_cuda_mlp_new(t->critic.target[c]);
@@ -712,18 +727,6 @@ extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t
     made = g->env != NULL;
     if (made) sf_cuda_env_set_stream(g->env, g->stream);
     if (made && g->actor.snn) made = (g->st = sf_cuda_snn_state_new(g->actor.snn, g->N)) != NULL;
-    const size_t rows = (size_t)g->n * (L + 1);
-    dalloc(g, &g->stage_obs, rows * SF_OBS_DIM);
-    dalloc(g, &g->stage_priv, rows * SF_PRIV_DIM);
-    dalloc(g, &g->stage_act, rows * SF_ACT_DIM);
-    dalloc(g, &g->stage_expert, rows * SF_ACT_DIM);
-    dalloc(g, &g->stage_rew, rows);
-    dalloc(g, &g->stage_flags, rows);
-    dalloc(g, &g->c_x, (size_t)g->n * g->in);
-    dalloc(g, &g->c_pi, (size_t)g->n * SF_ACT_DIM);
-    dalloc(g, &g->c_guide, (size_t)g->n * SF_ACT_DIM);
-    dalloc(g, &g->c_act, (size_t)g->n * SF_ACT_DIM);
-    dalloc(g, &g->c_done, (size_t)g->n);
     note(g, cudaMallocHost((void **)&g->h_done, (size_t)g->n));
     note(g, cudaMallocHost((void **)&g->h_step, sizeof(int32_t) * g->n));
     g->h_ep = (float *)malloc(sizeof(float) * (L + 1) * (SF_OBS_DIM + SF_PRIV_DIM + 2 * SF_ACT_DIM + 1));
@@ -745,28 +748,12 @@ extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t
   note(g, cudaMallocHost((void **)&g->h_windows, sizeof(sf_window) * g->chunk * per_update));
   dalloc(g, &g->k, 1);
   dalloc(g, &g->counter, 1);
-  dalloc(g, &g->b_obs, PT1B * SF_OBS_DIM);
-  dalloc(g, &g->b_priv, PT1B * SF_PRIV_DIM);
-  dalloc(g, &g->b_act, PTB * SF_ACT_DIM);
-  dalloc(g, &g->b_expert, PTB * SF_ACT_DIM);
-  dalloc(g, &g->b_rew, PTB);
-  dalloc(g, &g->b_done, PTB);
-  dalloc(g, &g->b_mask, PTB);
-  dalloc(g, &g->b_guide, PTB);
-  dalloc(g, &g->b_offset, (size_t)P * B);
-  dalloc(g, &g->x_next, PT1B * g->in);
-  dalloc(g, &g->a_next, PT1B * SF_ACT_DIM);
-  dalloc(g, &g->x_cur, PTB * g->in);
-  dalloc(g, &g->pi, PTB * SF_ACT_DIM);
-  dalloc(g, &g->priv_cur, PTB * SF_PRIV_DIM);
-  dalloc(g, &g->priv_next, PTB * SF_PRIV_DIM);
-  dalloc(g, &g->q1, PTB);
-  dalloc(g, &g->q2, PTB);
-  dalloc(g, &g->y, PTB);
-  dalloc(g, &g->dq, PTB);
-  dalloc(g, &g->dpi, PTB * SF_ACT_DIM);
-  dalloc(g, &g->dqa, PTB * SF_ACT_DIM);
-  dalloc(g, &g->amask, PTB);
+  // The buffer sets of the host trainer's tables, one device block each
+  // (the per-agent set stays on the host: the host loop keeps it).
+  for (int set = 0; set < SF_BUFS_AGENT; ++set) {
+    dalloc(g, (char **)&g->block[set], t->layout[set].bytes);
+    if (g->block[set]) sf_buffer_point(&t->layout[set], device_bufs(g, set), g->block[set]);
+  }
   dalloc(g, &g->count, P);
   dalloc(g, &g->lambda_q, P);
   dalloc(g, &g->mean_q, P);
@@ -824,13 +811,7 @@ extern "C" int sf_cuda_trainer_push(sf_cuda_trainer *g, char *err, size_t errlen
     sf_cuda_env_observe(g->env, &t->model);
     sf_cuda_env_observe_privileged(g->env, &t->model);
     if (g->st && sf_cuda_snn_state_upload(g->actor.snn, g->st, t->st.snn)) fail(g, "SNN state upload");
-    const size_t rows = (size_t)g->n * (g->L + 1);
-    h2d(g, g->stage_obs, t->stage_obs, rows * SF_OBS_DIM);
-    h2d(g, g->stage_priv, t->stage_priv, rows * SF_PRIV_DIM);
-    h2d(g, g->stage_act, t->stage_act, rows * SF_ACT_DIM);
-    h2d(g, g->stage_expert, t->stage_expert, rows * SF_ACT_DIM);
-    h2d(g, g->stage_rew, t->stage_rew, rows);
-    h2d(g, g->stage_flags, t->stage_flags, rows);
+    h2d(g, (char *)g->block[SF_BUFS_STAGE], (const char *)t->block[SF_BUFS_STAGE], t->layout[SF_BUFS_STAGE].bytes);
   }
   for (int p = 0; p < g->P; ++p) upload_rows(g, p, 0, g->cap);
   return report(g, "upload", err, errlen);
@@ -853,15 +834,9 @@ extern "C" int sf_cuda_trainer_pull(sf_cuda_trainer *g, int full, char *err, siz
     if (g->env) {
       if (sf_cuda_env_download(g->env, t->env)) fail(g, "environment download");
       if (g->st && sf_cuda_snn_state_download(g->actor.snn, g->st, t->st.snn)) fail(g, "SNN state download");
-      const size_t rows = (size_t)g->n * (g->L + 1);
-      d2h(g, t->stage_obs, g->stage_obs, rows * SF_OBS_DIM);
-      d2h(g, t->stage_priv, g->stage_priv, rows * SF_PRIV_DIM);
-      d2h(g, t->stage_act, g->stage_act, rows * SF_ACT_DIM);
-      d2h(g, t->stage_expert, g->stage_expert, rows * SF_ACT_DIM);
-      d2h(g, t->stage_rew, g->stage_rew, rows);
-      d2h(g, t->stage_flags, g->stage_flags, rows);
-      d2h(g, t->c_obs, sf_cuda_env_obs(g->env), (size_t)g->n * SF_OBS_DIM);
-      d2h(g, t->c_priv, sf_cuda_env_priv(g->env), (size_t)g->n * SF_PRIV_DIM);
+      d2h(g, (char *)t->block[SF_BUFS_STAGE], (const char *)g->block[SF_BUFS_STAGE], t->layout[SF_BUFS_STAGE].bytes);
+      d2h(g, t->step.obs, sf_cuda_env_obs(g->env), (size_t)g->n * SF_OBS_DIM);
+      d2h(g, t->step.priv, sf_cuda_env_priv(g->env), (size_t)g->n * SF_PRIV_DIM);
     }
   }
   return report(g, "download", err, errlen);
@@ -875,43 +850,43 @@ extern "C" int sf_cuda_trainer_push_slopes(sf_cuda_trainer *g) {
              : 0;
 }
 
-extern "C" int sf_cuda_trainer_collect(sf_cuda_trainer *g) {
+extern "C" int sf_cuda_trainer_collect(sf_cuda_trainer *g, const sf_plan *plan) {
   sf_trainer *t = g->t;
-  if (!t->online) return 0;
+  sf_trainer_set_slopes(t, plan);
+  if (sf_cuda_trainer_push_slopes(g) != 0) fail(g, "slope upload");
+  if (!plan->collect) return report(g, "collection", NULL, 0);
   nvtxRangePushA("collect");
   const int P = g->P, N = g->N, L = g->L;
   const long n = g->n;
   const sf_env_model *m = &t->model;
   float *progress = (float *)malloc(sizeof(float) * P);
-  for (int p = 0; p < P; ++p) {
-    progress[p] = sf_trainer_progress(t);
-    t->horizon[p] = t->s.jumpstart ? sf_jsrl_horizon(t->s.h_start, t->s.h_end, t->s.h_epochs, t->epoch) : 0;
-  }
+  for (int p = 0; p < P; ++p) progress[p] = plan->progress;
   if (sf_cuda_env_set_progress(g->env, progress)) fail(g, "curriculum upload");
   free(progress);
-  refresh_agents(g);
+  refresh_agents(g, plan);
+  sf_step_bufs *c = &g->step;
   const sf_env_data *d = sf_cuda_env_state(g->env);
   const int has_guide = t->guide || t->guide_is_pid;
   float *obs = sf_cuda_env_obs(g->env), *priv = sf_cuda_env_priv(g->env);
-  for (int k = 0; k < t->s.collect_steps && ok(g); ++k) {
+  for (int k = 0; k < plan->collect && ok(g); ++k) {
     // The actor always runs, so its state is warm when it takes over.
-    const float *x = actor_input(g, N, obs, priv, g->c_x);
-    if (g->actor.snn ? sf_cuda_snn_step(g->actor.snn, g->st, x, g->c_pi)
-                     : sf_cuda_mlp_forward(g->actor.mlp, N, x, g->in, NULL, g->c_pi))
+    const float *x = actor_input(g, N, obs, priv, c->x);
+    if (g->actor.snn ? sf_cuda_snn_step(g->actor.snn, g->st, x, c->pi)
+                     : sf_cuda_mlp_forward(g->actor.mlp, N, x, g->in, NULL, c->pi))
       fail(g, "actor step");
-    if (g->guide && sf_cuda_mlp_forward(g->guide, N, priv, SF_PRIV_DIM, NULL, g->c_guide)) fail(g, "guide step");
-    if (t->guide_is_pid) sf_cuda_env_pid(g->env, m, &t->guide_pid, obs, g->c_guide);
-    if (t->teacher) sf_cuda_env_pid(g->env, m, t->teacher, obs, g->c_pi);
-    k_collect_act<<<blocks(n), kThreads, 0, g->stream>>>(n, N, L, g->ag, d->ep_step, d->rng_ctr, has_guide, g->c_pi,
-                                                         g->c_guide, g->c_act, g->stage_act, g->stage_expert,
-                                                         g->stage_flags);
-    sf_cuda_env_step(g->env, m, g->c_act);
+    if (g->guide && sf_cuda_mlp_forward(g->guide, N, priv, SF_PRIV_DIM, NULL, c->guide)) fail(g, "guide step");
+    if (t->guide_is_pid) sf_cuda_env_pid(g->env, m, &t->pid, obs, c->guide);
+    if (plan->teacher) sf_cuda_env_pid(g->env, m, &t->pid, obs, c->pi);
+    k_collect_act<<<blocks(n), kThreads, 0, g->stream>>>(n, N, L, g->ag, d->ep_step, d->rng_ctr, has_guide, c->pi,
+                                                         c->guide, c->act, g->stage.act, g->stage.expert,
+                                                         g->stage.flags);
+    sf_cuda_env_step(g->env, m, c->act);
     sf_cuda_env_observe(g->env, m);
     sf_cuda_env_observe_privileged(g->env, m);
     k_collect_record<<<blocks(n), kThreads, 0, g->stream>>>(
         n, L, d->ep_step, sf_cuda_env_reward(g->env), sf_cuda_env_terminated(g->env), sf_cuda_env_truncated(g->env),
-        obs, priv, g->stage_obs, g->stage_priv, g->stage_rew, g->stage_flags, g->c_done);
-    d2h(g, g->h_done, g->c_done, (size_t)n);
+        obs, priv, g->stage.obs, g->stage.priv, g->stage.rew, g->stage.flags, c->done);
+    d2h(g, g->h_done, c->done, (size_t)n);
     d2h(g, g->h_step, d->ep_step, (size_t)n);
     note(g, cudaStreamSynchronize(g->stream));
     int any_done = 0;
@@ -920,13 +895,13 @@ extern "C" int sf_cuda_trainer_collect(sf_cuda_trainer *g) {
         any_done = 1;
         file_episode(g, i, g->h_step[i]);
       }
-    for (int p = 0; p < P; ++p) t->env_steps[p] += N;
+    for (int p = 0; p < P; ++p) t->ag.env_steps[p] += N;
     if (any_done) {
-      if (g->st) sf_cuda_snn_state_reset(g->actor.snn, g->st, g->c_done);
-      sf_cuda_env_reset_masked(g->env, m, g->c_done);
+      if (g->st) sf_cuda_snn_state_reset(g->actor.snn, g->st, c->done);
+      sf_cuda_env_reset_masked(g->env, m, c->done);
       sf_cuda_env_observe(g->env, m);
       sf_cuda_env_observe_privileged(g->env, m);
-      k_stage_first<<<blocks(n), kThreads, 0, g->stream>>>(n, L, g->c_done, obs, priv, g->stage_obs, g->stage_priv);
+      k_stage_first<<<blocks(n), kThreads, 0, g->stream>>>(n, L, c->done, obs, priv, g->stage.obs, g->stage.priv);
     }
     note(g, cudaGetLastError());
   }
@@ -934,19 +909,17 @@ extern "C" int sf_cuda_trainer_collect(sf_cuda_trainer *g) {
   return report(g, "collection", NULL, 0);
 }
 
-extern "C" int sf_cuda_trainer_update(sf_cuda_trainer *g, int updates, sf_update_stats *acc, int *done) {
+extern "C" int sf_cuda_trainer_update(sf_cuda_trainer *g, const sf_plan *plan, sf_update_stats *acc, int *done) {
   sf_trainer *t = g->t;
-  const int P = g->P, B = g->B;
+  const int P = g->P, B = g->B, updates = plan->updates;
   *done = 0;
   for (int p = 0; p < P; ++p) acc[p] = sf_update_stats{0, 0, 0};
   for (int p = 0; p < P; ++p)
     if (sf_replay_windows(t->rb, p, t->s.stride, t->s.warmup) == 0) return 0;
-  refresh_agents(g);
+  refresh_agents(g, plan);
+  set_shape(g, &plan->shape);
   float *last = (float *)malloc(sizeof(float) * 2 * P);
-  for (int p = 0; p < P; ++p) {
-    last[2 * p] = t->last_critic_loss[p];
-    last[2 * p + 1] = t->last_actor_loss[p];
-  }
+  memcpy(last, t->ag.last_loss, sizeof(float) * 2 * P);
   h2d(g, g->last, last, 2 * P);
   note(g, cudaMemsetAsync(g->acc, 0, sizeof(dev_stats) * P, g->stream));
   const long per = (long)P * B;
@@ -963,7 +936,7 @@ extern "C" int sf_cuda_trainer_update(sf_cuda_trainer *g, int updates, sf_update
     h2d(g, g->counter, &counter, 1);
     note(g, cudaMemsetAsync(g->k, 0, sizeof(int), g->stream));
     for (int u = 0; u < C && ok(g); ++u) {
-      const int actor_turn = t->s.algo == SF_ALGO_BC || t->updates_done % t->s.policy_delay == 0;
+      const int actor_turn = t->updates_done % plan->shape.policy_delay == 0;
       launch_update(g, actor_turn);
       t->updates_done++;
       ++*done;
@@ -975,8 +948,8 @@ extern "C" int sf_cuda_trainer_update(sf_cuda_trainer *g, int updates, sf_update
   const int rc = report(g, "update", NULL, 0);
   for (int p = 0; p < P && rc == 0; ++p) {
     acc[p] = sf_update_stats{h[p].critic_loss, h[p].actor_loss, h[p].mean_q};
-    t->last_critic_loss[p] = last[2 * p];
-    t->last_actor_loss[p] = last[2 * p + 1];
+    t->ag.last_loss[2 * p] = last[2 * p];
+    t->ag.last_loss[2 * p + 1] = last[2 * p + 1];
   }
   free(h);
   free(last);
@@ -989,5 +962,56 @@ extern "C" int sf_cuda_trainer_error(sf_cuda_trainer *g, char *why, size_t cap) 
   return -1;
 }
 
-extern "C" void sf_cuda_range_push(const char *name) { nvtxRangePushA(name); }
-extern "C" void sf_cuda_range_pop(void) { nvtxRangePop(); }
+
+// ---- the backend ------------------------------------------------------------
+
+static sf_cuda_trainer *gpu(sf_backend *b) { return (sf_cuda_trainer *)b->impl; }
+
+static int gpu_collect(sf_backend *b, const sf_plan *plan) { return sf_cuda_trainer_collect(gpu(b), plan); }
+
+static int gpu_update(sf_backend *b, const sf_plan *plan, sf_update_stats *acc, int *done) {
+  return sf_cuda_trainer_update(gpu(b), plan, acc, done);
+}
+
+static int gpu_evaluate(sf_backend *b, const sf_plan *plan, sf_eval_stats *stats) {
+  const sf_trainer *t = b->t;
+  char err[512];
+  uint64_t *seeds = (uint64_t *)malloc(sizeof(uint64_t) * t->P);
+  for (int p = 0; p < t->P; ++p) seeds[p] = t->agent[p].seed;
+  nvtxRangePushA("evaluate");
+  const int rc = sf_cuda_evaluate(t->actor, &t->model, seeds, t->s.eval_episodes, plan->eval_progress,
+                                  t->s.survive_steps, stats, err, sizeof err);
+  nvtxRangePop();
+  free(seeds);
+  if (rc) fprintf(stderr, "spikefly: %s\n", err);
+  return rc;
+}
+
+static int gpu_pull(sf_backend *b, int full, char *err, size_t errlen) {
+  return sf_cuda_trainer_pull(gpu(b), full, err, errlen);
+}
+
+static int gpu_push(sf_backend *b, char *err, size_t errlen) { return sf_cuda_trainer_push(gpu(b), err, errlen); }
+
+static void gpu_free(sf_backend *b) {
+  sf_cuda_trainer_free(gpu(b));
+  free(b);
+}
+
+static const sf_backend_ops gpu_ops = {gpu_collect, gpu_update, gpu_evaluate, gpu_pull, gpu_push, gpu_free};
+
+extern "C" sf_backend *sf_cuda_backend_new(sf_trainer *t, char *err, size_t errlen) {
+  sf_cuda_trainer *g = sf_cuda_trainer_new(t, err, errlen);
+  if (!g) return NULL;
+  sf_backend *b = (sf_backend *)calloc(1, sizeof *b);
+  if (!b) {
+    sf_cuda_trainer_free(g);
+    snprintf(err, errlen, "out of host memory");
+    return NULL;
+  }
+  b->ops = &gpu_ops;
+  b->t = t;
+  b->impl = g;
+  snprintf(b->name, sizeof b->name, "%s", g->device);
+  return b;
+}

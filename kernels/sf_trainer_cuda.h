@@ -1,5 +1,6 @@
-/* The trainer on a CUDA GPU: the collection and the gradient updates of a
- * host sf_trainer (rl/sf_trainer.h) run on the device, for all P agents at
+/* The trainer on a CUDA GPU, the GPU backend of rl/sf_backend.h: the
+ * collection and the gradient updates of a host sf_trainer
+ * (rl/sf_trainer.h) run on the device, as its plans (rl/sf_plan.h) say, for all P agents at
  * once, with the same algorithm, the same random streams and the same
  * per-element arithmetic as the CPU trainer.
  *
@@ -31,6 +32,8 @@
 
 #include <stddef.h>
 
+#include "rl/sf_backend.h"
+#include "rl/sf_plan.h"
 #include "rl/sf_trainer.h"
 
 #ifdef __cplusplus
@@ -58,17 +61,21 @@ int sf_cuda_trainer_pull(sf_cuda_trainer *g, int full, char *err, size_t errlen)
  * moved them). 0 or -1. */
 int sf_cuda_trainer_push_slopes(sf_cuda_trainer *g);
 
-/* One epoch's collection, as sf_trainer_collect. 0 or -1. */
-int sf_cuda_trainer_collect(sf_cuda_trainer *g);
-/* Up to `updates` gradient updates of every agent, as that many calls of
+/* One epoch's collection, as sf_trainer_collect (the plan's slopes are set
+ * first, on the host actors and on the device). 0 or -1. */
+int sf_cuda_trainer_collect(sf_cuda_trainer *g, const sf_plan *plan);
+/* plan->updates gradient updates of every agent, as that many calls of
  * sf_trainer_update. acc[p] receives each agent's loss statistics summed
  * over the updates done (*done of them; 0 when no agent has a full
- * sequence yet). 0, or -1 on a device error. */
-int sf_cuda_trainer_update(sf_cuda_trainer *g, int updates, sf_update_stats *acc, int *done);
+ * sequence yet). The captured graphs belong to plan->shape. 0, or -1 on a
+ * device error. */
+int sf_cuda_trainer_update(sf_cuda_trainer *g, const sf_plan *plan, sf_update_stats *acc, int *done);
 
-/* NVTX ranges for the host loop's own phases (evaluation). */
-void sf_cuda_range_push(const char *name);
-void sf_cuda_range_pop(void);
+/* The GPU backend (rl/sf_backend.h) on trainer t: the device mirror above,
+ * with the device evaluation (kernels/sf_evaluate_cuda.h). NULL with a
+ * message as sf_cuda_trainer_new. */
+sf_backend *sf_cuda_backend_new(sf_trainer *t, char *err, size_t errlen);
+
 
 /* The first device error seen (0), or -1 with its text. */
 int sf_cuda_trainer_error(sf_cuda_trainer *g, char *why, size_t cap);

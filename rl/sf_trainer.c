@@ -7,6 +7,7 @@
 
 #include "core/sf_philox.h"
 #include "core/sf_safetensors.h"
+#include "rl/sf_plan.h"
 #include "rl/sf_rl_math.h"
 
 const char *const sf_algo_names[] = {"td3bc_jsrl", "td3", "bc", "td3bc", NULL};
@@ -58,6 +59,7 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   s->h_end = (int)sf_cfg_int(cfg, "train.h_end", s->warmup, 0, 1 << 24);
   s->h_epochs = (int)sf_cfg_int(cfg, "train.h_epochs", s->epochs, 1, 1 << 24);
   s->policy_delay = (int)sf_cfg_int(cfg, "train.policy_delay", 2, 1, 1000);
+  s->teacher_epochs = (int)sf_cfg_int(cfg, "train.teacher_epochs", 0, 0, 1 << 24);
   s->learn_from_start = sf_cfg_bool(cfg, "train.learn_from_start", 1);
   static const char *const bc_targets[] = {"buffer", "guide", NULL};
   s->bc_to_guide = sf_cfg_choice(cfg, "train.bc_target", "buffer", bc_targets) == 1;
@@ -77,6 +79,9 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   else if (!online && !s->dataset[0])
     sf_cfg_fail(cfg, "config key 'train.dataset': %s trains offline on a dataset (spikefly collect)",
                 sf_algo_names[s->algo]);
+  else if (s->teacher_epochs > 0 && !online)
+    sf_cfg_fail(cfg, "config key 'train.teacher_epochs': the teacher flies the collection of an online algorithm "
+                     "(td3bc_jsrl, td3), %s has none", sf_algo_names[s->algo]);
   else if (s->algo == SF_ALGO_BC && !s->bc)
     sf_cfg_fail(cfg, "config key 'train.bc': bc without its BC term has no loss");
   else if (s->actor.kind == SF_ACTOR_MLP && s->actor.nhidden > SF_MLP_MAX_HIDDEN)
@@ -98,8 +103,6 @@ void sf_agent_settings_read(sf_config *cfg, sf_agent_settings *a) {
 }
 
 /* ---- construction -------------------------------------------------------- */
-
-static void *alloc_f(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
 int sf_params_load_agent(sf_params *ps, const char *path, int src, const char *prefix, char *err, size_t errlen) {
   sf_st_file *f = sf_st_open(path, 0, err, errlen);
@@ -179,7 +182,6 @@ out:
   return rc;
 }
 
-static int is_online(const sf_trainer *t) { return t->online; }
 static int uses_critic(const sf_trainer *t) { return t->s.algo != SF_ALGO_BC; }
 
 sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *agents, int P,
@@ -197,7 +199,6 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
   const int T = s->seq_len, B = s->batch, N = s->envs, L = model->task.time_limit;
   const long seq_rows = (long)(T + 1) * B;
   const long act_rows = seq_rows > N ? seq_rows : N;
-  const int in = sf_actor_in_dim(s->actor.input);
   t->actor = sf_actor_new(&s->actor, P, act_rows);
   t->actor_target = sf_actor_new(&s->actor, P, act_rows);
   if (!t->actor || !t->actor_target) goto oom;
@@ -222,99 +223,51 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
   }
   const int wants_guide = s->jumpstart || (s->bc_to_guide && s->bc && t->online);
   t->rb->from_start = s->learn_from_start;
+  sf_pid_init(&t->pid, &model->quad);
   if (wants_guide && !strcmp(s->guide, "pid")) {
     t->guide_is_pid = 1;
-    sf_pid_init(&t->guide_pid, &model->quad);
   } else if (wants_guide) {
     sf_actor_config gc = sf_guide_actor_config();
     t->guide = sf_actor_new(&gc, P, N);
     if (!t->guide) goto oom;
     if (sf_params_load_agent(t->guide->params, s->guide, 0, NULL, err, errlen) != 0) goto fail;
   }
-  if (!is_online(t) && load_dataset(t, s->dataset, err, errlen) != 0) goto fail;
+  if (!t->online && load_dataset(t, s->dataset, err, errlen) != 0) goto fail;
+  sf_trainer_layouts(s, P, t->online, L, t->layout);
 
-  if (is_online(t)) {
-    const long n = (long)P * N;
+  for (int i = 0; i < SF_BUFS_N; ++i)
+    if (!(t->block[i] = sf_buffer_alloc(&t->layout[i], sf_trainer_bufs(t, i)))) goto oom;
+  if (t->online) {
     t->env = sf_env_data_new(P, N, seeds);
     if (!t->env || sf_actor_state_init(&t->st, t->actor, N) != 0) goto oom;
-    t->stage_obs = alloc_f((size_t)n * (L + 1) * SF_OBS_DIM);
-    t->stage_priv = alloc_f((size_t)n * (L + 1) * SF_PRIV_DIM);
-    t->stage_act = alloc_f((size_t)n * (L + 1) * SF_ACT_DIM);
-    t->stage_expert = alloc_f((size_t)n * (L + 1) * SF_ACT_DIM);
-    t->stage_rew = alloc_f((size_t)n * (L + 1));
-    t->stage_flags = calloc((size_t)n * (L + 1), 1);
-    t->c_obs = alloc_f((size_t)n * SF_OBS_DIM);
-    t->c_priv = alloc_f((size_t)n * SF_PRIV_DIM);
-    t->c_x = alloc_f((size_t)n * in);
-    t->c_pi = alloc_f((size_t)n * SF_ACT_DIM);
-    t->c_guide = alloc_f((size_t)n * SF_ACT_DIM);
-    t->c_act = alloc_f((size_t)n * SF_ACT_DIM);
-    t->c_rew = alloc_f((size_t)n);
-    t->c_term = calloc(n, 1);
-    t->c_trunc = calloc(n, 1);
-    t->c_done = calloc(n, 1);
-    if (!t->stage_obs || !t->stage_priv || !t->stage_act || !t->stage_expert || !t->stage_rew || !t->stage_flags) goto oom;
     sf_env_reset_all(&t->model, t->env);
-    sf_env_observe(&t->model, t->env, t->c_obs);
-    sf_env_observe_privileged(&t->model, t->env, t->c_priv);
-    for (long i = 0; i < n; ++i) {
-      memcpy(t->stage_obs + (size_t)i * (L + 1) * SF_OBS_DIM, t->c_obs + i * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
-      memcpy(t->stage_priv + (size_t)i * (L + 1) * SF_PRIV_DIM, t->c_priv + i * SF_PRIV_DIM,
+    sf_env_observe(&t->model, t->env, t->step.obs);
+    sf_env_observe_privileged(&t->model, t->env, t->step.priv);
+    for (long i = 0; i < (long)P * N; ++i) {
+      memcpy(t->stage.obs + (size_t)i * (L + 1) * SF_OBS_DIM, t->step.obs + i * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
+      memcpy(t->stage.priv + (size_t)i * (L + 1) * SF_PRIV_DIM, t->step.priv + i * SF_PRIV_DIM,
              SF_PRIV_DIM * sizeof(float));
     }
   }
-
-  /* update workspace: views into [P][T(+1)][B][F] arrays */
-  size_t PT1B = (size_t)P * (T + 1) * B, PTB = (size_t)P * T * B;
-  t->b_obs = alloc_f(PT1B * SF_OBS_DIM);
-  t->b_priv = alloc_f(PT1B * SF_PRIV_DIM);
-  t->b_act = alloc_f(PTB * SF_ACT_DIM);
-  t->b_expert = alloc_f(PTB * SF_ACT_DIM);
-  t->b_rew = alloc_f(PTB);
-  t->b_done = alloc_f(PTB);
-  t->b_mask = alloc_f(PTB);
-  t->b_guide = alloc_f(PTB);
-  t->b_episode = calloc((size_t)P * B, sizeof(int));
-  t->b_offset = calloc((size_t)P * B, sizeof(int));
+  /* agent p's sequences: views into the batch set */
   t->views = calloc(P, sizeof *t->views);
+  if (!t->views) goto oom;
   for (int p = 0; p < P; ++p) {
     sf_seq_batch *v = calloc(1, sizeof *v);
+    if (!v) goto oom;
     v->T = T;
     v->B = B;
-    v->obs = t->b_obs + (size_t)p * (T + 1) * B * SF_OBS_DIM;
-    v->priv = t->b_priv + (size_t)p * (T + 1) * B * SF_PRIV_DIM;
-    v->act = t->b_act + (size_t)p * T * B * SF_ACT_DIM;
-    v->expert = t->b_expert + (size_t)p * T * B * SF_ACT_DIM;
-    v->rew = t->b_rew + (size_t)p * T * B;
-    v->done = t->b_done + (size_t)p * T * B;
-    v->mask = t->b_mask + (size_t)p * T * B;
-    v->guide = t->b_guide + (size_t)p * T * B;
-    v->episode = t->b_episode + (size_t)p * B;
-    v->offset = t->b_offset + (size_t)p * B;
+    v->obs = t->batch.obs + (size_t)p * (T + 1) * B * SF_OBS_DIM;
+    v->priv = t->batch.priv + (size_t)p * (T + 1) * B * SF_PRIV_DIM;
+    v->act = t->batch.act + (size_t)p * T * B * SF_ACT_DIM;
+    v->expert = t->batch.expert + (size_t)p * T * B * SF_ACT_DIM;
+    v->rew = t->batch.rew + (size_t)p * T * B;
+    v->done = t->batch.done + (size_t)p * T * B;
+    v->mask = t->batch.mask + (size_t)p * T * B;
+    v->guide = t->batch.guide + (size_t)p * T * B;
+    v->episode = t->batch.episode + (size_t)p * B;
+    v->offset = t->batch.offset + (size_t)p * B;
     t->views[p] = v;
-  }
-  t->x_next = alloc_f(PT1B * in);
-  t->a_next = alloc_f(PT1B * SF_ACT_DIM);
-  t->x_cur = alloc_f(PTB * in);
-  t->pi = alloc_f(PTB * SF_ACT_DIM);
-  t->priv_cur = alloc_f(PTB * SF_PRIV_DIM);
-  t->priv_next = alloc_f(PTB * SF_PRIV_DIM);
-  t->q1 = alloc_f(PTB);
-  t->q2 = alloc_f(PTB);
-  t->y = alloc_f(PTB);
-  t->dq = alloc_f(PTB);
-  t->dpi = alloc_f(PTB * SF_ACT_DIM);
-  t->dqa = alloc_f(PTB * SF_ACT_DIM);
-  t->amask = alloc_f(PTB);
-  t->env_steps = calloc(P, sizeof(long));
-  t->lambda_bc = alloc_f(P);
-  t->last_critic_loss = alloc_f(P);
-  t->last_actor_loss = alloc_f(P);
-  t->horizon = calloc(P, sizeof(int));
-  if (!t->dqa || !t->x_next || !t->priv_next) goto oom;
-  for (int p = 0; p < P; ++p) {
-    t->lambda_bc[p] = s->bc ? agents[p].bc_weight : 0.0f;
-    t->horizon[p] = s->jumpstart ? s->h_start : 0;
   }
   free(seeds);
   return t;
@@ -340,93 +293,90 @@ void sf_trainer_free(sf_trainer *t) {
   sf_replay_free(t->rb);
   if (t->views)
     for (int p = 0; p < t->P; ++p) free(t->views[p]);
-  void *bufs[] = {t->agent, t->sched, t->stage_obs, t->stage_priv, t->stage_act, t->stage_expert, t->stage_rew, t->stage_flags,
-                  t->c_obs, t->c_priv, t->c_x, t->c_pi, t->c_guide, t->c_act, t->c_rew, t->c_term, t->c_trunc,
-                  t->c_done, t->views, t->b_obs, t->b_priv, t->b_act, t->b_expert, t->b_rew, t->b_done, t->b_mask, t->b_guide,
-                  t->b_episode, t->b_offset, t->x_next, t->a_next, t->x_cur, t->pi, t->priv_cur, t->priv_next,
-                  t->q1, t->q2, t->y, t->dq, t->dpi, t->dqa, t->amask, t->env_steps, t->lambda_bc, t->last_critic_loss,
-                  t->last_actor_loss, t->horizon};
-  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i) free(bufs[i]);
+  free(t->views);
+  for (int i = 0; i < SF_BUFS_N; ++i) free(t->block[i]);
+  free(t->agent);
+  free(t->sched);
   free(t);
 }
 
-float sf_trainer_progress(const sf_trainer *t) {
-  float x = (float)t->epoch / (float)t->s.epochs;
-  return x > 1.0f ? 1.0f : x;
+void sf_trainer_set_slopes(sf_trainer *t, const sf_plan *plan) {
+  for (int p = 0; p < t->P; ++p) {
+    sf_actor_set_slope(t->actor, p, plan->agent[p].slope);
+    sf_actor_set_slope(t->actor_target, p, plan->agent[p].slope);
+  }
 }
 
 /* ---- collection ---------------------------------------------------------- */
 
-int sf_trainer_collect(sf_trainer *t) {
-  if (!is_online(t)) return 0;
+int sf_trainer_collect(sf_trainer *t, const sf_plan *plan) {
+  sf_trainer_set_slopes(t, plan);
+  if (!plan->collect) return 0;
   const int P = t->P, N = t->s.envs, L = t->model.task.time_limit;
   const long n = (long)P * N;
   sf_env_data *d = t->env;
-  for (int p = 0; p < P; ++p) {
-    d->progress[p] = sf_trainer_progress(t);
-    t->horizon[p] = t->s.jumpstart ? sf_jsrl_horizon(t->s.h_start, t->s.h_end, t->s.h_epochs, t->epoch) : 0;
-  }
-  for (int k = 0; k < t->s.collect_steps; ++k) {
+  for (int p = 0; p < P; ++p) d->progress[p] = plan->progress;
+  for (int k = 0; k < plan->collect; ++k) {
     /* The actor always runs, so its state is warm when it takes over. */
-    sf_actor_make_input(t->actor->cfg.input, n, t->c_obs, t->c_priv, t->c_x);
-    if (sf_actor_step(t->actor, &t->st, N, t->c_x, t->c_pi) != 0) return -1;
-    if (t->guide && sf_actor_step(t->guide, NULL, N, t->c_priv, t->c_guide) != 0) return -1;
-    if (t->guide_is_pid) sf_pid_policy(&t->guide_pid, &t->model, d, t->c_obs, t->c_guide);
-    if (t->teacher) sf_pid_policy((void *)t->teacher, &t->model, d, t->c_obs, t->c_pi);
+    sf_actor_make_input(t->actor->cfg.input, n, t->step.obs, t->step.priv, t->step.x);
+    if (sf_actor_step(t->actor, &t->st, N, t->step.x, t->step.pi) != 0) return -1;
+    if (t->guide && sf_actor_step(t->guide, NULL, N, t->step.priv, t->step.guide) != 0) return -1;
+    if (t->guide_is_pid) sf_pid_policy(&t->pid, &t->model, d, t->step.obs, t->step.guide);
+    if (plan->teacher) sf_pid_policy(&t->pid, &t->model, d, t->step.obs, t->step.pi);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; ++i) {
       int p = (int)(i / N);
       int step = d->ep_step[i];
-      int guided = (t->guide || t->guide_is_pid) && step < t->horizon[p];
-      float *a = t->c_act + i * SF_ACT_DIM;
+      int guided = (t->guide || t->guide_is_pid) && step < plan->agent[p].horizon;
+      float *a = t->step.act + i * SF_ACT_DIM;
       if (guided) {
-        memcpy(a, t->c_guide + i * SF_ACT_DIM, SF_ACT_DIM * sizeof(float));
+        memcpy(a, t->step.guide + i * SF_ACT_DIM, SF_ACT_DIM * sizeof(float));
       } else {
         float z[4];
         sf_normal4(sf_rng_bits(t->agent[p].seed, (uint32_t)(i % N), d->rng_ctr[i], SF_STREAM(SF_RNG_EXPLORE, 0), 0),
                    z);
         for (int j = 0; j < SF_ACT_DIM; ++j)
-          a[j] = sf_explore_action(t->c_pi[i * SF_ACT_DIM + j], z[j], t->agent[p].expl_noise);
+          a[j] = sf_explore_action(t->step.pi[i * SF_ACT_DIM + j], z[j], t->agent[p].expl_noise);
       }
       size_t row = (size_t)i * (L + 1) + step;
-      memcpy(t->stage_act + row * SF_ACT_DIM, a, SF_ACT_DIM * sizeof(float));
+      memcpy(t->stage.act + row * SF_ACT_DIM, a, SF_ACT_DIM * sizeof(float));
       /* The guide's label for this state, whoever flew it. */
-      const float *ex = t->guide || t->guide_is_pid ? t->c_guide + i * SF_ACT_DIM : a;
-      memcpy(t->stage_expert + row * SF_ACT_DIM, ex, SF_ACT_DIM * sizeof(float));
-      t->stage_flags[row] = guided ? SF_ROW_GUIDE : 0;
+      const float *ex = t->guide || t->guide_is_pid ? t->step.guide + i * SF_ACT_DIM : a;
+      memcpy(t->stage.expert + row * SF_ACT_DIM, ex, SF_ACT_DIM * sizeof(float));
+      t->stage.flags[row] = guided ? SF_ROW_GUIDE : 0;
     }
-    sf_env_step(&t->model, d, t->c_act, t->c_rew, t->c_term, t->c_trunc);
-    sf_env_observe(&t->model, d, t->c_obs);
-    sf_env_observe_privileged(&t->model, d, t->c_priv);
+    sf_env_step(&t->model, d, t->step.act, t->step.rew, t->step.term, t->step.trunc);
+    sf_env_observe(&t->model, d, t->step.obs);
+    sf_env_observe_privileged(&t->model, d, t->step.priv);
     int any_done = 0;
     for (long i = 0; i < n; ++i) {
       int step = d->ep_step[i]; /* after the step: the row of the new observation */
       size_t prev = (size_t)i * (L + 1) + step - 1, row = prev + 1;
-      t->stage_rew[prev] = t->c_rew[i];
-      if (t->c_term[i]) t->stage_flags[prev] |= SF_ROW_TERMINATED;
-      if (t->c_trunc[i]) t->stage_flags[prev] |= SF_ROW_TRUNCATED;
-      memcpy(t->stage_obs + row * SF_OBS_DIM, t->c_obs + i * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
-      memcpy(t->stage_priv + row * SF_PRIV_DIM, t->c_priv + i * SF_PRIV_DIM, SF_PRIV_DIM * sizeof(float));
-      t->c_done[i] = t->c_term[i] || t->c_trunc[i];
-      if (t->c_done[i]) {
+      t->stage.rew[prev] = t->step.rew[i];
+      if (t->step.term[i]) t->stage.flags[prev] |= SF_ROW_TERMINATED;
+      if (t->step.trunc[i]) t->stage.flags[prev] |= SF_ROW_TRUNCATED;
+      memcpy(t->stage.obs + row * SF_OBS_DIM, t->step.obs + i * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
+      memcpy(t->stage.priv + row * SF_PRIV_DIM, t->step.priv + i * SF_PRIV_DIM, SF_PRIV_DIM * sizeof(float));
+      t->step.done[i] = t->step.term[i] || t->step.trunc[i];
+      if (t->step.done[i]) {
         any_done = 1;
         size_t base = (size_t)i * (L + 1);
-        sf_replay_add_episode(t->rb, (int)(i / N), step, t->stage_obs + base * SF_OBS_DIM,
-                              t->stage_priv + base * SF_PRIV_DIM, t->stage_act + base * SF_ACT_DIM,
-                              t->stage_expert + base * SF_ACT_DIM, t->stage_rew + base, t->stage_flags + base);
+        sf_replay_add_episode(t->rb, (int)(i / N), step, t->stage.obs + base * SF_OBS_DIM,
+                              t->stage.priv + base * SF_PRIV_DIM, t->stage.act + base * SF_ACT_DIM,
+                              t->stage.expert + base * SF_ACT_DIM, t->stage.rew + base, t->stage.flags + base);
         sf_actor_state_reset(&t->st, (int)(i / N), (int)(i % N));
       }
     }
-    for (int p = 0; p < P; ++p) t->env_steps[p] += N;
+    for (int p = 0; p < P; ++p) t->ag.env_steps[p] += N;
     if (any_done) {
-      sf_env_reset_masked(&t->model, d, t->c_done);
-      sf_env_observe(&t->model, d, t->c_obs);
-      sf_env_observe_privileged(&t->model, d, t->c_priv);
+      sf_env_reset_masked(&t->model, d, t->step.done);
+      sf_env_observe(&t->model, d, t->step.obs);
+      sf_env_observe_privileged(&t->model, d, t->step.priv);
       for (long i = 0; i < n; ++i) {
-        if (!t->c_done[i]) continue;
+        if (!t->step.done[i]) continue;
         size_t base = (size_t)i * (L + 1);
-        memcpy(t->stage_obs + base * SF_OBS_DIM, t->c_obs + i * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
-        memcpy(t->stage_priv + base * SF_PRIV_DIM, t->c_priv + i * SF_PRIV_DIM, SF_PRIV_DIM * sizeof(float));
+        memcpy(t->stage.obs + base * SF_OBS_DIM, t->step.obs + i * SF_OBS_DIM, SF_OBS_DIM * sizeof(float));
+        memcpy(t->stage.priv + base * SF_PRIV_DIM, t->step.priv + i * SF_PRIV_DIM, SF_PRIV_DIM * sizeof(float));
       }
     }
   }
@@ -442,17 +392,23 @@ static void take_rows(int P, int T, int B, int F, int r0, const float *src, floa
     memcpy(dst + (size_t)p * T * B * F, src + ((size_t)p * (T + 1) + r0) * B * F, (size_t)T * B * F * sizeof(float));
 }
 
+/* The sampled batch as both phases read it: the actor's input over the T + 1
+ * steps (x_seq), the critic's states at steps 0..T-1 (priv_cur) and
+ * 1..T (priv_next). */
+static void prepare_batch(sf_trainer *t) {
+  const int P = t->P, T = t->s.seq_len, B = t->s.batch;
+  sf_actor_make_input(t->actor->cfg.input, (long)P * (T + 1) * B, t->batch.obs, t->batch.priv, t->work.x_seq);
+  take_rows(P, T, B, SF_PRIV_DIM, 1, t->batch.priv, t->work.priv_next);
+  take_rows(P, T, B, SF_PRIV_DIM, 0, t->batch.priv, t->work.priv_cur);
+}
+
 static void critic_update(sf_trainer *t, sf_update_stats *stats) {
   const int P = t->P, T = t->s.seq_len, B = t->s.batch;
   const long rows = (long)T * B;
-  /* Next actions from the target actor unrolled over the same sequence. */
-  sf_actor_make_input(t->actor->cfg.input, (long)P * (T + 1) * B, t->b_obs, t->b_priv, t->x_next);
-  sf_actor_forward(t->actor_target, T + 1, B, t->x_next, t->a_next);
-  /* a_next rows 1..T hold pi'(s_{t+1}): take them (into dpi, free until the
-   * actor update) and add the smoothing noise. */
-  take_rows(P, T, B, SF_PRIV_DIM, 1, t->b_priv, t->priv_next);
-  take_rows(P, T, B, SF_PRIV_DIM, 0, t->b_priv, t->priv_cur);
-  take_rows(P, T, B, SF_ACT_DIM, 1, t->a_next, t->dpi); /* dpi as scratch for the next actions */
+  /* Next actions from the target actor unrolled over the same sequence:
+   * rows 1..T of its output are pi'(s_{t+1}), smoothed into a_smooth. */
+  sf_actor_forward(t->actor_target, T + 1, B, t->work.x_seq, t->work.a_next);
+  take_rows(P, T, B, SF_ACT_DIM, 1, t->work.a_next, t->work.a_smooth);
 #pragma omp parallel for schedule(static)
   for (long r = 0; r < (long)P * rows; ++r) {
     int p = (int)(r / rows);
@@ -461,13 +417,13 @@ static void critic_update(sf_trainer *t, sf_update_stats *stats) {
                            SF_STREAM(SF_RNG_TARGET, 0), 0),
                z);
     for (int j = 0; j < SF_ACT_DIM; ++j)
-      t->dpi[r * SF_ACT_DIM + j] =
-          sf_smoothed_action(t->dpi[r * SF_ACT_DIM + j], z[j], t->agent[p].target_noise, t->agent[p].target_clip);
+      t->work.a_smooth[r * SF_ACT_DIM + j] = sf_smoothed_action(t->work.a_smooth[r * SF_ACT_DIM + j], z[j],
+                                                           t->agent[p].target_noise, t->agent[p].target_clip);
   }
-  sf_mlp_forward(t->critic.target[0], rows, t->priv_next, SF_PRIV_DIM, t->dpi, t->q1);
-  sf_mlp_forward(t->critic.target[1], rows, t->priv_next, SF_PRIV_DIM, t->dpi, t->q2);
+  sf_mlp_forward(t->critic.target[0], rows, t->work.priv_next, SF_PRIV_DIM, t->work.a_smooth, t->work.q1);
+  sf_mlp_forward(t->critic.target[1], rows, t->work.priv_next, SF_PRIV_DIM, t->work.a_smooth, t->work.q2);
   for (long r = 0; r < (long)P * rows; ++r)
-    t->y[r] = sf_td_target(t->b_rew[r], t->b_done[r], t->agent[r / rows].gamma, t->q1[r], t->q2[r]);
+    t->work.y[r] = sf_td_target(t->batch.rew[r], t->batch.done[r], t->agent[r / rows].gamma, t->work.q1[r], t->work.q2[r]);
   float *lr = malloc(sizeof(float) * P);
   for (int p = 0; p < P; ++p) {
     lr[p] = t->agent[p].critic_lr;
@@ -475,76 +431,73 @@ static void critic_update(sf_trainer *t, sf_update_stats *stats) {
   }
   for (int c = 0; c < 2; ++c) {
     sf_mlp *q = t->critic.q[c];
-    sf_mlp_forward(q, rows, t->priv_cur, SF_PRIV_DIM, t->b_act, t->q1);
+    sf_mlp_forward(q, rows, t->work.priv_cur, SF_PRIV_DIM, t->batch.act, t->work.q1);
     for (int p = 0; p < P; ++p) {
       double n = 0, loss = 0;
-      for (long r = (long)p * rows; r < (long)(p + 1) * rows; ++r) n += t->b_mask[r];
+      for (long r = (long)p * rows; r < (long)(p + 1) * rows; ++r) n += t->batch.mask[r];
       float inv_n = n > 0 ? (float)(1.0 / n) : 0.0f;
       for (long r = (long)p * rows; r < (long)(p + 1) * rows; ++r) {
-        double e = t->q1[r] - t->y[r];
-        loss += t->b_mask[r] * e * e;
-        t->dq[r] = sf_critic_grad(t->q1[r], t->y[r], t->b_mask[r], inv_n);
+        double e = t->work.q1[r] - t->work.y[r];
+        loss += t->batch.mask[r] * e * e;
+        t->work.dq[r] = sf_critic_grad(t->work.q1[r], t->work.y[r], t->batch.mask[r], inv_n);
       }
       stats[p].critic_loss += n > 0 ? loss / n : 0.0;
     }
     sf_params_zero_grad(&q->params);
-    sf_mlp_backward(q, t->dq, 1, NULL, NULL);
+    sf_mlp_backward(q, t->work.dq, 1, NULL, NULL);
     sf_adam_step_params(t->adam_critic[c], &q->params, lr);
   }
   free(lr);
 }
 
-static void actor_update(sf_trainer *t, sf_update_stats *stats) {
+static void actor_update(sf_trainer *t, const sf_plan *plan, sf_update_stats *stats) {
   const int P = t->P, T = t->s.seq_len, B = t->s.batch, W = t->s.warmup, in = t->actor->in_dim;
   const long rows = (long)T * B;
-  if (t->s.algo == SF_ALGO_BC) sf_actor_make_input(t->actor->cfg.input, (long)P * (T + 1) * B, t->b_obs, t->b_priv, t->x_next);
-  take_rows(P, T, B, in, 0, t->x_next, t->x_cur);
-  sf_actor_forward(t->actor, T, B, t->x_cur, t->pi);
+  take_rows(P, T, B, in, 0, t->work.x_seq, t->work.x_cur);
+  sf_actor_forward(t->actor, T, B, t->work.x_cur, t->work.pi);
   /* Rows that carry the actor's loss: real steps after the warm-up. */
-  memset(t->dqa, 0, sizeof(float) * P * rows * SF_ACT_DIM);
+  memset(t->work.dqa, 0, sizeof(float) * P * rows * SF_ACT_DIM);
   double *lambda_q = calloc(P, sizeof(double)), *mean_q = calloc(P, sizeof(double)), *count = calloc(P, sizeof(double));
   /* am: the steps that carry the actor's loss. The warm-up exists because a
    * sequence starting mid-episode begins from a zero state that is not the
    * true one; a sequence starting at the episode's first step has the true
    * state from step 0 (the drone starts from zero too), so with
    * learn_from_start its warm-up steps count as well. */
-  float *am = t->amask;
+  float *am = t->work.amask;
   for (int p = 0; p < P; ++p)
     for (long r = 0; r < rows; ++r) {
       long i = (long)p * rows + r;
-      am[i] = sf_actor_step_mask(r, W, B, t->b_offset[(long)p * B + r % B], t->s.learn_from_start, t->b_mask[i]);
+      am[i] = sf_actor_step_mask(r, W, B, t->batch.offset[(long)p * B + r % B], t->s.learn_from_start, t->batch.mask[i]);
       count[p] += am[i];
     }
-  if (uses_critic(t)) {
+  if (plan->shape.critic) {
     sf_mlp *q1 = t->critic.q[0];
-    sf_mlp_forward(q1, rows, t->priv_cur, SF_PRIV_DIM, t->pi, t->q1);
+    sf_mlp_forward(q1, rows, t->work.priv_cur, SF_PRIV_DIM, t->work.pi, t->work.q1);
     for (int p = 0; p < P; ++p) {
       double sabs = 0, s = 0;
       for (long r = 0; r < rows; ++r) {
         long i = (long)p * rows + r;
-        sabs += am[i] * fabs(t->q1[i]);
-        s += am[i] * t->q1[i];
+        sabs += am[i] * fabs(t->work.q1[i]);
+        s += am[i] * t->work.q1[i];
       }
       mean_q[p] = count[p] > 0 ? s / count[p] : 0.0;
       /* TD3 maximises Q itself; TD3BC scales Q so the BC term keeps its weight. */
-      lambda_q[p] = t->s.algo == SF_ALGO_TD3 && !t->s.bc
-                        ? 1.0
-                        : sf_td3bc_lambda(t->agent[p].alpha, count[p] > 0 ? sabs / count[p] : 0.0);
+      lambda_q[p] = plan->shape.plain_q ? 1.0 : sf_td3bc_lambda(plan->agent[p].alpha, count[p] > 0 ? sabs / count[p] : 0.0);
     }
     for (int p = 0; p < P; ++p) {
       float inv_n = count[p] > 0 ? (float)(1.0 / count[p]) : 0.0f;
       for (long r = 0; r < rows; ++r) {
         long i = (long)p * rows + r;
-        t->dq[i] = -(float)lambda_q[p] * am[i] * inv_n;
+        t->work.dq[i] = -(float)lambda_q[p] * am[i] * inv_n;
       }
     }
     /* dL/d(action) through the critic: the critic's gradient reaches the actor. */
-    sf_mlp_backward(q1, t->dq, 0, NULL, t->dqa);
+    sf_mlp_backward(q1, t->work.dq, 0, NULL, t->work.dqa);
   }
   float *lr = malloc(sizeof(float) * P);
   for (int p = 0; p < P; ++p) {
     lr[p] = t->agent[p].actor_lr;
-    float lbc = t->s.algo == SF_ALGO_BC ? 1.0f : t->lambda_bc[p];
+    float lbc = plan->agent[p].lambda_bc;
     float inv_n = count[p] > 0 ? (float)(1.0 / count[p]) : 0.0f;
     double bc = 0;
     for (long r = 0; r < rows; ++r) {
@@ -552,54 +505,52 @@ static void actor_update(sf_trainer *t, sf_update_stats *stats) {
       float m = am[i];
       for (int j = 0; j < SF_ACT_DIM; ++j) {
         long k = i * SF_ACT_DIM + j;
-        float target = t->s.bc_to_guide ? t->b_expert[k] : t->b_act[k], diff = t->pi[k] - target;
+        float target = t->s.bc_to_guide ? t->batch.expert[k] : t->batch.act[k], diff = t->work.pi[k] - target;
         bc += m * diff * diff;
-        t->dpi[k] = sf_actor_action_grad(t->dqa[k], t->pi[k], target, m, lbc, inv_n);
+        t->work.dpi[k] = sf_actor_action_grad(t->work.dqa[k], t->work.pi[k], target, m, lbc, inv_n);
       }
     }
     stats[p].mean_q = mean_q[p];
     stats[p].actor_loss = -lambda_q[p] * mean_q[p] + lbc * (count[p] > 0 ? bc / count[p] : 0.0);
   }
   sf_params_zero_grad(t->actor->params);
-  sf_actor_backward(t->actor, T, B, 0, t->dpi); /* am already holds the warm-up */
+  sf_actor_backward(t->actor, T, B, 0, t->work.dpi); /* am already holds the warm-up */
   sf_adam_step_params(t->adam_actor, t->actor->params, lr);
   free(lr), free(lambda_q), free(mean_q), free(count);
 }
 
-int sf_trainer_update(sf_trainer *t, sf_update_stats *stats) {
+int sf_trainer_update(sf_trainer *t, const sf_plan *plan, sf_update_stats *stats) {
   for (int p = 0; p < t->P; ++p)
     if (sf_replay_windows(t->rb, p, t->s.stride, t->s.warmup) == 0) return 1;
   for (int p = 0; p < t->P; ++p)
     sf_replay_sample(t->rb, p, t->s.stride, t->s.warmup, t->agent[p].seed, (uint32_t)t->updates_done, t->views[p]);
   for (int p = 0; p < t->P; ++p) {
-    stats[p].critic_loss = t->last_critic_loss[p];
-    stats[p].actor_loss = t->last_actor_loss[p];
+    stats[p].critic_loss = t->ag.last_loss[2 * p];
+    stats[p].actor_loss = t->ag.last_loss[2 * p + 1];
     stats[p].mean_q = 0;
   }
-  if (uses_critic(t)) critic_update(t, stats);
-  int actor_turn = t->s.algo == SF_ALGO_BC || t->updates_done % t->s.policy_delay == 0;
-  if (actor_turn) {
-    actor_update(t, stats);
+  prepare_batch(t);
+  if (plan->shape.critic) critic_update(t, stats);
+  if (t->updates_done % plan->shape.policy_delay == 0) {
+    actor_update(t, plan, stats);
     sf_params_polyak(t->actor_target->params, t->actor->params, t->s.tau);
-    if (uses_critic(t)) sf_twin_critic_polyak(&t->critic, t->s.tau);
+    if (plan->shape.critic) sf_twin_critic_polyak(&t->critic, t->s.tau);
   }
   for (int p = 0; p < t->P; ++p) {
-    t->last_critic_loss[p] = (float)stats[p].critic_loss;
-    t->last_actor_loss[p] = (float)stats[p].actor_loss;
+    t->ag.last_loss[2 * p] = (float)stats[p].critic_loss;
+    t->ag.last_loss[2 * p + 1] = (float)stats[p].actor_loss;
   }
   t->updates_done++;
   return 0;
 }
 
-int sf_trainer_evaluate(sf_trainer *t, sf_eval_stats *stats) {
+int sf_trainer_evaluate(sf_trainer *t, const sf_plan *plan, sf_eval_stats *stats) {
   uint64_t *seeds = malloc(sizeof(uint64_t) * t->P);
   for (int p = 0; p < t->P; ++p) seeds[p] = t->agent[p].seed;
-  int rc = sf_evaluate(t->actor, &t->model, seeds, t->s.eval_episodes, sf_trainer_progress(t), t->s.survive_steps, stats,
+  int rc = sf_evaluate(t->actor, &t->model, seeds, t->s.eval_episodes, plan->eval_progress, t->s.survive_steps, stats,
                        NULL, 0, 0);
   free(seeds);
-  if (rc) return rc;
-  sf_trainer_feed_schedules(t, stats);
-  return 0;
+  return rc;
 }
 
 void sf_trainer_feed_schedules(sf_trainer *t, const sf_eval_stats *stats) {
@@ -654,18 +605,15 @@ int sf_trainer_save(sf_trainer *t, const char *path, const char *const *meta, ch
     }
   }
   double *slope = malloc(sizeof(double) * t->P * SF_SLOPE_STATE_LEN);
-  int64_t *counters = malloc(sizeof(int64_t) * t->P * 3);
+  int64_t counters[2] = {t->epoch, t->updates_done};
   uint64_t *seeds = malloc(sizeof(uint64_t) * t->P);
   for (int p = 0; p < t->P; ++p) {
     sf_slope_state_save(&t->sched[p], slope + (size_t)p * SF_SLOPE_STATE_LEN);
-    counters[p * 3 + 0] = t->epoch;
-    counters[p * 3 + 1] = t->env_steps[p];
-    counters[p * 3 + 2] = t->updates_done;
     seeds[p] = t->agent[p].seed;
   }
-  int64_t s_slope[2] = {t->P, SF_SLOPE_STATE_LEN}, s_cnt[2] = {t->P, 3}, s_seed[1] = {t->P};
+  int64_t s_slope[2] = {t->P, SF_SLOPE_STATE_LEN}, s_cnt[1] = {2}, s_seed[1] = {t->P};
   sf_st_add(w, "slope.state", SF_ST_F64, 2, s_slope, slope);
-  sf_st_add(w, "train.counters", SF_ST_I64, 2, s_cnt, counters);
+  sf_st_add(w, "train.counters", SF_ST_I64, 1, s_cnt, counters);
   sf_st_add(w, "train.seeds", SF_ST_U64, 1, s_seed, seeds);
   char desc[128], num[32];
   sf_actor_describe(&t->s.actor, desc, sizeof desc);
@@ -680,7 +628,7 @@ int sf_trainer_save(sf_trainer *t, const char *path, const char *const *meta, ch
   int rc = sf_st_write(w, path, err, errlen);
   sf_st_writer_free(w);
   for (int i = 0; i < nowned; ++i) free(owned[i]);
-  free(slope), free(counters), free(seeds);
+  free(slope), free(seeds);
   return rc;
 }
 

@@ -32,6 +32,7 @@
 
 #include "core/sf_config.h"
 #include "rl/sf_actor.h"
+#include "rl/sf_buffers.h"
 #include "rl/sf_evaluate.h"
 #include "rl/sf_replay.h"
 #include "models/sf_adam.h"
@@ -73,6 +74,7 @@ typedef struct {
   int jumpstart, bc;
   int h_start, h_end, h_epochs;
   int policy_delay;
+  int teacher_epochs; /* the first epochs the reference controller flies, the actor imitating it */
   int learn_from_start; /* sequences from an episode's first step learn on their warm-up too */
   int bc_to_guide;   /* BC target: the guide's action in each stored state (else the action taken) */
   float tau;         /* Polyak rate of every target network */
@@ -89,6 +91,39 @@ typedef struct {
   double critic_loss, actor_loss, mean_q;
 } sf_update_stats;
 
+/* The trainer's buffer sets; their tables (names, types, shapes) are in
+ * rl/sf_trainer_buffers.c. Shapes: P agents, N envs each, L the time limit,
+ * T the sequence length, B the batch, F a feature width, in the actor's. */
+typedef struct { /* episodes being recorded, [P][N][L + 1][F] (online only; checkpointed) */
+  float *obs, *priv, *act, *expert, *rew;
+  uint8_t *flags;
+} sf_stage_bufs;
+typedef struct { /* the current control step of every env, [P][N][F] (online only) */
+  float *obs, *priv, *x, *pi, *guide, *act, *rew;
+  uint8_t *term, *trunc, *done;
+} sf_step_bufs;
+typedef struct { /* sampled sequences, [P][T (+1)][B][F] */
+  float *obs, *priv, *act, *expert, *rew, *done, *mask, *guide;
+  int *episode, *offset; /* [P][B] */
+} sf_batch_bufs;
+typedef struct {
+  /* named outputs of the batch's preparation, read by both phases */
+  float *x_seq;     /* [P][T + 1][B][in] the actor's input */
+  float *priv_cur;  /* [P][T][B][146] the critics' states s_t */
+  float *priv_next; /* [P][T][B][146] ... and s_{t+1} */
+  /* the critic phase's */
+  float *a_next, *a_smooth; /* [P][T + 1][B][4] the target actor's actions; [P][T][B][4] smoothed next actions */
+  float *q1, *q2, *y, *dq;  /* [P][T][B] */
+  /* the actor phase's */
+  float *x_cur, *pi, *dpi, *dqa; /* [P][T][B][in or 4] */
+  float *amask;                  /* [P][T][B] steps that carry the actor's loss */
+} sf_update_bufs;
+typedef struct { /* per agent, [P] (checkpointed) */
+  int64_t *env_steps;
+  float *last_loss; /* [P][2]: critic and actor loss of the last update */
+} sf_agent_bufs;
+enum { SF_BUFS_STAGE = 0, SF_BUFS_STEP, SF_BUFS_BATCH, SF_BUFS_UPDATE, SF_BUFS_AGENT, SF_BUFS_N };
+
 typedef struct sf_trainer {
   sf_train_settings s;
   int P;
@@ -99,32 +134,36 @@ typedef struct sf_trainer {
   sf_twin_critic critic;
   sf_adam *adam_actor, *adam_critic[2];
   sf_slope_schedule *sched; /* [P] */
-  /* collection */
   sf_env_data *env;
   sf_actor_state st;
   sf_replay *rb;
-  float *stage_obs, *stage_priv, *stage_act, *stage_expert, *stage_rew; /* [P*N][time_limit + 1][...] */
-  uint8_t *stage_flags;
-  float *c_obs, *c_priv, *c_x, *c_pi, *c_guide, *c_act, *c_rew; /* [P][N][...] */
-  uint8_t *c_term, *c_trunc, *c_done;
-  /* update workspace */
-  sf_seq_batch **views; /* [P] views into the batch arrays below */
-  float *b_obs, *b_priv, *b_act, *b_expert, *b_rew, *b_done, *b_mask, *b_guide; /* [P][T(+1)][B][...] */
-  int *b_episode, *b_offset;
-  float *x_next, *a_next, *x_cur, *pi, *priv_cur, *priv_next, *q1, *q2, *y, *dq, *dpi, *dqa, *amask;
+  /* buffers: one block per set, laid out by layout[set] */
+  sf_stage_bufs stage;
+  sf_step_bufs step;
+  sf_batch_bufs batch;
+  sf_update_bufs work;
+  sf_agent_bufs ag;
+  sf_buffer_layout layout[SF_BUFS_N];
+  void *block[SF_BUFS_N];
+  sf_seq_batch **views; /* [P] agent p's part of `batch` */
   /* progress */
   int epoch;          /* epochs completed */
   long updates_done;
-  long *env_steps;    /* [P] */
-  float *lambda_bc, *last_critic_loss, *last_actor_loss; /* [P] */
-  int *horizon;       /* [P] current jump-start horizon */
-  /* While set, collection flies this reference controller (plus exploration
-   * noise) instead of the actor: a teacher whose flights seed the buffer. */
-  const sf_pid *teacher;
-  sf_pid guide_pid; /* the reference controller as guide (train.guide = pid) */
+  /* The reference controller: the guide when train.guide = pid, and the
+   * teacher of a plan's teacher phase. */
+  sf_pid pid;
   int guide_is_pid;
   int online; /* collects from the environments (fixed at construction) */
 } sf_trainer;
+
+struct sf_plan; /* rl/sf_plan.h */
+
+/* The layouts of the buffer sets for these settings (the online-only sets
+ * empty offline). */
+void sf_trainer_layouts(const sf_train_settings *s, int P, int online, int time_limit,
+                        sf_buffer_layout layout[SF_BUFS_N]);
+/* The struct of set i of t (what its layout points into). */
+void *sf_trainer_bufs(sf_trainer *t, int set);
 
 /* Build a trainer for P agents. err receives a message on failure (NULL
  * returned): a guide or dataset file that cannot be read, memory. */
@@ -132,18 +171,21 @@ sf_trainer *sf_trainer_new(const sf_train_settings *s, const sf_agent_settings *
                            const sf_env_model *model, char *err, size_t errlen);
 void sf_trainer_free(sf_trainer *t);
 
-/* One epoch's collection (online algorithms only). */
-int sf_trainer_collect(sf_trainer *t);
-/* One gradient update of every agent; stats[p] per agent. Returns 0, or 1
- * when no agent has a full sequence yet (nothing done), -1 on failure. */
-int sf_trainer_update(sf_trainer *t, sf_update_stats *stats);
-/* Evaluate every agent and feed the slope schedules. */
-int sf_trainer_evaluate(sf_trainer *t, sf_eval_stats *stats);
-/* The second half of that: each agent's schedule takes its final-coefficient
- * return and sets the actors' slopes (for an evaluation run elsewhere). */
+/* The CPU backend's steps of one epoch, as the plan says (rl/sf_plan.h).
+ * Collection (plan->collect control steps per environment; none offline),
+ * with the plan's slopes, curriculum progress, horizons and teacher. */
+int sf_trainer_collect(sf_trainer *t, const struct sf_plan *plan);
+/* One gradient update of every agent of the plan's shape and weights;
+ * stats[p] per agent. Returns 0, or 1 when no agent has a full sequence yet
+ * (nothing done), -1 on failure. */
+int sf_trainer_update(sf_trainer *t, const struct sf_plan *plan, sf_update_stats *stats);
+/* Evaluate every agent (curriculum at plan->eval_progress). */
+int sf_trainer_evaluate(sf_trainer *t, const struct sf_plan *plan, sf_eval_stats *stats);
+/* Each agent's schedule takes its final-coefficient return of an
+ * evaluation; the actors' slopes follow. */
 void sf_trainer_feed_schedules(sf_trainer *t, const sf_eval_stats *stats);
-/* Curriculum progress after `epoch` epochs, in [0, 1]. */
-float sf_trainer_progress(const sf_trainer *t);
+/* Set every agent's surrogate slope on the actor and its target. */
+void sf_trainer_set_slopes(sf_trainer *t, const struct sf_plan *plan);
 
 /* Load a network's tensors for every agent from a checkpoint holding
  * [Pf][...] tensors of the same names (agent `src` of the file). Returns 0

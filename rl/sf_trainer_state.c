@@ -30,12 +30,7 @@ static long high_water(const sf_replay *rb) {
 void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *nowned) {
   const int P = t->P;
   int64_t sh[3];
-  /* losses carried between updates, first epoch reaching a return of 100 */
-  float *losses = malloc(sizeof(float) * P * 2);
-  for (int p = 0; p < P; ++p) losses[2 * p] = t->last_critic_loss[p], losses[2 * p + 1] = t->last_actor_loss[p];
-  owned[(*nowned)++] = losses;
-  sh[0] = P, sh[1] = 2;
-  sf_st_add(w, "train.last_losses", SF_ST_F32, 2, sh, losses);
+  sf_buffer_save(&t->layout[SF_BUFS_AGENT], &t->ag, w);
   if (!t->online) return;
   sf_env_array arr[SF_ENV_NARRAYS];
   int na = sf_env_data_arrays(t->env, arr);
@@ -56,17 +51,7 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
       sf_st_add(w, name, SF_ST_F32, 1, sh, st->s[l]);
     }
   }
-  const long rows = (long)P * t->s.envs * (t->model.task.time_limit + 1);
-  sh[0] = rows * SF_OBS_DIM;
-  sf_st_add(w, "stage.obs", SF_ST_F32, 1, sh, t->stage_obs);
-  sh[0] = rows * SF_PRIV_DIM;
-  sf_st_add(w, "stage.priv", SF_ST_F32, 1, sh, t->stage_priv);
-  sh[0] = rows * SF_ACT_DIM;
-  sf_st_add(w, "stage.act", SF_ST_F32, 1, sh, t->stage_act);
-  sf_st_add(w, "stage.expert", SF_ST_F32, 1, sh, t->stage_expert);
-  sh[0] = rows;
-  sf_st_add(w, "stage.rew", SF_ST_F32, 1, sh, t->stage_rew);
-  sf_st_add(w, "stage.flags", SF_ST_U8, 1, sh, t->stage_flags);
+  sf_buffer_save(&t->layout[SF_BUFS_STAGE], &t->stage, w);
   /* The replay buffer: rows up to the high-water mark of each agent's ring,
    * copied out as [P][hw][...], and the episode tables. */
   const sf_replay *rb = t->rb;
@@ -159,21 +144,20 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
       snprintf(err, errlen, "%s: slope schedule state of agent %d is not valid", path, p);
       goto out;
     }
-  sh[1] = 3;
-  if (sf_st_read(f, "train.counters", SF_ST_I64, 2, sh, tmp, err, errlen)) goto out;
+  sh[0] = 2;
+  if (sf_st_read(f, "train.counters", SF_ST_I64, 1, sh, tmp, err, errlen)) goto out;
   const int64_t *cnt = tmp;
+  if (cnt[0] < 0 || cnt[1] < 0) {
+    snprintf(err, errlen, "%s: negative epoch or update count", path);
+    goto out;
+  }
   t->epoch = (int)cnt[0];
-  t->updates_done = cnt[2];
-  for (int p = 0; p < P; ++p) t->env_steps[p] = cnt[3 * p + 1];
-  sh[1] = 2;
-  if (sf_st_read(f, "train.last_losses", SF_ST_F32, 2, sh, tmp, err, errlen)) goto out;
+  t->updates_done = cnt[1];
+  if (sf_buffer_load(&t->layout[SF_BUFS_AGENT], &t->ag, f, err, errlen)) goto out;
   for (int p = 0; p < P; ++p) {
-    t->last_critic_loss[p] = ((float *)tmp)[2 * p];
-    t->last_actor_loss[p] = ((float *)tmp)[2 * p + 1];
     float k = sf_slope_k(&t->sched[p]);
     sf_actor_set_slope(t->actor, p, k);
     sf_actor_set_slope(t->actor_target, p, k);
-    t->lambda_bc[p] = t->s.bc ? sf_bc_weight(t->agent[p].bc_weight, t->agent[p].bc_decay, t->epoch) : 0.0f;
   }
   if (t->online) {
     sf_env_array arr[SF_ENV_NARRAYS];
@@ -195,19 +179,7 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
         if (sf_st_read(f, name, SF_ST_F32, 1, sh, st->s[l], err, errlen)) goto out;
       }
     }
-    const long rows = (long)P * t->s.envs * (t->model.task.time_limit + 1);
-    sh[0] = rows * SF_OBS_DIM;
-    if (sf_st_read(f, "stage.obs", SF_ST_F32, 1, sh, t->stage_obs, err, errlen)) goto out;
-    sh[0] = rows * SF_PRIV_DIM;
-    if (sf_st_read(f, "stage.priv", SF_ST_F32, 1, sh, t->stage_priv, err, errlen)) goto out;
-    sh[0] = rows * SF_ACT_DIM;
-    if (sf_st_read(f, "stage.act", SF_ST_F32, 1, sh, t->stage_act, err, errlen) ||
-        sf_st_read(f, "stage.expert", SF_ST_F32, 1, sh, t->stage_expert, err, errlen))
-      goto out;
-    sh[0] = rows;
-    if (sf_st_read(f, "stage.rew", SF_ST_F32, 1, sh, t->stage_rew, err, errlen) ||
-        sf_st_read(f, "stage.flags", SF_ST_U8, 1, sh, t->stage_flags, err, errlen))
-      goto out;
+    if (sf_buffer_load(&t->layout[SF_BUFS_STAGE], &t->stage, f, err, errlen)) goto out;
     sf_replay *rb = t->rb;
     int64_t s6[2] = {P, 6};
     const sf_st_tensor *heads = sf_st_get(f, "replay.heads", SF_ST_I64, 2, s6, err, errlen);
@@ -257,8 +229,8 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
         rb->eps[i].start = e[2 * i];
         rb->eps[i].len = (int)e[2 * i + 1];
       }
-    sf_env_observe(&t->model, t->env, t->c_obs);
-    sf_env_observe_privileged(&t->model, t->env, t->c_priv);
+    sf_env_observe(&t->model, t->env, t->step.obs);
+    sf_env_observe_privileged(&t->model, t->env, t->step.priv);
   }
   rc = 0;
 out:

@@ -42,23 +42,24 @@ TEST(CudaTrainer, UpdatesOnTheSameBufferMatchTheCpu) {
   b.t = build(kSmall, kTwo);
   ASSERT_TRUE(a.t && b.t);
   // The CPU collection is deterministic: both buffers hold the same episodes.
-  ASSERT_EQ(sf_trainer_collect(a.t), 0);
-  ASSERT_EQ(sf_trainer_collect(b.t), 0);
+  Plan plan(a.t, 0, 5);  // critic-only and actor updates, eager and captured
+  ASSERT_EQ(sf_trainer_collect(a.t, plan.get()), 0);
+  ASSERT_EQ(sf_trainer_collect(b.t, plan.get()), 0);
   Gpu g;
   char err[512];
   g.g = sf_cuda_trainer_new(b.t, err, sizeof err);
   ASSERT_NE(g.g, nullptr) << err;
-  const int U = 5;  // critic-only and actor updates, eager and captured
+  const int U = plan.p.updates;
   std::vector<sf_update_stats> us(2), acc_cpu(2), acc_gpu(2);
   for (int u = 0; u < U; ++u) {
-    ASSERT_EQ(sf_trainer_update(a.t, us.data()), 0);
+    ASSERT_EQ(sf_trainer_update(a.t, plan.get(), us.data()), 0);
     for (int p = 0; p < 2; ++p) {
       acc_cpu[p].critic_loss += us[p].critic_loss;
       acc_cpu[p].actor_loss += us[p].actor_loss;
     }
   }
   int done = 0;
-  ASSERT_EQ(sf_cuda_trainer_update(g.g, U, acc_gpu.data(), &done), 0);
+  ASSERT_EQ(sf_cuda_trainer_update(g.g, plan.get(), acc_gpu.data(), &done), 0);
   EXPECT_EQ(done, U);
   EXPECT_EQ(b.t->updates_done, a.t->updates_done);
   ASSERT_EQ(sf_cuda_trainer_pull(g.g, 1, err, sizeof err), 0) << err;
@@ -86,15 +87,16 @@ TEST(CudaTrainer, CollectionMatchesTheCpu) {
   char err[512];
   g.g = sf_cuda_trainer_new(b.t, err, sizeof err);
   ASSERT_NE(g.g, nullptr) << err;
-  ASSERT_EQ(sf_trainer_collect(a.t), 0);
-  ASSERT_EQ(sf_cuda_trainer_collect(g.g), 0);
+  Plan plan(a.t);
+  ASSERT_EQ(sf_trainer_collect(a.t, plan.get()), 0);
+  ASSERT_EQ(sf_cuda_trainer_collect(g.g, plan.get()), 0);
   ASSERT_EQ(sf_cuda_trainer_pull(g.g, 1, err, sizeof err), 0) << err;
   // 70 steps of 40-step episodes: episodes ended and were filed.
   for (int p = 0; p < 2; ++p) {
     EXPECT_GT(a.t->rb->ep_count[p], 0);
     EXPECT_EQ(b.t->rb->ep_count[p], a.t->rb->ep_count[p]) << "agent " << p;
     EXPECT_EQ(b.t->rb->transitions[p], a.t->rb->transitions[p]) << "agent " << p;
-    EXPECT_EQ(b.t->env_steps[p], a.t->env_steps[p]);
+    EXPECT_EQ(b.t->ag.env_steps[p], a.t->ag.env_steps[p]);
   }
   const long n = a.t->env->n;
   EXPECT_EQ(0, std::memcmp(b.t->env->ep_step, a.t->env->ep_step, sizeof(int32_t) * n));
@@ -124,22 +126,6 @@ TEST(CudaTrainer, EvaluationMatchesTheCpu) {
   }
 }
 
-// progress.csv's rows as numbers (NaN where not evaluated).
-std::vector<std::vector<double>> read_progress(const std::string &dir) {
-  std::ifstream f(dir + "/progress.csv");
-  std::string line;
-  std::getline(f, line);  // header
-  std::vector<std::vector<double>> rows;
-  while (std::getline(f, line)) {
-    std::vector<double> r;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) r.push_back(cell == "nan" || cell.empty() ? NAN : std::stod(cell));
-    rows.push_back(r);
-  }
-  return rows;
-}
-
 // A short TD3BC+JSRL run on each backend from the same seeds. The GPU
 // trains on the same windows with the same noise; what differs is the order
 // of the GEMMs' sums (about 1e-6 relative per update) and, rarely, a spike
@@ -157,15 +143,16 @@ TEST(CudaTrainer, ShortRunCurveMatchesTheCpu) {
                           "train.h_start=20", "train.h_end=0", "train.h_epochs=2", "env.time_limit=40", "seed=5"};
     ASSERT_EQ(sf_cmd_train((int)(sizeof argv / sizeof argv[0]), (char **)argv), 0) << devices[d];
   }
-  auto cpu = read_progress(dirs[0]), gpu = read_progress(dirs[1]);
+  auto cpu = read_records(dirs[0]), gpu = read_records(dirs[1]);
   ASSERT_EQ(cpu.size(), 2u);
   ASSERT_EQ(gpu.size(), cpu.size());
   for (size_t e = 0; e < cpu.size(); ++e) {
-    // env_steps, updates: equal; return_final (5), critic_loss (14), actor_loss (15): within 1 %
-    EXPECT_EQ(gpu[e][2], cpu[e][2]);
-    EXPECT_EQ(gpu[e][3], cpu[e][3]);
-    for (int c : {5, 14, 15})
-      EXPECT_NEAR(gpu[e][c], cpu[e][c], 1e-2 * std::fabs(cpu[e][c]) + 1e-3) << "epoch " << e + 1 << " column " << c;
+    // env_steps, updates: equal; the return and the losses within 1 %
+    EXPECT_EQ(gpu[e].env_steps, cpu[e].env_steps);
+    EXPECT_EQ(gpu[e].updates, cpu[e].updates);
+    EXPECT_NEAR(gpu[e].return_final, cpu[e].return_final, 1e-2 * std::fabs(cpu[e].return_final) + 1e-3);
+    EXPECT_NEAR(gpu[e].critic_loss, cpu[e].critic_loss, 1e-2 * std::fabs(cpu[e].critic_loss) + 1e-3);
+    EXPECT_NEAR(gpu[e].actor_loss, cpu[e].actor_loss, 1e-2 * std::fabs(cpu[e].actor_loss) + 1e-3);
   }
 }
 

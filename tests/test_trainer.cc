@@ -54,7 +54,7 @@ std::string write_dataset(const char *name, int episodes, int L, uint64_t seed, 
 
 double bc_loss(sf_trainer *t) {
   sf_update_stats st[8];
-  EXPECT_EQ(sf_trainer_update(t, st), 0);
+  EXPECT_EQ(update_once(t, st), 0);
   return st[0].actor_loss;
 }
 
@@ -92,15 +92,15 @@ TEST(Trainer, CriticFitsTheDiscountedReturn) {
                {"train.buffer", "10000"}, {"train.gamma", "0.9"}, {"train.actor_lr", "0"}, {"train.tau", "0.05"}});
   ASSERT_NE(b.t, nullptr);
   sf_update_stats st[1];
-  for (int i = 0; i < 1500; ++i) ASSERT_EQ(sf_trainer_update(b.t, st), 0);
+  for (int i = 0; i < 1500; ++i) ASSERT_EQ(update_once(b.t, st), 0);
   // Q on one sampled batch against the true return-to-go of each row.
   sf_replay_sample(b.t->rb, 0, 1, 0, 77, 12345, b.t->views[0]);
   const int B = b.t->s.batch;
   std::vector<float> q(B);
-  sf_mlp_forward(b.t->critic.q[0], B, b.t->b_priv, 146, b.t->b_act, q.data());
+  sf_mlp_forward(b.t->critic.q[0], B, b.t->batch.priv, 146, b.t->batch.act, q.data());
   double worst = 0, mean = 0;
   for (int j = 0; j < B; ++j) {
-    int left = (int)std::lround(b.t->b_priv[j * 146] * L);
+    int left = (int)std::lround(b.t->batch.priv[j * 146] * L);
     double truth = (1.0 - std::pow(gamma, left)) / (1.0 - gamma);
     double e = std::fabs(q[j] - truth) / truth;
     worst = std::max(worst, e);
@@ -120,25 +120,25 @@ TEST(Trainer, ActorFollowsTheCriticsActionGradient) {
                {"train.bc", "false"}, {"train.policy_delay", "1"}, {"train.actor_lr", "1e-3"}, {"model.slope", "5"}});
   ASSERT_NE(b.t, nullptr);
   sf_update_stats st[1];
-  for (int i = 0; i < 50; ++i) ASSERT_EQ(sf_trainer_update(b.t, st), 0);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(update_once(b.t, st), 0);
   sf_trainer *t = b.t;
   const int T = t->s.seq_len, B = t->s.batch;
   const long rows = (long)T * B;
   auto mean_q = [&]() {
     sf_replay_sample(t->rb, 0, t->s.stride, t->s.warmup, 5, 999, t->views[0]);
     std::vector<float> x((size_t)(T + 1) * B * 18), pi(rows * 4), q(rows);
-    sf_actor_make_input(SF_INPUT_OBS, rows, t->b_obs, nullptr, x.data());
+    sf_actor_make_input(SF_INPUT_OBS, rows, t->batch.obs, nullptr, x.data());
     sf_actor_forward(t->actor, T, B, x.data(), pi.data());
-    sf_mlp_forward(t->critic.q[0], rows, t->b_priv, 146, pi.data(), q.data());
+    sf_mlp_forward(t->critic.q[0], rows, t->batch.priv, 146, pi.data(), q.data());
     double s = 0, n = 0;
-    for (long r = (long)t->s.warmup * B; r < rows; ++r) s += q[r] * t->b_mask[r], n += t->b_mask[r];
+    for (long r = (long)t->s.warmup * B; r < rows; ++r) s += q[r] * t->batch.mask[r], n += t->batch.mask[r];
     return s / n;
   };
   std::vector<float> before(t->actor->params->data, t->actor->params->data + t->actor->params->n);
   double q0 = mean_q();
   // Actor steps only: freeze the critic so Q itself does not move.
   t->agent[0].critic_lr = 0.0f;
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(sf_trainer_update(t, st), 0);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(update_once(t, st), 0);
   double q1 = mean_q();
   double moved = 0;
   for (long i = 0; i < t->actor->params->n; ++i) moved += std::fabs(t->actor->params->data[i] - before[i]);
@@ -158,12 +158,14 @@ TEST(Trainer, SweepEqualsAgentsRunOneByOne) {
     ASSERT_NE(b.t, nullptr);
     sf_update_stats st[2];
     for (int e = 0; e < 2; ++e) {
-      ASSERT_EQ(sf_trainer_collect(b.t), 0);
-      for (int u = 0; u < 4; ++u) ASSERT_GE(sf_trainer_update(b.t, st), 0);
+      Plan plan(b.t, e);
+      ASSERT_EQ(sf_trainer_collect(b.t, plan.get()), 0);
+      for (int u = 0; u < 4; ++u) ASSERT_GE(sf_trainer_update(b.t, plan.get(), st), 0);
       b.t->epoch++;
     }
     sf_eval_stats ev[2];
-    ASSERT_EQ(sf_trainer_evaluate(b.t, ev), 0);
+    Plan last(b.t, 1);
+    ASSERT_EQ(sf_trainer_evaluate(b.t, last.get(), ev), 0);
     const sf_params *ps = b.t->actor->params;
     for (int p = 0; p < b.t->P; ++p) {
       params.emplace_back(ps->data + (size_t)p * ps->n, ps->data + (size_t)(p + 1) * ps->n);
@@ -195,10 +197,9 @@ TEST(Trainer, RunDirectoryIsReevaluatedFromItsCheckpoint) {
                         "train.buffer=5000", "seed=11"};
   ASSERT_EQ(sf_cmd_train((int)(sizeof argv / sizeof argv[0]), (char **)argv), 0);
   // The last evaluation's return from progress.csv.
-  std::ifstream csv(dir + "/progress.csv");
-  std::string line, last;
-  while (std::getline(csv, line)) last = line;
-  double logged = std::stod(last.substr(last.find(',', last.find(',', last.find(',', last.find(',', last.find(',') + 1) + 1) + 1) + 1) + 1));
+  auto rows = read_records(dir);
+  ASSERT_FALSE(rows.empty());
+  double logged = rows.back().return_final;
   char err[512];
   uint64_t seed = 0;
   sf_actor *a = sf_actor_load((dir + "/checkpoint.safetensors").c_str(), 0, &seed, err, sizeof err);
@@ -256,7 +257,8 @@ TEST(Trainer, GuideLabelsEveryStoredStep) {
                {"train.buffer", "5000"}, {"train.guide", gpath}, {"train.bc_target", "guide"},
                {"train.h_start", "10"}, {"train.h_end", "10"}, {"env.time_limit", "30"}});
   ASSERT_NE(b.t, nullptr);
-  ASSERT_EQ(sf_trainer_collect(b.t), 0);
+  Plan plan(b.t);
+  ASSERT_EQ(sf_trainer_collect(b.t, plan.get()), 0);
   sf_seq_batch *v = b.t->views[0];
   ASSERT_EQ(sf_replay_sample(b.t->rb, 0, 5, 5, 1, 0, v), 0);
   const int T = v->T, B = v->B;

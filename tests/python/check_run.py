@@ -28,10 +28,14 @@ def main():
     failures = []
     rows = list(csv.DictReader(open(f"{run}/progress.csv")))
     for agent in (0, 1):
+        # Each agent's scalars are tagged with its setting ("td3 seed=1" -> "td3,seed=1/...").
+        setting = next(r["setting"] for r in rows if int(r["agent"]) == agent)
+        if f"seed={agent + 1}" not in setting:
+            failures.append(f"agent {agent}: setting '{setting}' does not name its seed")
         for tag in TAGS:
             want = [(int(r["epoch"]), np.float32(float(r[tag]))) for r in rows
                     if int(r["agent"]) == agent and not math.isnan(float(r[tag]))]
-            name = f"agent{agent}/{tag}"
+            name = setting.replace(" ", ",") + "/" + tag
             if not want and name not in have:
                 continue  # never finite (no surviving episode): nothing to log
             if name not in have:

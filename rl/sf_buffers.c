@@ -1,0 +1,58 @@
+#include "rl/sf_buffers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ALIGN = 64 };
+
+size_t sf_buffer_bytes(const sf_buffer_spec *b) {
+  size_t n = sf_st_dtype_size(b->dtype);
+  for (int d = 0; d < b->ndim; ++d) n *= (size_t)b->shape[d];
+  return n;
+}
+
+void sf_buffer_layout_make(sf_buffer_layout *l, const sf_buffer_spec *spec, int n) {
+  memset(l, 0, sizeof *l);
+  l->n = n;
+  size_t at = 0;
+  for (int i = 0; i < n; ++i) {
+    l->spec[i] = spec[i];
+    l->offset[i] = at;
+    at += (sf_buffer_bytes(&spec[i]) + ALIGN - 1) / ALIGN * ALIGN;
+  }
+  l->bytes = at;
+}
+
+void sf_buffer_point(const sf_buffer_layout *l, void *fields, void *block) {
+  for (int i = 0; i < l->n; ++i) {
+    void *p = (char *)block + l->offset[i];
+    memcpy((char *)fields + l->spec[i].field, &p, sizeof p);
+  }
+}
+
+void *sf_buffer_alloc(const sf_buffer_layout *l, void *fields) {
+  void *block = calloc(1, l->bytes ? l->bytes : 1);
+  if (block) sf_buffer_point(l, fields, block);
+  return block;
+}
+
+static void *field_ptr(const sf_buffer_layout *l, const void *fields, int i) {
+  void *p;
+  memcpy(&p, (const char *)fields + l->spec[i].field, sizeof p);
+  return p;
+}
+
+void sf_buffer_save(const sf_buffer_layout *l, const void *fields, sf_st_writer *w) {
+  for (int i = 0; i < l->n; ++i) {
+    const sf_buffer_spec *b = &l->spec[i];
+    sf_st_add(w, b->name, b->dtype, b->ndim, b->shape, field_ptr(l, fields, i));
+  }
+}
+
+int sf_buffer_load(const sf_buffer_layout *l, void *fields, const sf_st_file *f, char *err, size_t errlen) {
+  for (int i = 0; i < l->n; ++i) {
+    const sf_buffer_spec *b = &l->spec[i];
+    if (sf_st_read(f, b->name, b->dtype, b->ndim, b->shape, field_ptr(l, fields, i), err, errlen)) return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,279 @@
+#include "rl/sf_train_run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/sf_defs.h"
+#include "core/sf_safetensors.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* What one epoch left behind, for its records and its line. */
+typedef struct {
+  const sf_plan *plan;
+  sf_update_stats *acc; /* [P] sums over the epoch's updates */
+  int updates_done;
+  sf_eval_stats *ev;    /* [P] the evaluation, when the plan had one */
+  double wall;
+} epoch_result;
+
+static void make_record(const sf_trainer *t, const sf_run_opts *o, const epoch_result *e, int p, sf_record *r) {
+  sf_record_clear(r);
+  const double du = e->updates_done ? e->updates_done : 1;
+  r->epoch = t->epoch;
+  r->agent = p;
+  r->env_steps = (double)t->ag.env_steps[p];
+  r->updates = (double)t->updates_done;
+  r->wall_s = e->wall;
+  if (e->plan->evaluate) {
+    r->return_final = e->ev[p].ret_final;
+    r->return_current = e->ev[p].ret_current;
+    r->episode_len = e->ev[p].mean_len;
+    r->survival = e->ev[p].survival;
+    r->survive_warmup = e->ev[p].survive_warmup;
+    r->hover_err = e->ev[p].hover_err;
+  }
+  r->slope = e->plan->agent[p].slope;
+  r->bc_weight = e->plan->agent[p].lambda_bc;
+  r->horizon = e->plan->agent[p].horizon;
+  r->critic_loss = e->acc[p].critic_loss / du;
+  r->actor_loss = e->acc[p].actor_loss / du;
+  r->mean_q = e->acc[p].mean_q / du;
+  snprintf(r->setting, sizeof r->setting, "%s", o->setting[p]);
+}
+
+/* The guide as a checkpoint of its own: agent p's actor tensors. */
+static int save_guide(const sf_trainer *t, int p, const char *path, char *err, size_t errlen) {
+  sf_st_writer *w = sf_st_writer_new();
+  const sf_params *ps = t->actor->params;
+  for (int i = 0; i < ps->count; ++i) {
+    const sf_param *tp = &ps->t[i];
+    int64_t shape[3] = {1, tp->shape[0], tp->shape[1]};
+    sf_st_add(w, tp->name, SF_ST_F32, 1 + tp->ndim, shape, sf_param_at(tp, p));
+  }
+  char desc[128];
+  sf_actor_describe(&t->s.actor, desc, sizeof desc);
+  sf_st_set_meta(w, "spikefly.actor", desc);
+  sf_st_set_meta(w, "spikefly.actor_name", t->s.actor.name);
+  sf_st_set_meta(w, "spikefly.agents", "1");
+  int rc = sf_st_write(w, path, err, errlen);
+  sf_st_writer_free(w);
+  return rc;
+}
+
+static int save_checkpoint(sf_trainer *t, const sf_run_opts *o, double wall, char *err, size_t errlen) {
+  char path[1024], wall_s[32];
+  snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->dir);
+  snprintf(wall_s, sizeof wall_s, "%.3f", wall);
+  const char *meta[] = {"spikefly.config", o->config_text, "spikefly.wall_s", wall_s, NULL};
+  return sf_trainer_save(t, path, meta, err, errlen);
+}
+
+/* A line per epoch: on a terminal one live line, rewritten every epoch and
+ * kept at each evaluation; elsewhere (logs, CI) a plain line each epoch. */
+static void print_line(const sf_trainer *t, const epoch_result *e, double wall0, int epoch0) {
+  const int live = isatty(STDERR_FILENO), eval = e->plan->evaluate;
+  const double elapsed = e->wall - wall0, done = t->epoch - epoch0;
+  const double eta = done > 0 ? elapsed / done * (t->s.epochs - t->epoch) : 0.0;
+  const double rate = t->ag.env_steps[0] * (double)t->P / (e->wall > 0 ? e->wall : 1);
+  fprintf(stderr, "%sepoch %d/%d  ", live ? "\r\033[K" : "", t->epoch, t->s.epochs);
+  if (eval)
+    fprintf(stderr, "return %.1f (current %.1f)  len %.0f  ", e->ev[0].ret_final, e->ev[0].ret_current,
+            e->ev[0].mean_len);
+  else
+    fprintf(stderr, "critic loss %.4g  ", e->acc[0].critic_loss / (e->updates_done ? e->updates_done : 1));
+  fprintf(stderr, "slope %.2f  bc %.3f  h %d  %.0f env steps/s  ETA %.0f s%s", e->plan->agent[0].slope,
+          e->plan->agent[0].lambda_bc, e->plan->agent[0].horizon, rate, eta, eval || !live ? "\n" : "");
+}
+
+/* summary.csv and its table: one line per setting, seeds grouped. */
+static int write_summary(const sf_trainer *t, const sf_run_opts *o, const sf_eval_stats *ev, const double *first100,
+                         const double *first_target) {
+  const int P = t->P;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/summary.csv", o->dir);
+  FILE *f = fopen(path, "w");
+  if (f) fprintf(f, "setting,agents,final_return_mean,final_return_std,survival_mean,epochs_to_100,wall_s_to_target\n");
+  char target_col[32];
+  snprintf(target_col, sizeof target_col, "s to %.0f", o->target_return);
+  printf("%-40s %6s %14s %10s %10s %14s %14s\n", "setting", "agents", "final return", "+-std", "survival",
+         "epochs to 100", target_col);
+  int *seen = calloc(P, sizeof(int));
+  for (int p = 0; p < P; ++p) {
+    if (seen[p]) continue;
+    double sum = 0, sum2 = 0, surv = 0, e100 = 0, et = 0;
+    int n = 0, n100 = 0, nt = 0;
+    for (int q = p; q < P; ++q) {
+      if (strcmp(o->group[p], o->group[q])) continue;
+      seen[q] = 1;
+      sum += ev[q].ret_final;
+      sum2 += ev[q].ret_final * ev[q].ret_final;
+      surv += ev[q].survival;
+      if (!isnan(first100[q])) e100 += first100[q], ++n100;
+      if (!isnan(first_target[q])) et += first_target[q], ++nt;
+      ++n;
+    }
+    double mean = sum / n, sd = n > 1 ? sqrt(fmax(0.0, (sum2 - n * mean * mean) / (n - 1))) : 0.0;
+    /* A setting where some seeds never got there: the mean of those that
+     * did is no answer, so the row says how many did not. */
+    char e100s[48], ets[48];
+    if (n100 == n) snprintf(e100s, sizeof e100s, "%.1f", e100 / n);
+    else snprintf(e100s, sizeof e100s, "not reached by %d of %d", n - n100, n);
+    if (nt == n) snprintf(ets, sizeof ets, "%.1f", et / n);
+    else snprintf(ets, sizeof ets, "not reached by %d of %d", n - nt, n);
+    printf("%-40s %6d %14.1f %10.1f %10.3f %14s %14s\n", o->group[p], n, mean, sd, surv / n, e100s, ets);
+    if (f) fprintf(f, "\"%s\",%d,%.4f,%.4f,%.4f,%s,%s\n", o->group[p], n, mean, sd, surv / n, e100s, ets);
+  }
+  free(seen);
+  return f && fclose(f) == 0 ? 0 : -1;
+}
+
+/* The first evaluation at or above 100 (epochs) and at or above the target
+ * (wall seconds) per agent, from a record. */
+static void mark_firsts(const sf_record *r, double target, double *first100, double *first_target) {
+  const int p = (int)r->agent;
+  if (r->return_final >= 100.0 && isnan(first100[p])) first100[p] = r->epoch;
+  if (r->return_final >= target && isnan(first_target[p])) first_target[p] = r->wall_s;
+}
+
+typedef struct {
+  sf_plan plan;
+  sf_update_stats *acc;
+  sf_eval_stats *ev;
+  sf_record *rec;
+  double *first100, *first_target;
+  double best_survive;
+  int best_epoch;
+} loop_state;
+
+/* One epoch. Returns SF_EXIT_OK, SF_EXIT_FAIL, or -1 when the run stops
+ * early having succeeded (a guide that survives). */
+static int run_epoch(sf_trainer *t, sf_backend *b, const sf_run_opts *o, loop_state *L, double t0, double wall0,
+                     int epoch0) {
+  char err[1024], bad[160];
+  const int P = t->P;
+  sf_plan *plan = &L->plan;
+  sf_plan_make(t, t->epoch, plan);
+  if (o->print_plans) sf_plan_print(plan, stderr);
+  epoch_result e = {plan, L->acc, 0, L->ev, 0};
+  if (b->ops->collect(b, plan) != 0) {
+    fprintf(stderr, "spikefly %s: collection failed\n", o->cmd);
+    return SF_EXIT_FAIL;
+  }
+  if (b->ops->update(b, plan, L->acc, &e.updates_done) != 0) {
+    fprintf(stderr, "spikefly %s: update failed\n", o->cmd);
+    return SF_EXIT_FAIL;
+  }
+  t->epoch = plan->epoch + 1;
+  /* Guard: a diverged network stops the run before it is saved over the last good checkpoint. */
+  for (int p = 0; p < P; ++p)
+    if (!isfinite(L->acc[p].critic_loss) || !isfinite(L->acc[p].actor_loss)) {
+      fprintf(stderr, "spikefly %s: agent %d diverged at epoch %d (critic loss %g, actor loss %g); the last good "
+                      "checkpoint stays\n", o->cmd, p, t->epoch, L->acc[p].critic_loss, L->acc[p].actor_loss);
+      return SF_EXIT_FAIL;
+    }
+  if (b->ops->pull(b, plan->evaluate, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
+    return SF_EXIT_FAIL;
+  }
+  if (sf_trainer_check_finite(t, bad, sizeof bad)) {
+    fprintf(stderr, "spikefly %s: parameters of %s became non-finite at epoch %d; the last good checkpoint stays\n",
+            o->cmd, bad, t->epoch);
+    return SF_EXIT_FAIL;
+  }
+  if (plan->evaluate) {
+    if (b->ops->evaluate(b, plan, L->ev) != 0) return SF_EXIT_FAIL;
+    sf_trainer_feed_schedules(t, L->ev);
+    if (save_checkpoint(t, o, now_s() - t0, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
+      return SF_EXIT_FAIL;
+    }
+  }
+  e.wall = now_s() - t0;
+  int all_survive = plan->evaluate;
+  for (int p = 0; p < P; ++p) {
+    make_record(t, o, &e, p, &L->rec[p]);
+    mark_firsts(&L->rec[p], o->target_return, L->first100, L->first_target);
+    if (!plan->evaluate || L->ev[p].survive_warmup < o->survive_goal) all_survive = 0;
+  }
+  print_line(t, &e, wall0, epoch0);
+  /* The guide kept is the best one evaluated: TD3 may still lose ground. */
+  if (o->guide && plan->evaluate && L->ev[0].survive_warmup > L->best_survive) {
+    L->best_survive = L->ev[0].survive_warmup;
+    L->best_epoch = t->epoch;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/guide.safetensors", o->dir);
+    if (save_guide(t, 0, path, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
+      return SF_EXIT_FAIL;
+    }
+  }
+  if (o->guide && all_survive) {
+    fprintf(stderr, "spikefly %s: every agent survives %d steps in %.0f%% or more of %d episodes\n", o->cmd,
+            t->s.survive_steps, o->survive_goal * 100, t->s.eval_episodes);
+    return -1;
+  }
+  return SF_EXIT_OK;
+}
+
+int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_record *kept, int nkept,
+                 double wall_before) {
+  const int P = t->P;
+  const double t0 = now_s() - wall_before; /* a resumed run's clock continues */
+  char err[1024];
+  sf_record_log *log = sf_record_open(o->dir, kept, nkept, err, sizeof err);
+  if (!log) {
+    fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
+    return SF_EXIT_FAIL;
+  }
+  loop_state L = {.best_survive = -1.0};
+  int rc = sf_plan_init(&L.plan, P) ? SF_EXIT_FAIL : SF_EXIT_OK;
+  L.acc = calloc(P, sizeof *L.acc);
+  L.ev = calloc(P, sizeof *L.ev);
+  L.rec = calloc(P, sizeof *L.rec);
+  L.first100 = malloc(sizeof(double) * P);
+  L.first_target = malloc(sizeof(double) * P);
+  for (int p = 0; p < P; ++p) {
+    L.first100[p] = L.first_target[p] = NAN;
+    L.ev[p].ret_final = L.ev[p].ret_current = L.ev[p].mean_len = NAN;
+  }
+  /* Rows kept from before an interruption still count for the summary. */
+  for (int i = 0; i < nkept; ++i)
+    if (kept[i].agent >= 0 && kept[i].agent < P) mark_firsts(&kept[i], o->target_return, L.first100, L.first_target);
+  const int epoch0 = t->epoch;
+  while (rc == SF_EXIT_OK && t->epoch < t->s.epochs) {
+    rc = run_epoch(t, b, o, &L, t0, wall_before, epoch0);
+    if (rc == SF_EXIT_FAIL) break;
+    for (int p = 0; p < P; ++p)
+      if (sf_record_write(log, &L.rec[p]) != 0) {
+        fprintf(stderr, "spikefly %s: cannot write the records of epoch %d\n", o->cmd, t->epoch);
+        rc = SF_EXIT_FAIL;
+        break;
+      }
+    if (rc < 0) break; /* stopped early, done */
+  }
+  if (rc < 0) rc = SF_EXIT_OK;
+  if (sf_record_close(log, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
+    rc = SF_EXIT_FAIL;
+  }
+  if (rc == SF_EXIT_OK) {
+    write_summary(t, o, L.ev, L.first100, L.first_target);
+    if (o->guide)
+      printf("guide written to %s/guide.safetensors: the best evaluation, epoch %d, survives %d steps in %.0f%% of %d "
+             "episodes\n", o->dir, L.best_epoch, t->s.survive_steps, L.best_survive * 100, t->s.eval_episodes);
+    printf("run directory %s: config.ini, progress.csv, summary.csv, checkpoint.safetensors, TensorBoard events; %.1f s\n",
+           o->dir, now_s() - t0);
+  }
+  sf_plan_free(&L.plan);
+  free(L.acc), free(L.ev), free(L.rec), free(L.first100), free(L.first_target);
+  return rc;
+}
