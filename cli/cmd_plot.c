@@ -9,6 +9,7 @@
  * with `gnuplot plot.gp`. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -54,8 +55,9 @@ static const sf_cmd_spec plot_spec = {
     "Agents of a run that differ only in `seed` form one curve: the mean over\n"
     "the seeds with a shaded band (min to max by default). The legend names the\n"
     "run (its directory) and the setting. Beside the PNG files: plot.gp (the\n"
-    "gnuplot script) and its .dat files. Needs gnuplot with the pngcairo\n"
-    "terminal (Debian: gnuplot-nox). Several --flight files may be given, or\n"
+    "gnuplot script), its .dat files and gnuplot.log (gnuplot's messages).\n"
+    "Needs gnuplot with the pngcairo terminal (Debian: gnuplot-nox). Several\n"
+    "--flight files may be given, or\n"
     "plot.flight=a.csv,b.csv. With only --flight files, RUN_DIR may be left out\n"
     "(--out defaults to the current directory then)."};
 
@@ -509,7 +511,8 @@ static void gp_flight(FILE *g, const char *png, const char *data, const char *sr
   snprintf(title, sizeof title, "flight %s: %d of %d episode%s (target dashed from x, flight from o)", src, ntraj, found,
            found == 1 ? "" : "s");
   gp_str(g, title);
-  fprintf(g, "\nset key default\nset key top right\nset grid\nunset format\nset autoscale\n");
+  /* No legend over the trajectories: the title says which line is which. */
+  fprintf(g, "\nunset key\nset grid\nunset format\nset autoscale\n");
   /* x-y at equal scales; x-z stretched (heights vary far less than x). */
   const char *panels[2][4] = {{"x-y", "x (m)", "y (m)", "3"}, {"x-z", "x (m)", "z (m)", "4"}};
   const char *tcol[2] = {"6", "7"};
@@ -520,13 +523,12 @@ static void gp_flight(FILE *g, const char *png, const char *data, const char *sr
       const char *c = palette[k % PALETTE_N];
       if (k) fprintf(g, ", \\\n     ");
       gp_str(g, data);
-      fprintf(g, " index %d using 2:%s with lines lc rgb '%s' lw 1.5 %s, \\\n     ", k, panels[p][3], c,
-              p == 0 && k == 0 ? "title 'flown'" : "notitle");
+      fprintf(g, " index %d using 2:%s with lines lc rgb '%s' lw 1.5 notitle, \\\n     ", k, panels[p][3], c);
       gp_str(g, data);
       /* One cross at the target's start: a hover target is a point. */
-      fprintf(g, " index %d using 5:%s with linespoints lc rgb '%s' lw 1.5 dt 2 pt 2 ps 1.5 pi 1000000 %s, \\\n     ",
-              k, tcol[p], c,
-              p == 0 && k == 0 ? "title 'target'" : "notitle");
+      fprintf(g, " index %d using 5:%s with linespoints lc rgb '%s' lw 1.5 dt 2 pt 2 ps 1.5 pi 1000000 notitle, "
+                 "\\\n     ",
+              k, tcol[p], c);
       gp_str(g, data);
       fprintf(g, " index %d every ::0::0 using 2:%s with points lc rgb '%s' pt 6 ps 1.2 notitle", k, panels[p][3],
               c);
@@ -545,10 +547,26 @@ static void gp_flight(FILE *g, const char *png, const char *data, const char *sr
 
 /* ---- running gnuplot ------------------------------------------------------- */
 
-static int run_gnuplot(const char *prog, const char *script) {
+/* Print the file's text to stderr (gnuplot's own messages on a failure). */
+static void show_log(const char *path) {
+  void *text;
+  size_t n;
+  if (sf_read_file(path, &text, &n, NULL, 0) != 0) return;
+  if (n) fprintf(stderr, "%s (%s):\n%s", "gnuplot said", path, (const char *)text);
+  free(text);
+}
+
+/* gnuplot's messages go to `log`: its warnings (an empty x range where a run
+ * has a single evaluation) are not the user's business when the figures are
+ * drawn, and are shown when they are not. */
+static int run_gnuplot(const char *prog, const char *script, const char *log) {
   pid_t pid;
   char *args[] = {(char *)prog, (char *)script, NULL};
-  int e = posix_spawnp(&pid, prog, NULL, NULL, args, environ);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int e = posix_spawnp(&pid, prog, &fa, NULL, args, environ);
+  posix_spawn_file_actions_destroy(&fa);
   if (e != 0) {
     if (e == ENOENT)
       fprintf(stderr,
@@ -574,6 +592,7 @@ static int run_gnuplot(const char *prog, const char *script) {
     return -1;
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    show_log(log);
     if (WIFEXITED(status))
       fprintf(stderr, "spikefly plot: gnuplot failed (exit status %d) on %s\n", WEXITSTATUS(status), script);
     else
@@ -628,6 +647,13 @@ static int join_flights(int argc, char **argv, char **out, int *nout, char **joi
   if (*joined) out[n++] = *joined;
   *nout = n;
   return 0;
+}
+
+/* Whole epochs between ticks: 1, 2, 5, 10, 20, ... with at most 10 ticks. */
+static int epoch_tick(int lo, int hi) {
+  int step = 1;
+  for (int m = 0; (hi - lo) / step > 10; m = (m + 1) % 3) step *= m == 1 ? 5 : 2;
+  return step;
 }
 
 static void path_in(char *buf, size_t len, const char *dir, const char *name) {
@@ -761,8 +787,11 @@ int sf_cmd_plot(int argc, char **argv) {
     int nret = 0, nsched = 0, c = 0;
     int n_offline = 0;
     double wall_max = 0, x_max = 0, slope_max = 0, bc_max = 0;
+    int epoch_lo = runs[0].epoch0, epoch_hi = runs[0].epoch0;
     for (int i = 0; i < nruns; ++i) {
       const plot_run *r = &runs[i];
+      if (r->epoch0 < epoch_lo) epoch_lo = r->epoch0;
+      if (r->epoch0 + r->nepochs - 1 > epoch_hi) epoch_hi = r->epoch0 + r->nepochs - 1;
       int offline = 1;
       double steps_max = 0, updates_max = 0;
       for (size_t k = 0; k < (size_t)r->nepochs * r->nagents; ++k) {
@@ -803,7 +832,9 @@ int sf_cmd_plot(int argc, char **argv) {
     int any_band = 0;
     for (int i = 0; i < ncurves; ++i) any_band |= cv[i].run->group_size[cv[i].group] > 1;
     const char *bt = any_band ? band_text[band] : "";
-    fprintf(g, "set terminal pngcairo size %d,%d font ',10' noenhanced\nset grid\nset key below\n", width, height);
+    /* The legend under the plot, a line's height apart from the axis label. */
+    fprintf(g, "set terminal pngcairo size %d,%d font ',10' noenhanced\nset grid\nset key below height 1.5\n", width,
+            height);
     if (nret > 0) {
       /* Return against env steps (updates for offline runs). */
       path_in(out_paths[noutputs], sizeof out_paths[0], out_dir, "return_vs_steps.png");
@@ -859,11 +890,13 @@ int sf_cmd_plot(int argc, char **argv) {
       /* The legend under the lower panel; fixed side margins keep the
        * panels' epoch axes aligned. */
       fprintf(g, "\nset lmargin 10\nset rmargin 4\nset format x '%%g'\nunset title\nset xlabel 'epoch'\n"
-                 "set ylabel 'surrogate slope k'\nset yrange [0:%s]\n", slope_max > 0 ? "*" : "1");
+                 "set xtics %d\nset xrange [%d:%d]\nset ylabel 'surrogate slope k'\nset yrange [0:%s]\n",
+              epoch_tick(epoch_lo, epoch_hi), epoch_lo, epoch_hi > epoch_lo ? epoch_hi : epoch_lo + 1,
+              slope_max > 0 ? "*" : "1");
       gp_plot_curves(g, sched_dat, cv, ncurves, 0, "1", "1", 2, 3, 4, band != 2, 0);
       fprintf(g, "set ylabel 'BC weight'\nset yrange [0:%s]\n", bc_max > 0 ? "*" : "1");
       gp_plot_curves(g, sched_dat, cv, ncurves, 0, "1", "1", 5, 6, 7, band != 2, 1);
-      fprintf(g, "unset multiplot\nset autoscale\nunset lmargin\nunset rmargin\n");
+      fprintf(g, "unset multiplot\nset autoscale\nset xtics autofreq\nunset lmargin\nunset rmargin\n");
     }
     fprintf(g, "unset output\n");
   }
@@ -904,12 +937,15 @@ int sf_cmd_plot(int argc, char **argv) {
   }
   /* Stale figures of an earlier call must not pass for new ones. */
   for (int i = 0; i < noutputs; ++i) remove(outputs[i]);
-  if (run_gnuplot(gnuplot, script) != 0) {
+  char log[1200];
+  path_in(log, sizeof log, out_dir, "gnuplot.log");
+  if (run_gnuplot(gnuplot, script, log) != 0) {
     rc = SF_EXIT_FAIL;
     goto out;
   }
   for (int i = 0; i < noutputs; ++i) {
     if (!png_ok(outputs[i])) {
+      show_log(log);
       fprintf(stderr, "spikefly plot: gnuplot wrote no '%s' (does it have the pngcairo terminal?)\n", outputs[i]);
       rc = SF_EXIT_FAIL;
       goto out;

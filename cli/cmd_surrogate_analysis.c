@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/sf_defs.h"
 #include "core/sf_fileio.h"
@@ -66,20 +67,46 @@ static void datablock(FILE *g, const char *name, const sf_sa_result *r, const do
   fprintf(g, "EOD\n");
 }
 
-static void plot_lines(FILE *g, const char *block, const sf_sa_config *c) {
+/* Colours, dash and point types that tell slopes apart also where their
+ * curves coincide (no pale colour). */
+static const char *const sa_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                        "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#000000"};
+
+/* One curve per slope. `spread` shifts slope p's points sideways by a few
+ * hundredths of a layer, so curves with equal values lie side by side. */
+static void plot_lines(FILE *g, const char *block, const sf_sa_config *c, int spread) {
   fprintf(g, "plot ");
-  for (int p = 0; p < c->nslopes; ++p)
-    fprintf(g, "%s$%s using 1:%d with linespoints lw 2 title 'k = %g'", p ? ", " : "", block, p + 2, c->slopes[p]);
+  for (int p = 0; p < c->nslopes; ++p) {
+    double dx = spread ? 0.05 * (p - 0.5 * (c->nslopes - 1)) : 0.0;
+    fprintf(g, "%s$%s using ($1%+.3f):%d with linespoints lw 2 lc rgb '%s' dt %d pt %d ps 1.2 title 'k = %g'",
+            p ? ", " : "", block, dx, p + 2, sa_colors[p % 10], 1 + p % 5, 4 + 2 * (p % 6), c->slopes[p]);
+  }
   fprintf(g, "\n");
 }
 
+/* 1 when every slope's values equal the first slope's in this block. */
+static int all_equal(const sf_sa_result *r, const double *v) {
+  for (int p = 1; p < r->nslopes; ++p)
+    for (int l = 0; l < r->nw; ++l)
+      if (fabs(v[p * r->nw + l] - v[l]) > 1e-6 * (fabs(v[l]) + 1e-12)) return 0;
+  return 1;
+}
+
 /* gnuplot draws into `<path>.tmp`, renamed over path once it succeeded: a
- * failed drawing leaves an earlier figure as it was. */
+ * failed drawing leaves an earlier figure as it was. Its messages go to a
+ * temporary log, shown only when it fails. */
 static int draw_plot(const char *path, const sf_sa_config *c, const sf_sa_result *r) {
-  char tmp[4200];
+  char tmp[4200], log[] = "/tmp/sf_gnuplot_XXXXXX", cmd[64];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
-  FILE *g = popen("gnuplot", "w");
-  if (!g) return -1;
+  int fd = mkstemp(log);
+  if (fd < 0) return -1;
+  close(fd);
+  snprintf(cmd, sizeof cmd, "gnuplot 2>%s", log);
+  FILE *g = popen(cmd, "w");
+  if (!g) {
+    unlink(log);
+    return -1;
+  }
   fprintf(g, "set terminal pngcairo size 1500,460 font 'Sans,10'\nset output '");
   for (const char *s = tmp; *s; ++s) fprintf(g, *s == '\'' ? "''" : "%c", *s); /* gnuplot's quote escape */
   fprintf(g, "'\n");
@@ -89,21 +116,30 @@ static int draw_plot(const char *path, const sf_sa_config *c, const sf_sa_result
   fprintf(g,
           "set multiplot layout 1,3 title 'Surrogate-gradient slopes: %d -> %d x LIF(%d) -> %d, %d samples x %d "
           "steps'\n"
-          "set xlabel 'layer (0 = farthest from the loss)'\nset xtics 1\nset grid\nset key bottom right\n"
+          "set xlabel 'layer (0 = farthest from the loss)'\nset xtics 1\nset xrange [-0.3:%d.3]\nset grid\n"
+          "set key below horizontal height 1\n"
           "set logscale y\nset format y '%%.0e'\nset title 'mean |gradient|'\n",
-          c->in, c->nlayers, c->width, c->out, c->samples, c->timesteps);
-  plot_lines(g, "mag", c);
-  fprintf(g, "unset logscale y\nset format y '%%g'\nset yrange [0:1]\nset title 'fraction of zero gradients'\n");
-  plot_lines(g, "zero", c);
+          c->in, c->nlayers, c->width, c->out, c->samples, c->timesteps, r->nw - 1);
+  plot_lines(g, "mag", c, 0);
+  fprintf(g, "unset logscale y\nset format y '%%g'\nset yrange [0:1]\nset title 'fraction of zero gradients%s'\n",
+          all_equal(r, r->zero_frac) ? " (the same for every slope; drawn side by side)" : "");
+  plot_lines(g, "zero", c, 1);
   fprintf(g, "set yrange [*:1.05]\nset title 'cosine similarity to k = %g'\n", c->reference);
-  plot_lines(g, "cos", c);
+  plot_lines(g, "cos", c, 0);
   fprintf(g, "unset multiplot\n");
   int st = pclose(g);
-  if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || rename(tmp, path) != 0) {
+  int rc = st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || rename(tmp, path) != 0 ? -1 : 0;
+  if (rc) {
+    void *text;
+    size_t n;
+    if (sf_read_file(log, &text, &n, NULL, 0) == 0) {
+      if (n) fprintf(stderr, "gnuplot said:\n%s", (const char *)text);
+      free(text);
+    }
     remove(tmp);
-    return -1;
   }
-  return 0;
+  unlink(log);
+  return rc;
 }
 
 static void print_report(const sf_sa_config *c, const sf_sa_result *r) {

@@ -447,4 +447,19 @@ TEST_F(BadInput, VersionOptionAndDevice) {
   EXPECT_NE(b.find("'device'"), std::string::npos) << b;
 }
 
+// gnuplot's warnings (a run with one evaluation has an empty x range) stay
+// in gnuplot.log; epochs are ticked at whole numbers.
+TEST_F(BadInput, PlotKeepsGnuplotWarningsInItsLog) {
+  const std::string run_dir = path("run");
+  ASSERT_EQ(mkdir(run_dir.c_str(), 0755), 0);
+  spit(run_dir + "/progress.csv",
+       "epoch,agent,env_steps,updates,wall_s,return_final,slope,bc_weight\n"
+       "1,0,100,10,1.5,12.5,2,0.2\n2,0,200,20,3.0,nan,2,0.198\n3,0,300,30,4.5,nan,2,0.196\n");
+  std::string out;
+  ASSERT_EQ(run("plot " + run_dir, &out), 0) << out;
+  EXPECT_EQ(out.find("Warning"), std::string::npos) << out;
+  EXPECT_NE(slurp(run_dir + "/gnuplot.log").find("empty x range"), std::string::npos);
+  EXPECT_NE(slurp(run_dir + "/plot.gp").find("set xtics 1\n"), std::string::npos);
+}
+
 }  // namespace
