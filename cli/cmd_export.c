@@ -28,7 +28,10 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
       {"seed", "export.seed", NULL, "SEED", "environment seed of the recorded flights"},
       {"sources", "export.sources", NULL, "DIR", "the embedded module's sources to copy (default: this build's tree)"},
       {"eval-episodes", "export.eval_episodes", NULL, "N",
-       "also fly the network and the exported variant N episodes each and compare mean returns (0: skip)"},
+       "fly the network and the exported variant N episodes each (the same starts) and compare mean returns "
+       "(default 30; 0: skip)"},
+      {"tolerance", "export.tolerance", NULL, "PCT",
+       "the closed-loop return difference (in % of the network's) the verdict accepts (default 1)"},
       {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
   };
   static const sf_cmd_spec spec = {
@@ -56,7 +59,8 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
   int calib_eps = (int)sf_cfg_int(cfg, "export.calib_episodes", 20, 1, 100000);
   int test_steps = (int)sf_cfg_int(cfg, "export.test_steps", 200, 1, 100000);
   long env_seed = sf_cfg_int(cfg, "export.seed", 12345, 0, 0x7fffffffL);
-  int eval_eps = (int)sf_cfg_int(cfg, "export.eval_episodes", 0, 0, 100000);
+  int eval_eps = (int)sf_cfg_int(cfg, "export.eval_episodes", 30, 0, 100000);
+  double tolerance = sf_cfg_float(cfg, "export.tolerance", 1.0, 0.0, 100.0);
   char sources[4096];
   snprintf(sources, sizeof sources, "%s", sf_cfg_str(cfg, "export.sources", sf_export_default_sources()));
   sf_env_model model;
@@ -176,9 +180,12 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
     }
     double se = eval_eps > 1 ? sqrt(sd / (eval_eps - 1) / eval_eps) : 0.0;
     double pct = m0 != 0.0 ? 100.0 / fabs(m0) : 0.0;
-    printf("closed loop, %d episodes: mean return network %.4f, exported %.4f (%+.3f %% +- %.3f %%, the standard "
-           "error of the paired per-episode difference)\n",
+    printf("closed loop, %d episodes (the same starts and noise for both): mean return network %.4f, exported "
+           "%.4f\n  difference %+.3f %% +- %.3f %% of the network's return (+- the standard error of the paired "
+           "per-episode differences)\n",
            eval_eps, m0, m1, pct * (m1 - m0), pct * se);
+    printf("verdict: the exported %s controller is %s the tolerance of %g %% (export.tolerance)\n", formats[fmt],
+           fabs(pct * (m1 - m0)) <= tolerance ? "within" : "OUTSIDE", tolerance);
     free(r);
   }
   status = SF_EXIT_OK;

@@ -256,6 +256,11 @@ TEST_F(BadInput, ExportIsSwappedInWhenComplete) {
   std::string out;
   ASSERT_EQ(run(base + " --format float32", &out), 0) << out;
   EXPECT_TRUE(exists(d + "/sf_ctrl_f32.c"));
+  // By default the export flies both networks and gives a verdict (float32
+  // is bit-identical: no difference).
+  EXPECT_NE(out.find("difference +0.000 % +- 0.000 %"), std::string::npos) << out;
+  EXPECT_NE(out.find("verdict: the exported float32 controller is within the tolerance of 1 %"), std::string::npos)
+      << out;
   spit(d + "/app.c", "int main(void) { return 0; }\n");
   spit(d + "/sf_ctrl.o", "stale object");
 
