@@ -1,0 +1,152 @@
+// A run directory as a user meets it: config.ini holds every effective
+// setting and the version; --resume of a finished run changes nothing;
+// keys given with --resume are written to config.ini; the files a run
+// reads are resolved and checksummed; bad input exits 2 and leaves nothing.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/trainer_test_util.h"
+
+namespace {
+
+const std::string kBin = SF_BINARY_DIR "/spikefly";
+
+struct Result {
+  int code;
+  std::string err;
+};
+
+// Run the binary in `cwd` (empty: here); stderr captured.
+Result run(const std::vector<std::string> &args, const std::string &cwd = "") {
+  const std::string log = "/tmp/sf_test_run_dir_stderr.txt";
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    freopen(log.c_str(), "w", stderr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  std::ifstream f(log);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, ss.str()};
+}
+
+std::string slurp(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool exists(const std::string &path) { return access(path.c_str(), F_OK) == 0; }
+
+std::vector<std::string> tiny(const std::string &out, const std::string &epochs = "1") {
+  return {kBin,          "train",          "--algo",         "td3",           "--epochs",          epochs,
+          "--overwrite", "--out",          out,              "train.envs=2",  "train.collect_steps=60",
+          "train.updates=2", "train.batch=4", "train.hidden=8,8", "train.eval_episodes=2", "train.buffer=5000"};
+}
+
+TEST(RunDir, ConfigHoldsEveryEffectiveSettingAndTheVersion) {
+  const std::string d = "/tmp/sf_test_rd_config";
+  ASSERT_EQ(run(tiny(d)).code, 0);
+  const std::string ini = slurp(d + "/config.ini");
+  EXPECT_NE(ini.find("spikefly " SF_VERSION), std::string::npos) << ini;
+  // Keys never given, with the defaults the run took.
+  for (const char *kv : {"train.gamma = 0.99", "train.tau = 0.01", "train.policy_delay = 2", "train.seq_len = 100",
+                         "model.schedule = fixed", "train.epochs = 1"})
+    EXPECT_NE(ini.find(kv), std::string::npos) << kv << "\n" << ini;
+  // The file alone is a complete configuration: it trains the same run.
+  const std::string e = "/tmp/sf_test_rd_config_again";
+  ASSERT_EQ(run({kBin, "train", "--config", d + "/config.ini", "--out", e, "--overwrite"}).code, 0);
+  auto a = read_records(d), b = read_records(e);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].return_final, b[0].return_final);
+  EXPECT_EQ(a[0].critic_loss, b[0].critic_loss);
+}
+
+TEST(RunDir, ResumingAFinishedRunChangesNothing) {
+  const std::string d = "/tmp/sf_test_rd_finished";
+  ASSERT_EQ(run(tiny(d)).code, 0);
+  const std::string files[] = {"config.ini", "progress.csv", "summary.csv", "checkpoint.safetensors"};
+  std::vector<std::string> before;
+  for (auto &f : files) before.push_back(slurp(d + "/" + f));
+  Result r = run({kBin, "train", "--resume", d});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.err.find("already finished"), std::string::npos) << r.err;
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(slurp(d + "/" + files[i]), before[i]) << files[i];
+}
+
+TEST(RunDir, KeysGivenWithResumeAreWrittenToConfig) {
+  const std::string d = "/tmp/sf_test_rd_more";
+  ASSERT_EQ(run(tiny(d)).code, 0);
+  Result r = run({kBin, "train", "--resume", d, "--epochs", "2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(d + "/config.ini").find("train.epochs = 2"), std::string::npos);
+  auto rows = read_records(d);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].epoch, 2);
+  EXPECT_TRUE(exists(d + "/summary.csv"));
+  // Now finished at epoch 2: another resume does nothing.
+  EXPECT_NE(run({kBin, "train", "--resume", d}).err.find("already finished"), std::string::npos);
+}
+
+// A dataset recorded relative to one directory; the run resumes from
+// another, and refuses once the dataset's content changed.
+TEST(RunDir, InputsAreResolvedAndChecked) {
+  const std::string w = "/tmp/sf_test_rd_inputs";
+  std::system(("rm -rf " + w + " && mkdir -p " + w).c_str());
+  ASSERT_EQ(run({kBin, "collect", "--out", "data.safetensors", "--episodes", "6", "--envs", "6"}, w).code, 0);
+  std::vector<std::string> args = {kBin, "train", "--algo", "bc", "--dataset", "data.safetensors", "--epochs", "1",
+                                   "--out", "run", "train.updates=2", "train.batch=4", "train.seq_len=20",
+                                   "train.warmup=5", "train.stride=5", "train.hidden=8,8", "train.eval_episodes=2",
+                                   "train.buffer=20000"};
+  ASSERT_EQ(run(args, w).code, 0);
+  EXPECT_NE(slurp(w + "/run/config.ini").find("train.dataset = " + w + "/data.safetensors"), std::string::npos);
+  Result r = run({kBin, "train", "--resume", w + "/run", "--epochs", "2"}, "/");
+  EXPECT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(run({kBin, "collect", "--out", "data.safetensors", "--episodes", "6", "--envs", "6", "--seed", "9",
+                 "--overwrite"}, w).code, 0);
+  r = run({kBin, "train", "--resume", w + "/run", "--epochs", "3"}, "/");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("data.safetensors"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("changed"), std::string::npos) << r.err;
+  EXPECT_EQ(read_records(w + "/run").size(), 2u) << "a refused resume wrote rows";
+}
+
+TEST(RunDir, BadInputExitsTwoAndLeavesNothing) {
+  const std::string d = "/tmp/sf_test_rd_bad";
+  std::system(("rm -rf " + d).c_str());
+  Result r = run({kBin, "train", "--algo", "bc", "--dataset", "/nonexistent/data.safetensors", "--out", d});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/data.safetensors"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(d)) << "a refused run left its directory";
+  r = run({kBin, "train", "--guide", "/nonexistent/guide.safetensors", "--out", d});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(exists(d));
+  std::ofstream("/tmp/sf_test_rd_file") << "x";
+  r = run(tiny("/tmp/sf_test_rd_file"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("is a file"), std::string::npos) << r.err;
+  r = run({kBin, "train", "--guide", "pid", "--sweep", "foo.bar=1,2", "--out", d});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown config key 'foo.bar'"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(d));
+}
+
+}  // namespace
