@@ -1,6 +1,7 @@
 #include "models/sf_cpu_kernels.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "models/sf_lif_math.h"
@@ -29,15 +30,121 @@ void sf_transpose(const float *W, int rows, int cols, float *Wt) {
 /* sf_linear_rows: for each row, the nonzero inputs are listed first (in
  * ascending k), then the outputs are accumulated in blocks of 64 held in
  * registers, one multiply and one add per input for every output, always in
- * the listed order. Inputs are taken in segments of SEG so the list fits on
- * the stack; a block's partial sums pass through y between segments, which
- * changes nothing in the arithmetic. */
+ * the listed order. Where every listed input is 1 (spikes) the multiply is
+ * left out: 1 * w is w exactly, so the bits are the same either way. Inputs
+ * are taken in segments of SEG so the list fits on the stack; a block's
+ * partial sums pass through y between segments, which changes nothing in the
+ * arithmetic. */
 #define SEG 512
 typedef float sf_v16 __attribute__((vector_size(64)));
 typedef float sf_v4 __attribute__((vector_size(16)));
 /* Unaligned vector moves (weight rows start anywhere). */
 #define VLOAD(v, p) memcpy(&(v), (p), sizeof(v))
 #define VSTORE(p, v) memcpy((p), &(v), sizeof(v))
+/* acc += x * w, or acc += w where the inputs are known to be 1. */
+#define MAC(acc, v, w) ((acc) += binary ? (w) : (v) * (w))
+
+SF_ALWAYS_INLINE void accumulate(int binary, int c, const int *restrict idx, const float *restrict val, int N,
+                                 const float *restrict Wt, const float *restrict acc0, float *restrict yr) {
+  int n = 0;
+  for (; n + 64 <= N; n += 64) {
+    sf_v16 a0, a1, a2, a3, w0, w1, w2, w3;
+    VLOAD(a0, acc0 + n);
+    VLOAD(a1, acc0 + n + 16);
+    VLOAD(a2, acc0 + n + 32);
+    VLOAD(a3, acc0 + n + 48);
+    for (int i = 0; i < c; ++i) {
+      const float *w = Wt + (long)idx[i] * N + n;
+      const float v = val[i];
+      VLOAD(w0, w);
+      VLOAD(w1, w + 16);
+      VLOAD(w2, w + 32);
+      VLOAD(w3, w + 48);
+      MAC(a0, v, w0);
+      MAC(a1, v, w1);
+      MAC(a2, v, w2);
+      MAC(a3, v, w3);
+    }
+    VSTORE(yr + n, a0);
+    VSTORE(yr + n + 16, a1);
+    VSTORE(yr + n + 32, a2);
+    VSTORE(yr + n + 48, a3);
+  }
+  for (; n + 16 <= N; n += 16) {
+    sf_v16 a, w;
+    VLOAD(a, acc0 + n);
+    for (int i = 0; i < c; ++i) {
+      VLOAD(w, Wt + (long)idx[i] * N + n);
+      MAC(a, val[i], w);
+    }
+    VSTORE(yr + n, a);
+  }
+  for (; n + 4 <= N; n += 4) { /* narrow readouts: the actor's 4 outputs */
+    sf_v4 a, w;
+    VLOAD(a, acc0 + n);
+    for (int i = 0; i < c; ++i) {
+      VLOAD(w, Wt + (long)idx[i] * N + n);
+      MAC(a, val[i], w);
+    }
+    VSTORE(yr + n, a);
+  }
+  for (; n < N; ++n) {
+    float a = acc0[n];
+    for (int i = 0; i < c; ++i) MAC(a, val[i], Wt[(long)idx[i] * N + n]);
+    yr[n] = a;
+  }
+}
+
+/* The list of nonzero inputs x[k0..k1) (indices and values) in ascending k;
+ * returns its length, and in *ones whether every listed value is 1. */
+static int compact_scalar(const float *restrict xr, int k0, int k1, int *restrict idx, float *restrict val,
+                          int *ones) {
+  int c = 0, o = 1;
+  for (int k = k0; k < k1; ++k) { /* branch-free */
+    idx[c] = k;
+    val[c] = xr[k];
+    o &= (xr[k] == 0.0f) | (xr[k] == 1.0f);
+    c += xr[k] != 0.0f;
+  }
+  *ones = o;
+  return c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define SF_HAVE_COMPACT512 1
+/* The same list, 16 inputs per step with AVX-512's compressing stores (the
+ * scalar loop's compares and moves were half of a spiking layer's time). */
+__attribute__((target("avx512f"))) static int compact_avx512(const float *restrict xr, int k0, int k1,
+                                                             int *restrict idx, float *restrict val, int *ones) {
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+  const __m512i step = _mm512_set1_epi32(16);
+  __m512i kv = _mm512_add_epi32(_mm512_set1_epi32(k0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                                                         13, 14, 15));
+  int c = 0, k = k0;
+  __mmask16 notone = 0;
+  for (; k + 16 <= k1; k += 16) {
+    __m512 v = _mm512_loadu_ps(xr + k);
+    __mmask16 nz = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+    notone |= _mm512_mask_cmp_ps_mask(nz, v, one, _CMP_NEQ_UQ);
+    _mm512_mask_compressstoreu_epi32(idx + c, nz, kv);
+    _mm512_mask_compressstoreu_ps(val + c, nz, v);
+    c += __builtin_popcount(nz);
+    kv = _mm512_add_epi32(kv, step);
+  }
+  int tail_ones;
+  c += compact_scalar(xr, k, k1, idx + c, val + c, &tail_ones);
+  *ones = !notone && tail_ones;
+  return c;
+}
+#endif
+
+static int compact(const float *restrict xr, int k0, int k1, int *restrict idx, float *restrict val, int *ones) {
+#ifdef SF_HAVE_COMPACT512
+  if (__builtin_cpu_supports("avx512f")) return compact_avx512(xr, k0, k1, idx, val, ones);
+#endif
+  return compact_scalar(xr, k0, k1, idx, val, ones);
+}
 
 SF_CLONES void sf_linear_rows(long nrows, int K, int N, const float *restrict x, const float *restrict Wt,
                               const float *restrict b, float *restrict y) {
@@ -49,59 +156,12 @@ SF_CLONES void sf_linear_rows(long nrows, int K, int N, const float *restrict x,
     for (int k0 = 0; k0 < K; k0 += SEG) {
       const int k1 = K - k0 < SEG ? K : k0 + SEG;
       const float *acc0 = k0 ? yr : b; /* partial sums so far */
-      int c = 0;
-      for (int k = k0; k < k1; ++k) { /* branch-free compaction */
-        idx[c] = k;
-        val[c] = xr[k];
-        c += xr[k] != 0.0f;
-      }
-      int n = 0;
-      for (; n + 64 <= N; n += 64) {
-        sf_v16 a0, a1, a2, a3, w0, w1, w2, w3;
-        VLOAD(a0, acc0 + n);
-        VLOAD(a1, acc0 + n + 16);
-        VLOAD(a2, acc0 + n + 32);
-        VLOAD(a3, acc0 + n + 48);
-        for (int i = 0; i < c; ++i) {
-          const float *w = Wt + (long)idx[i] * N + n;
-          const float v = val[i];
-          VLOAD(w0, w);
-          VLOAD(w1, w + 16);
-          VLOAD(w2, w + 32);
-          VLOAD(w3, w + 48);
-          a0 += v * w0;
-          a1 += v * w1;
-          a2 += v * w2;
-          a3 += v * w3;
-        }
-        VSTORE(yr + n, a0);
-        VSTORE(yr + n + 16, a1);
-        VSTORE(yr + n + 32, a2);
-        VSTORE(yr + n + 48, a3);
-      }
-      for (; n + 16 <= N; n += 16) {
-        sf_v16 a, w;
-        VLOAD(a, acc0 + n);
-        for (int i = 0; i < c; ++i) {
-          VLOAD(w, Wt + (long)idx[i] * N + n);
-          a += val[i] * w;
-        }
-        VSTORE(yr + n, a);
-      }
-      for (; n + 4 <= N; n += 4) { /* narrow readouts: the actor's 4 outputs */
-        sf_v4 a, w;
-        VLOAD(a, acc0 + n);
-        for (int i = 0; i < c; ++i) {
-          VLOAD(w, Wt + (long)idx[i] * N + n);
-          a += val[i] * w;
-        }
-        VSTORE(yr + n, a);
-      }
-      for (; n < N; ++n) {
-        float a = acc0[n];
-        for (int i = 0; i < c; ++i) a += val[i] * Wt[(long)idx[i] * N + n];
-        yr[n] = a;
-      }
+      int ones;
+      const int c = compact(xr, k0, k1, idx, val, &ones);
+      if (ones)
+        accumulate(1, c, idx, val, N, Wt, acc0, yr);
+      else
+        accumulate(0, c, idx, val, N, Wt, acc0, yr);
     }
   }
 }
@@ -212,11 +272,45 @@ void sf_colsum_add(long rows, int N, const float *a, float *out) {
   }
 }
 
+/* OpenBLAS is told once to run every call on the calling thread: OpenMP is
+ * the engine's one threading model. A BLAS pool of its own beside the
+ * OpenMP team would put two spinning pools on the same cores (2 threads
+ * slower than 1), and BLAS threads inside an OpenMP region oversubscribe. */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single_threaded(void) { openblas_set_num_threads(1); }
+
+/* The blocks sf_gemm cuts C into: rows when C has at least as many rows as
+ * columns, else columns; 64 wide, or 256 rows for tall C. A function of the
+ * shape only, so every element of C comes from the same call shape (the same
+ * OpenBLAS kernel and summation order) on any number of threads. */
+#define GEMM_BLOCK 64
+#define GEMM_TALL_BLOCK 256
+#define GEMM_PAR_MIN (1L << 18)
+
+void sf_gemm(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B, long ldb,
+             float beta, float *C, long ldc) {
+  if (M <= 0 || N <= 0) return;
+  pthread_once(&blas_once, blas_single_threaded);
+  const int by_rows = M >= N;
+  const long len = by_rows ? M : N, bs = by_rows && M > 4 * GEMM_TALL_BLOCK ? GEMM_TALL_BLOCK : GEMM_BLOCK;
+  const long nb = (len + bs - 1) / bs;
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+#pragma omp parallel for schedule(dynamic, 1) if (nb > 1 && M * N * K > GEMM_PAR_MIN)
+  for (long i = 0; i < nb; ++i) {
+    const long o = i * bs, n = len - o < bs ? len - o : bs;
+    if (by_rows)
+      cblas_sgemm(CblasRowMajor, ta, tb, (int)n, (int)N, (int)K, 1.0f, A + (trans_a ? o : o * lda), (int)lda, B,
+                  (int)ldb, beta, C + o * ldc, (int)ldc);
+    else
+      cblas_sgemm(CblasRowMajor, ta, tb, (int)M, (int)n, (int)K, 1.0f, A, (int)lda, B + (trans_b ? o * ldb : o),
+                  (int)ldb, beta, C + o, (int)ldc);
+  }
+}
+
 void sf_linear_backward(long rows, int K, int N, const float *x, int ldx, const float *W, int ldw, const float *dy,
                         float *dW, float *db, float *dx, int ldx_out) {
   if (rows <= 0) return;
-  if (dW) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, (int)rows, 1.0f, dy, N, x, ldx, 1.0f, dW, K);
+  if (dW) sf_gemm(1, 0, N, K, rows, dy, N, x, ldx, 1.0f, dW, K);
   if (db) sf_colsum_add(rows, N, dy, db);
-  if (dx)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, K, N, 1.0f, dy, N, W, ldw, 0.0f, dx, ldx_out);
+  if (dx) sf_gemm(0, 0, rows, K, N, dy, N, W, ldw, 0.0f, dx, ldx_out);
 }

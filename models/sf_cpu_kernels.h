@@ -58,6 +58,13 @@ void sf_lif_backward_tile(int mode, int detach_reset, float k, int T, int B, int
 void sf_linear_backward(long rows, int K, int N, const float *x, int ldx, const float *W, int ldw, const float *dy,
                         float *dW, float *db, float *dx, int ldx_out);
 
+/* C = op(A) op(B) + beta C, row-major (op: transposed where trans_* is
+ * non-zero), as cblas_sgemm with alpha 1, cut into blocks that depend on the
+ * shape only and run by the OpenMP team, OpenBLAS single-threaded within:
+ * the bits do not depend on the thread count. */
+void sf_gemm(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B, long ldb,
+             float beta, float *C, long ldc);
+
 /* Column sums of a [rows][N] block added to out[N], in double. */
 void sf_colsum_add(long rows, int N, const float *a, float *out);
 

@@ -1,6 +1,5 @@
 #include "models/sf_mlp.h"
 
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +110,7 @@ int sf_mlp_forward(sf_mlp *m, long rows, const float *x1, int n1, const float *x
       float *out = m->act[l] + (long)p * R * N;
       const float *b = bias(m, l, p);
       for (long r = 0; r < rows; ++r) memcpy(out + r * N, b, sizeof(float) * N);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, N, K, 1.0f, in + (long)p * R * K, K,
-                  W(m, l, p), K, 1.0f, out, N);
+      sf_gemm(0, 1, rows, N, K, in + (long)p * R * K, K, W(m, l, p), K, 1.0f, out, N);
     }
     const int relu = l < L, th = l == L && c->tanh_out;
     if (relu || th) {

@@ -87,13 +87,14 @@ sf_snn *sf_snn_new(const sf_snn_config *cfg, int P, long max_rows) {
   size_t Pz = (size_t)P, R = (size_t)max_rows, H = (size_t)max_hidden(cfg);
   net->slope = alloc_floats(Pz);
   net->wt = alloc_floats(Pz * (size_t)net->wt_size);
+  net->wt_src = alloc_floats(Pz * (size_t)ps->n);
   net->beta_c = alloc_floats(Pz * (size_t)hidden_offset(cfg, L));
   net->x = alloc_floats(Pz * R * (size_t)cfg->in);
   net->y = alloc_floats(Pz * R * (size_t)cfg->out);
   net->gy = alloc_floats(Pz * R * (size_t)cfg->out);
   net->g = alloc_floats(Pz * R * H);
   net->acc = alloc_floats(Pz * MAX_BCHUNKS * 3 * H);
-  ok = ok && net->slope && net->wt && net->beta_c && net->x && net->y && net->gy && net->g && net->acc;
+  ok = ok && net->slope && net->wt && net->wt_src && net->beta_c && net->x && net->y && net->gy && net->g && net->acc;
   for (int l = 0; l < L && ok; ++l) {
     net->u[l] = alloc_floats(Pz * R * (size_t)cfg->hidden[l]);
     net->s[l] = alloc_floats(Pz * R * (size_t)cfg->hidden[l]);
@@ -112,6 +113,7 @@ void sf_snn_free(sf_snn *net) {
   sf_params_free(&net->params);
   free(net->slope);
   free(net->wt);
+  free(net->wt_src);
   free(net->beta_c);
   free(net->x);
   free(net->y);
@@ -134,22 +136,30 @@ static const float *beta_c(const sf_snn *net, int l, int p) {
 }
 
 /* What the forward product and the LIF loops read from the parameters:
- * weights transposed, betas clamped. Redone on every call, so a parameter
- * update is never missed (the cost is one pass over the weights). */
+ * weights transposed, betas clamped. Checked on every call against a copy
+ * of the parameters they were made from, so a parameter update is never
+ * missed; the copy spares the streaming step (a few envs per call) the
+ * strided pass over every weight. */
 static void prepare(sf_snn *net) {
   const sf_snn_config *c = &net->cfg;
   const int L = c->nlayers;
+  const long n = net->params.n;
 #pragma omp parallel for schedule(static) if ((long)net->P * net->wt_size > PAR_MIN_WORK)
   for (int p = 0; p < net->P; ++p) {
+    const float *src = net->params.data + p * n;
+    float *seen = net->wt_src + p * n;
+    if (net->wt_valid && !memcmp(seen, src, sizeof(float) * n)) continue;
     for (int l = 0; l <= L; ++l)
       sf_transpose(param(net, net->fc_w[l], p), layer_out(c, l), layer_in(c, l),
                    net->wt + (long)p * net->wt_size + net->wt_off[l]);
     for (int l = 0; l < L; ++l) {
       const float *b = param(net, net->lif_beta[l], p);
       float *bc = (float *)beta_c(net, l, p);
-      for (int n = 0; n < c->hidden[l]; ++n) bc[n] = sf_beta_clamp(b[n]);
+      for (int k = 0; k < c->hidden[l]; ++k) bc[k] = sf_beta_clamp(b[k]);
     }
+    memcpy(seen, src, sizeof(float) * n);
   }
+  net->wt_valid = 1;
 }
 
 /* Layer l's linear map over `rows` rows of every agent: in [P][in_stride]
@@ -211,6 +221,17 @@ int sf_snn_forward(sf_snn *net, int T, int B, const float *x, float *y) {
   return 0;
 }
 
+/* Backpropagation through layer l's linear map for agent p over `rows` rows:
+ * x its input, dy the gradient of its output. Adds the weight gradient (and
+ * the readout's bias gradient; the LIF layers sum theirs with beta's) and
+ * writes dL/dx (NULL: not wanted). */
+static void weight_grads(sf_snn *net, int l, long rows, const float *x, const float *dy, int p, float *dx) {
+  const sf_snn_config *c = &net->cfg;
+  const int K = layer_in(c, l), N = layer_out(c, l);
+  sf_linear_backward(rows, K, N, x, K, param(net, net->fc_w[l], p), K, dy, grad(net, net->fc_w[l], p),
+                     l == c->nlayers ? grad(net, net->fc_b[l], p) : NULL, dx, K);
+}
+
 int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
   if (!net->seq_T) return -1;
   const sf_snn_config *c = &net->cfg;
@@ -230,9 +251,7 @@ int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
   }
   /* Readout: its weight and bias gradients, and dL/dS of the last LIF layer. */
   for (int p = 0; p < P; ++p)
-    sf_linear_backward(rows, c->hidden[L - 1], O, net->s[L - 1] + p * R * c->hidden[L - 1], c->hidden[L - 1],
-                       param(net, net->fc_w[L], p), c->hidden[L - 1], net->gy + p * R * O, grad(net, net->fc_w[L], p),
-                       grad(net, net->fc_b[L], p), net->g + p * R * H, c->hidden[L - 1]);
+    weight_grads(net, L, rows, net->s[L - 1] + p * R * c->hidden[L - 1], net->gy + p * R * O, p, net->g + p * R * H);
 
   for (int l = L - 1; l >= 0; --l) {
     const int N = c->hidden[l], K = layer_in(c, l);
@@ -270,11 +289,9 @@ int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
      * gradient flowing to the layer below (or to the input). */
     const float *xin = l ? net->s[l - 1] : net->x;
     const long xs = l ? R * K : R * c->in;
-    for (int p = 0; p < P; ++p) {
-      float *dxl = l ? net->g + p * R * H : (dx ? dx + p * rows * c->in : NULL);
-      sf_linear_backward(rows, K, N, xin + p * xs, K, param(net, net->fc_w[l], p), K, net->u[l] + p * R * N,
-                         grad(net, net->fc_w[l], p), NULL, dxl, K);
-    }
+    for (int p = 0; p < P; ++p)
+      weight_grads(net, l, rows, xin + p * xs, net->u[l] + p * R * N, p,
+                   l ? net->g + p * R * H : (dx ? dx + p * rows * c->in : NULL));
   }
   net->seq_T = 0;
   return 0;

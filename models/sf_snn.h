@@ -66,6 +66,8 @@ typedef struct {
   long wt_size;             /* floats of transposed weights per agent */
   long wt_off[SF_SNN_MAX_LAYERS + 1];
   float *wt;                /* [P][wt_size] weights transposed for the forward product */
+  float *wt_src;            /* [P][params.n] the parameters wt and beta_c were made from */
+  int wt_valid;             /* wt_src holds them (0: make them on the next call) */
   float *beta_c;            /* [P][sum hidden] clamped betas of the current call */
   float *x;                 /* [P][max_rows][in] the sequence input */
   float *u[SF_SNN_MAX_LAYERS], *s[SF_SNN_MAX_LAYERS]; /* [P][max_rows][hidden[l]] */
