@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_safetensors.h"
 #include "export/sf_codegen.h"
 #include "export/sf_flight.h"
 #include "export/sf_quant.h"
@@ -13,6 +14,18 @@
 #include "cli/sf_device.h"
 
 static const char *const formats[] = {"float32", "int8", NULL};
+
+/* "FILE, agent K, epoch E, checksum C": which network a header holds. */
+static void checkpoint_origin(const char *path, int agent, char *out, size_t n) {
+  char err[512];
+  sf_st_file *f = sf_st_open(path, SF_ST_ALLOW_NO_CRC, err, sizeof err);
+  const char *epoch = f ? sf_st_meta(f, "spikefly.epoch") : NULL;
+  const char *crc = f ? sf_st_meta(f, SF_ST_CONTENT_CRC_KEY) : NULL;
+  if (f && !crc) crc = sf_st_meta(f, SF_ST_CRC_KEY);
+  snprintf(out, n, "%s, agent %d, epoch %s, checksum %s%s", path, agent, epoch ? epoch : "unknown",
+           crc ? crc : "none (not checksummed)", crc ? " (CRC32C)" : "");
+  sf_st_close(f);
+}
 
 int sf_cmd_export_ctrl(int argc, char **argv) {
   static const sf_flag flags[] = {
@@ -91,7 +104,7 @@ int sf_cmd_export_ctrl(int argc, char **argv) {
       return SF_EXIT_USAGE;
     }
     if (err[0]) fprintf(stderr, "spikefly export: %s\n", err);
-    snprintf(origin, sizeof origin, "%s, agent %d", pos[0], agent);
+    checkpoint_origin(pos[0], agent, origin, sizeof origin);
   } else {
     if (sf_snn_net_alloc(&net, SF_OBS_DIM, 256, 128, SF_ACT_DIM) != 0) return SF_EXIT_FAIL;
     sf_snn_net_init_seeded(&net, (uint64_t)random_seed, (float)gain);

@@ -9,9 +9,16 @@
  * Observation (18 floats, as in training): position error p - p* (3, world,
  * m), rotation matrix R body->world (9, row-major), velocity error v - v* (3,
  * world, m/s), angular velocity (3, body, rad/s).
+ * World frame: z up (gravity along -z); body frame: x forward, y left, z up
+ * (the rotors' thrust along body +z).
  * Motor command (4 floats) in [-1, 1]; rotor i's normalised command is
- * (motor[i] + 1) / 2. Rotor order as in the simulator: (+x,-y), (-x,-y),
- * (-x,+y), (+x,+y), the Crazyflie's M1..M4.
+ * u = (motor[i] + 1) / 2 in [0, 1]: the commanded motor state as a fraction of
+ * the motor's range, not a PWM duty cycle or an RPM. In the model trained on
+ * (Crazyflie 2.1, "cf21") rotor thrust is f(u) = 0.0213 - 0.0112 u + 0.1201 u^2
+ * N, hover needs u = 0.660, and the motor follows u with a 72 ms first-order
+ * lag; a firmware maps u to its motor driver through that thrust curve.
+ * Rotor order as in the simulator: (+x,-y), (-x,-y), (-x,+y), (+x,+y), the
+ * Crazyflie's M1..M4.
  *
  * C99, no library beyond <stdint.h>, <string.h> and (float32 build) <math.h>. */
 #ifndef SF_CTRL_H

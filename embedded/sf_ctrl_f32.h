@@ -36,7 +36,8 @@ typedef struct {
 } sf_ctrl_f32_state;
 
 /* Empty (external functions) unless sf_ctrl.c includes sf_ctrl_f32.c into
- * its own translation unit with it defined as `static` (see sf_ctrl_i8.h). */
+ * its own translation unit with it defined as `static`, so the compiler sees
+ * the constant network and specialises the loops for its sizes. */
 #ifndef SF_CTRL_F32_API
 #define SF_CTRL_F32_API
 #endif

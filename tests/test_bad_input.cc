@@ -261,6 +261,9 @@ TEST_F(BadInput, ExportIsSwappedInWhenComplete) {
   EXPECT_NE(out.find("difference +0.000 % +- 0.000 %"), std::string::npos) << out;
   EXPECT_NE(out.find("verdict: the exported float32 controller is within the tolerance of 1 %"), std::string::npos)
       << out;
+  // A float32 export names no file of the int8 format, which it does not ship.
+  for (const char *f : {"/sf_ctrl_weights.h", "/README.md", "/sf_ctrl_f32.h", "/sf_ctrl.h"})
+    EXPECT_EQ(slurp(d + f).find("sf_ctrl_i8"), std::string::npos) << f;
   spit(d + "/app.c", "int main(void) { return 0; }\n");
   spit(d + "/sf_ctrl.o", "stale object");
 
