@@ -19,8 +19,8 @@ if ! command -v "$cc" >/dev/null 2>&1; then
   exit 1
 fi
 case "$name" in
-  config) sources=(core/sf_config.c); libs=$(pkg-config --libs inih) ;;
-  cli) sources=(cli/sf_cli.c core/sf_config.c); libs=$(pkg-config --libs inih) ;;
+  config) sources=(core/sf_config.c core/sf_fileio.c); libs=$(pkg-config --libs inih) ;;
+  cli) sources=(cli/sf_cli.c core/sf_config.c core/sf_fileio.c); libs=$(pkg-config --libs inih) ;;
   safetensors) sources=(core/sf_safetensors.c core/sf_fileio.c); libs= ;;
   *) echo "run_fuzz.sh: unknown harness '$name'" >&2; exit 2 ;;
 esac
