@@ -59,12 +59,37 @@ void sf_env_reset_masked(const sf_env_model *m, sf_env_data *d, const uint8_t *m
     if (mask[i]) sf_env_reset_one(m, d, i);
 }
 
+/* The build targets baseline x86-64; the physics loop is compiled again for
+ * AVX2 and AVX-512 and the best one picked at load time. Each clone runs
+ * the same IEEE operations per env (no contraction: -ffp-contract=off), so
+ * the states do not depend on the clone or on the vector width. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define SF_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define SF_CLONES
+#endif
+
+/* Envs per block of the step: the physics of a block runs in vector lanes
+ * (one env per lane), then the rest env by env. */
+#define SF_STEP_BLOCK 64
+
+SF_CLONES __attribute__((flatten)) static void step_physics_block(const sf_env_model *m, const sf_env_data *d, long i0, long i1,
+                                         const float *actions) {
+#pragma omp simd
+  for (long i = i0; i < i1; ++i) sf_env_step_physics(m, d, i, actions + i * SF_ACT_DIM);
+}
+
 void sf_env_step(const sf_env_model *m, sf_env_data *d, const float *actions, float *reward, uint8_t *terminated,
                  uint8_t *truncated) {
+  const long nb = (d->n + SF_STEP_BLOCK - 1) / SF_STEP_BLOCK;
 #pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
-  for (long i = 0; i < d->n; ++i)
-    sf_env_step_one(m, d, i, actions + i * SF_ACT_DIM, reward ? reward + i : NULL, terminated ? terminated + i : NULL,
-                    truncated ? truncated + i : NULL);
+  for (long b = 0; b < nb; ++b) {
+    const long i0 = b * SF_STEP_BLOCK, i1 = i0 + SF_STEP_BLOCK < d->n ? i0 + SF_STEP_BLOCK : d->n;
+    step_physics_block(m, d, i0, i1, actions);
+    for (long i = i0; i < i1; ++i)
+      sf_env_step_rest(m, d, i, actions + i * SF_ACT_DIM, reward ? reward + i : NULL,
+                       terminated ? terminated + i : NULL, truncated ? truncated + i : NULL);
+  }
 }
 
 void sf_env_observe(const sf_env_model *m, const sf_env_data *d, float *obs) {

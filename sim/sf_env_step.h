@@ -35,18 +35,29 @@ SF_HD void sf_env_reset_one(const sf_env_model *m, const sf_env_data *d, long i)
   d->rng_ctr[i] += 1;
 }
 
-/* Step env i with its actions (a pointer to 4 floats); reward, terminated
- * and truncated are written to *reward etc. when those are not NULL. */
-SF_HD void sf_env_step_one(const sf_env_model *m, const sf_env_data *d, long i, const float *action, float *reward,
-                           uint8_t *terminated, uint8_t *truncated) {
+/* The physics of env i's step: its state advanced by one control step with
+ * the actions (clamped to [-1, 1]). Arithmetic only, so the CPU runs it for
+ * a block of envs in vector lanes before sf_env_step_rest. */
+SF_HD void sf_env_step_physics(const sf_env_model *m, const sf_env_data *d, long i, const float *action) {
+  sf_quad_state s;
+  sf_quad_load(d->x, d->n, i, &s);
+  float a[SF_ACT_DIM];
+  for (int j = 0; j < SF_ACT_DIM; ++j) a[j] = sf_clampf(action[j], -1.0f, 1.0f);
+  sf_quad_step(&m->quad, &s, a);
+  sf_quad_store(&s, d->x, d->n, i);
+}
+
+/* The rest of env i's step, after sf_env_step_physics: action history,
+ * counters, termination, reward; reward, terminated and truncated are
+ * written to *reward etc. when those are not NULL. */
+SF_HD void sf_env_step_rest(const sf_env_model *m, const sf_env_data *d, long i, const float *action, float *reward,
+                            uint8_t *terminated, uint8_t *truncated) {
   const sf_quad_params *q = &m->quad;
   const sf_env_config *e = &m->task;
   sf_quad_state s;
   sf_quad_load(d->x, d->n, i, &s);
   float a[SF_ACT_DIM];
   for (int j = 0; j < SF_ACT_DIM; ++j) a[j] = sf_clampf(action[j], -1.0f, 1.0f);
-  sf_quad_step(q, &s, a);
-  sf_quad_store(&s, d->x, d->n, i);
 
   int head = d->hist_head[i];
   for (int j = 0; j < SF_ACT_DIM; ++j) d->hist[sf_env_hist_index(d, head, j, i)] = a[j];
@@ -66,6 +77,14 @@ SF_HD void sf_env_step_one(const sf_env_model *m, const sf_env_data *d, long i, 
   }
   if (terminated) *terminated = (uint8_t)term;
   if (truncated) *truncated = (uint8_t)(!term && step >= e->time_limit);
+}
+
+/* Step env i with its actions (a pointer to 4 floats): the physics, then the
+ * rest. */
+SF_HD void sf_env_step_one(const sf_env_model *m, const sf_env_data *d, long i, const float *action, float *reward,
+                           uint8_t *terminated, uint8_t *truncated) {
+  sf_env_step_physics(m, d, i, action);
+  sf_env_step_rest(m, d, i, action, reward, terminated, truncated);
 }
 
 SF_HD void sf_env_observe_one(const sf_env_model *m, const sf_env_data *d, long i, float *o) {
