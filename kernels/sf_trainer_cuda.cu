@@ -335,8 +335,8 @@ struct sf_cuda_trainer {
   float *h_ep;  // one episode's rows on the host, (L + 1) x (18 + 146 + 4 + 4 + 1)
   uint8_t *h_ep_flags;
   // replay rows [P][cap][...]
-  float *rb_obs, *rb_priv, *rb_act, *rb_expert, *rb_rew;
-  uint8_t *rb_flags;
+  sf_replay rb;  // the host buffer's row pointers, pointed into rb_block (its layout)
+  void *rb_block;
   // update
   sf_window *windows, *h_windows;  // [chunk][P][B]; the host side pinned
   int chunk;
@@ -509,7 +509,7 @@ void queue_update(sf_cuda_trainer *g, int actor_turn) {
   const sf_batch_bufs *b = &g->batch;
   k_stats_begin<<<blocks(P), kThreads, 0, g->stream>>>(P, g->last, g->upd);
   k_gather<<<blocks((long)P * (T + 1) * B), kThreads, 0, g->stream>>>(
-      P, T, B, g->cap, g->windows, g->k, g->rb_obs, g->rb_priv, g->rb_act, g->rb_expert, g->rb_rew, g->rb_flags,
+      P, T, B, g->cap, g->windows, g->k, g->rb.obs, g->rb.priv, g->rb.act, g->rb.expert, g->rb.rew, g->rb.flags,
       b->obs, b->priv, b->act, b->expert, b->rew, b->done, b->mask, b->guide, b->offset);
   prepare_batch(g);
   if (g->shape.critic) critic_update(g);
@@ -563,16 +563,15 @@ void launch_update(sf_cuda_trainer *g, int actor_turn) {
 
 // ---- replay rows ----------------------------------------------------------
 
-// Host replay rows [r0, r0 + count) of agent p to the device.
+// Host replay rows [r0, r0 + count) of agent p to the device: the same
+// span of every buffer of the replay's layout.
 void upload_rows(sf_cuda_trainer *g, int p, long r0, long count) {
   const sf_replay *rb = g->t->rb;
-  const size_t o = (size_t)p * g->cap + (size_t)r0;
-  h2d(g, g->rb_obs + o * SF_OBS_DIM, rb->obs + o * SF_OBS_DIM, count * SF_OBS_DIM);
-  h2d(g, g->rb_priv + o * SF_PRIV_DIM, rb->priv + o * SF_PRIV_DIM, count * SF_PRIV_DIM);
-  h2d(g, g->rb_act + o * SF_ACT_DIM, rb->act + o * SF_ACT_DIM, count * SF_ACT_DIM);
-  h2d(g, g->rb_expert + o * SF_ACT_DIM, rb->expert + o * SF_ACT_DIM, count * SF_ACT_DIM);
-  h2d(g, g->rb_rew + o, rb->rew + o, count);
-  h2d(g, g->rb_flags + o, rb->flags + o, count);
+  const size_t row = (size_t)p * g->cap + (size_t)r0;
+  for (int i = 0; i < rb->rows.n; ++i) {
+    const size_t bytes = sf_buffer_row_bytes(&rb->rows, i), at = rb->rows.offset[i] + row * bytes;
+    h2d(g, (char *)g->rb_block + at, (const char *)rb->block + at, (size_t)count * bytes);
+  }
 }
 
 // File env i's finished episode of `len` steps: its recorded rows to the
@@ -622,9 +621,8 @@ extern "C" void sf_cuda_trainer_free(sf_cuda_trainer *g) {
   if (g->st) sf_cuda_snn_state_free(g->st);
   if (g->env) sf_cuda_env_free(g->env);
   for (void *b : g->block) cudaFree(b);
-  void *bufs[] = {g->rb_obs,  g->rb_priv,   g->rb_act,   g->rb_expert, g->rb_rew, g->rb_flags, g->windows,
-                  g->k,       g->counter,   g->count,    g->lambda_q,  g->mean_q, g->ag,       g->lr_actor,
-                  g->lr_critic, g->upd,     g->acc,      g->last};
+  void *bufs[] = {g->rb_block, g->windows, g->k,   g->counter, g->count, g->lambda_q, g->mean_q,
+                  g->ag,       g->lr_actor, g->lr_critic, g->upd,   g->acc,     g->last};
   for (void *b : bufs) cudaFree(b);
   cudaFreeHost(g->h_windows);
   cudaFreeHost(g->h_done);
@@ -681,7 +679,7 @@ extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t
   g->shape.policy_delay = -1;  // no update run yet: matches no plan
   const int P = g->P, B = g->B, L = g->L;
   // The replay rows dominate; say so plainly when they do not fit.
-  const size_t rb_bytes = (size_t)P * g->cap * (sizeof(float) * (SF_OBS_DIM + SF_PRIV_DIM + 2 * SF_ACT_DIM + 1) + 1);
+  const size_t rb_bytes = t->rb->rows.bytes;
   size_t free_b = 0, total_b = 0;
   note(g, cudaMemGetInfo(&free_b, &total_b));
   if (g->err == cudaSuccess && rb_bytes > free_b) {
@@ -733,13 +731,8 @@ extern "C" sf_cuda_trainer *sf_cuda_trainer_new(sf_trainer *t, char *err, size_t
     g->h_ep_flags = (uint8_t *)malloc((size_t)L + 1);
     made = made && g->h_ep && g->h_ep_flags;
   }
-  const size_t rb_rows = (size_t)P * g->cap;
-  dalloc(g, &g->rb_obs, rb_rows * SF_OBS_DIM);
-  dalloc(g, &g->rb_priv, rb_rows * SF_PRIV_DIM);
-  dalloc(g, &g->rb_act, rb_rows * SF_ACT_DIM);
-  dalloc(g, &g->rb_expert, rb_rows * SF_ACT_DIM);
-  dalloc(g, &g->rb_rew, rb_rows);
-  dalloc(g, &g->rb_flags, rb_rows);
+  dalloc(g, (char **)&g->rb_block, t->rb->rows.bytes);
+  if (g->rb_block) sf_buffer_point(&t->rb->rows, &g->rb, g->rb_block);
   // Windows for up to 64 updates, or fewer when P B is large (~32 MB).
   const long per_update = (long)P * B;
   const long fit = (32l << 20) / (per_update * (long)sizeof(sf_window));

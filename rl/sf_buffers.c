@@ -56,3 +56,52 @@ int sf_buffer_load(const sf_buffer_layout *l, void *fields, const sf_st_file *f,
   }
   return 0;
 }
+
+size_t sf_buffer_row_bytes(const sf_buffer_layout *l, int i) {
+  const sf_buffer_spec *b = &l->spec[i];
+  return sf_buffer_bytes(b) / (size_t)(b->shape[0] * b->shape[1]);
+}
+
+/* Agent p's first `rows` rows of buffer i, and where they go in a
+ * [P][rows][...] tensor. */
+static void row_span(const sf_buffer_layout *l, const void *fields, int i, int64_t rows, int64_t p, char **at,
+                     size_t *packed, size_t *n) {
+  const size_t rb = sf_buffer_row_bytes(l, i);
+  *at = (char *)field_ptr(l, fields, i) + (size_t)p * (size_t)l->spec[i].shape[1] * rb;
+  *packed = (size_t)p * (size_t)rows * rb;
+  *n = (size_t)rows * rb;
+}
+
+void sf_buffer_save_rows(const sf_buffer_layout *l, const void *fields, int64_t rows, sf_st_writer *w) {
+  for (int i = 0; i < l->n; ++i) {
+    sf_buffer_spec b = l->spec[i];
+    char *buf = malloc((size_t)b.shape[0] * (size_t)rows * sf_buffer_row_bytes(l, i) + 1);
+    if (!buf) continue; /* the writer then lacks the tensor and the load says so */
+    for (int64_t p = 0; p < b.shape[0]; ++p) {
+      char *at;
+      size_t packed, n;
+      row_span(l, fields, i, rows, p, &at, &packed, &n);
+      memcpy(buf + packed, at, n);
+    }
+    b.shape[1] = rows;
+    sf_st_add_copy(w, b.name, b.dtype, b.ndim, b.shape, buf);
+    free(buf);
+  }
+}
+
+int sf_buffer_load_rows(const sf_buffer_layout *l, void *fields, int64_t rows, const sf_st_file *f, char *err,
+                        size_t errlen) {
+  for (int i = 0; i < l->n; ++i) {
+    sf_buffer_spec b = l->spec[i];
+    b.shape[1] = rows;
+    const sf_st_tensor *st = sf_st_get(f, b.name, b.dtype, b.ndim, b.shape, err, errlen);
+    if (!st) return -1;
+    for (int64_t p = 0; p < b.shape[0]; ++p) {
+      char *at;
+      size_t packed, n;
+      row_span(l, fields, i, rows, p, &at, &packed, &n);
+      memcpy(at, (const char *)st->data + packed, n);
+    }
+  }
+  return 0;
+}

@@ -5,8 +5,8 @@
  * layout: one copy moves the whole set) and the checkpoint's tensor list.
  * Adding a buffer to a set is one line in its table (rl/sf_trainer_buffers.c).
  *
- * The struct a set points into holds only pointers, one per table entry;
- * `offset` is the field's offsetof in that struct. */
+ * The struct a set points into holds a pointer per table entry (`field` is
+ * its offsetof), beside anything else. */
 #ifndef SF_BUFFERS_H
 #define SF_BUFFERS_H
 
@@ -50,6 +50,15 @@ void *sf_buffer_alloc(const sf_buffer_layout *l, void *fields);
  * Reading returns 0, or -1 with a message naming the tensor. */
 void sf_buffer_save(const sf_buffer_layout *l, const void *fields, sf_st_writer *w);
 int sf_buffer_load(const sf_buffer_layout *l, void *fields, const sf_st_file *f, char *err, size_t errlen);
+
+/* The same for sets of [P][R][...] rows of which only the first `rows` of
+ * each agent's R hold data (a replay buffer below its high-water mark): the
+ * tensors are [P][rows][...]. */
+void sf_buffer_save_rows(const sf_buffer_layout *l, const void *fields, int64_t rows, sf_st_writer *w);
+int sf_buffer_load_rows(const sf_buffer_layout *l, void *fields, int64_t rows, const sf_st_file *f, char *err,
+                        size_t errlen);
+/* Bytes of one row (one [P][R] cell) of buffer i of such a set. */
+size_t sf_buffer_row_bytes(const sf_buffer_layout *l, int i);
 
 #ifdef __cplusplus
 }

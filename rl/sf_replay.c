@@ -1,5 +1,7 @@
 #include "rl/sf_replay.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,20 +17,24 @@ sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int ac
   rb->act_dim = act_dim;
   /* An episode takes at least two rows, so capacity / 2 episodes at most. */
   rb->max_eps = (int)(capacity / 2 + 1);
-  size_t rows = (size_t)P * (size_t)capacity;
-  rb->obs = malloc(rows * obs_dim * sizeof(float));
-  rb->priv = malloc(rows * priv_dim * sizeof(float));
-  rb->act = malloc(rows * act_dim * sizeof(float));
-  rb->expert = malloc(rows * act_dim * sizeof(float));
-  rb->rew = malloc(rows * sizeof(float));
-  rb->flags = malloc(rows);
+  const int64_t C = capacity;
+  const sf_buffer_spec rows[] = {
+      {"replay.obs", SF_ST_F32, offsetof(sf_replay, obs), 3, {P, C, obs_dim}},
+      {"replay.priv", SF_ST_F32, offsetof(sf_replay, priv), 3, {P, C, priv_dim}},
+      {"replay.act", SF_ST_F32, offsetof(sf_replay, act), 3, {P, C, act_dim}},
+      {"replay.expert", SF_ST_F32, offsetof(sf_replay, expert), 3, {P, C, act_dim}},
+      {"replay.rew", SF_ST_F32, offsetof(sf_replay, rew), 2, {P, C}},
+      {"replay.flags", SF_ST_U8, offsetof(sf_replay, flags), 2, {P, C}},
+  };
+  sf_buffer_layout_make(&rb->rows, rows, (int)SF_ARRAY_LEN(rows));
+  rb->block = sf_buffer_alloc(&rb->rows, rb);
   rb->eps = calloc((size_t)P * rb->max_eps, sizeof(sf_episode_ref));
   rb->ep_head = calloc(P, sizeof(int));
   rb->ep_count = calloc(P, sizeof(int));
   rb->write_row = calloc(P, sizeof(long));
   rb->transitions = calloc(P, sizeof(long));
   rb->added = calloc(P, sizeof(long));
-  if (!rb->obs || !rb->priv || !rb->act || !rb->expert || !rb->rew || !rb->flags || !rb->eps || !rb->ep_head ||
+  if (!rb->block || !rb->eps || !rb->ep_head ||
       !rb->ep_count || !rb->write_row || !rb->transitions || !rb->added) {
     sf_replay_free(rb);
     return NULL;
@@ -38,12 +44,7 @@ sf_replay *sf_replay_new(int P, long capacity, int obs_dim, int priv_dim, int ac
 
 void sf_replay_free(sf_replay *rb) {
   if (!rb) return;
-  free(rb->obs);
-  free(rb->priv);
-  free(rb->act);
-  free(rb->expert);
-  free(rb->rew);
-  free(rb->flags);
+  free(rb->block);
   free(rb->eps);
   free(rb->ep_head);
   free(rb->ep_count);
@@ -193,5 +194,76 @@ int sf_replay_sample(const sf_replay *rb, int p, int stride, int warmup, uint64_
     for (int t = 0; t <= b->T; ++t) sf_replay_gather_step(&rows, &w[j], t, j, b);
   }
   free(w);
+  return 0;
+}
+
+/* ---- checkpoints ----------------------------------------------------------- */
+
+/* Highest row any stored episode of any agent reaches (at least 1). */
+static long high_water(const sf_replay *rb) {
+  long hw = 1;
+  for (int p = 0; p < rb->P; ++p) {
+    if (rb->write_row[p] > hw) hw = rb->write_row[p];
+    for (int i = 0; i < rb->ep_count[p]; ++i) {
+      const sf_episode_ref *e = &rb->eps[(size_t)p * rb->max_eps + (size_t)((rb->ep_head[p] + i) % rb->max_eps)];
+      if (e->start + e->len + 1 > hw) hw = e->start + e->len + 1;
+    }
+  }
+  return hw;
+}
+
+void sf_replay_save(const sf_replay *rb, sf_st_writer *w, void **owned, int *nowned) {
+  const int P = rb->P;
+  const long hw = high_water(rb);
+  sf_buffer_save_rows(&rb->rows, rb, hw, w);
+  int64_t *tab = malloc(sizeof(int64_t) * ((size_t)P * rb->max_eps * 2 + (size_t)P * 6));
+  if (!tab) return; /* the writer then lacks the tables and the load says so */
+  int64_t *eps = tab, *heads = tab + (size_t)P * rb->max_eps * 2;
+  for (long i = 0; i < (long)P * rb->max_eps; ++i) eps[2 * i] = rb->eps[i].start, eps[2 * i + 1] = rb->eps[i].len;
+  for (int p = 0; p < P; ++p) {
+    int64_t *h = heads + 6 * p;
+    h[0] = rb->ep_head[p], h[1] = rb->ep_count[p], h[2] = rb->write_row[p], h[3] = rb->transitions[p],
+    h[4] = rb->added[p], h[5] = hw;
+  }
+  owned[(*nowned)++] = tab;
+  int64_t se[3] = {P, rb->max_eps, 2}, sh6[2] = {P, 6};
+  sf_st_add(w, "replay.episodes", SF_ST_I64, 3, se, eps);
+  sf_st_add(w, "replay.heads", SF_ST_I64, 2, sh6, heads);
+}
+
+/* Agent p's ring heads and live episode entries from a checkpoint's tables,
+ * checked against the rows it holds (hw). 0 or -1. */
+static int load_tables(sf_replay *rb, int p, const int64_t *hp, const int64_t *e, long hw) {
+  if (hp[0] < 0 || hp[0] >= rb->max_eps || hp[1] < 0 || hp[1] > rb->max_eps || hp[2] < 0 || hp[2] > rb->capacity)
+    return -1;
+  rb->ep_head[p] = (int)hp[0], rb->ep_count[p] = (int)hp[1], rb->write_row[p] = hp[2];
+  rb->transitions[p] = hp[3], rb->added[p] = hp[4];
+  for (int k = 0; k < rb->ep_count[p]; ++k) {
+    long i = (long)p * rb->max_eps + (rb->ep_head[p] + k) % rb->max_eps;
+    if (e[2 * i] < 0 || e[2 * i + 1] < 1 || e[2 * i] + e[2 * i + 1] + 1 > hw) return -1;
+    rb->eps[i].start = e[2 * i];
+    rb->eps[i].len = (int)e[2 * i + 1];
+  }
+  return 0;
+}
+
+int sf_replay_load(sf_replay *rb, const sf_st_file *f, const char *path, char *err, size_t errlen) {
+  const int P = rb->P;
+  int64_t s6[2] = {P, 6}, se[3] = {P, rb->max_eps, 2};
+  const sf_st_tensor *heads = sf_st_get(f, "replay.heads", SF_ST_I64, 2, s6, err, errlen);
+  const sf_st_tensor *eps = heads ? sf_st_get(f, "replay.episodes", SF_ST_I64, 3, se, err, errlen) : NULL;
+  if (!eps) return -1;
+  const int64_t *h = heads->data;
+  const long hw = (long)h[5];
+  if (hw < 1 || hw > rb->capacity) {
+    snprintf(err, errlen, "%s: replay buffer of %ld rows does not fit train.buffer = %ld", path, hw, rb->capacity);
+    return -1;
+  }
+  if (sf_buffer_load_rows(&rb->rows, rb, hw, f, err, errlen) != 0) return -1;
+  for (int p = 0; p < P; ++p)
+    if (load_tables(rb, p, h + 6 * p, eps->data, hw) != 0) {
+      snprintf(err, errlen, "%s: replay buffer tables of agent %d are not valid", path, p);
+      return -1;
+    }
   return 0;
 }

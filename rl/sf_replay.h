@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/sf_defs.h"
+#include "rl/sf_buffers.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,9 @@ typedef struct {
 typedef struct {
   int P, obs_dim, priv_dim, act_dim;
   long capacity; /* rows per agent */
+  /* the rows: one block laid out by `rows` ("replay.obs", ...) */
+  sf_buffer_layout rows;
+  void *block;
   float *obs;    /* [P][capacity][obs_dim] */
   float *priv;   /* [P][capacity][priv_dim] */
   float *act;    /* [P][capacity][act_dim] */
@@ -69,6 +73,14 @@ void sf_replay_free(sf_replay *rb);
  * error (-1). */
 int sf_replay_add_episode(sf_replay *rb, int p, int len, const float *obs, const float *priv,
                           const float *act, const float *expert, const float *rew, const uint8_t *flags);
+
+/* The buffer in a checkpoint: each agent's rows up to the highest any
+ * agent uses ("replay.obs" ... as [P][rows][...]) and the episode tables;
+ * buffers the writer borrows go to owned[(*nowned)++] (free them after the
+ * write). Loading checks the tables against the rows. 0, or -1 with a
+ * message naming `path`. */
+void sf_replay_save(const sf_replay *rb, sf_st_writer *w, void **owned, int *nowned);
+int sf_replay_load(sf_replay *rb, const sf_st_file *f, const char *path, char *err, size_t errlen);
 
 /* Number of valid sequence windows of agent p (for the sampler and tests). */
 long sf_replay_windows(const sf_replay *rb, int p, int stride, int warmup);

@@ -14,21 +14,7 @@
 
 static const sf_st_dtype env_dtypes[] = {SF_ST_F32, SF_ST_I32, SF_ST_U32, SF_ST_U64};
 
-/* Highest row any stored episode of agent p reaches. */
-static long high_water(const sf_replay *rb) {
-  long hw = 0;
-  for (int p = 0; p < rb->P; ++p) {
-    if (rb->write_row[p] > hw) hw = rb->write_row[p];
-    for (int i = 0; i < rb->ep_count[p]; ++i) {
-      const sf_episode_ref *e = &rb->eps[(size_t)p * rb->max_eps + (size_t)((rb->ep_head[p] + i) % rb->max_eps)];
-      if (e->start + e->len + 1 > hw) hw = e->start + e->len + 1;
-    }
-  }
-  return hw;
-}
-
 void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *nowned) {
-  const int P = t->P;
   int64_t sh[3];
   sf_buffer_save(&t->layout[SF_BUFS_AGENT], &t->ag, w);
   if (!t->online) return;
@@ -52,47 +38,7 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
     }
   }
   sf_buffer_save(&t->layout[SF_BUFS_STAGE], &t->stage, w);
-  /* The replay buffer: rows up to the high-water mark of each agent's ring,
-   * copied out as [P][hw][...], and the episode tables. */
-  const sf_replay *rb = t->rb;
-  long hw = high_water(rb);
-  if (hw < 1) hw = 1;
-  float *o = malloc(sizeof(float) * P * hw * SF_OBS_DIM), *pv = malloc(sizeof(float) * P * hw * SF_PRIV_DIM);
-  float *a = malloc(sizeof(float) * P * hw * SF_ACT_DIM), *ex = malloc(sizeof(float) * P * hw * SF_ACT_DIM);
-  float *r = malloc(sizeof(float) * P * hw);
-  uint8_t *f = malloc((size_t)P * hw);
-  for (int p = 0; p < P; ++p) {
-    size_t src = (size_t)p * rb->capacity, dst = (size_t)p * hw;
-    memcpy(o + dst * SF_OBS_DIM, rb->obs + src * SF_OBS_DIM, sizeof(float) * hw * SF_OBS_DIM);
-    memcpy(pv + dst * SF_PRIV_DIM, rb->priv + src * SF_PRIV_DIM, sizeof(float) * hw * SF_PRIV_DIM);
-    memcpy(a + dst * SF_ACT_DIM, rb->act + src * SF_ACT_DIM, sizeof(float) * hw * SF_ACT_DIM);
-    memcpy(ex + dst * SF_ACT_DIM, rb->expert + src * SF_ACT_DIM, sizeof(float) * hw * SF_ACT_DIM);
-    memcpy(r + dst, rb->rew + src, sizeof(float) * hw);
-    memcpy(f + dst, rb->flags + src, hw);
-  }
-  int64_t *tab = malloc(sizeof(int64_t) * ((size_t)P * rb->max_eps * 2 + (size_t)P * 6));
-  int64_t *eps = tab, *heads = tab + (size_t)P * rb->max_eps * 2;
-  for (long i = 0; i < (long)P * rb->max_eps; ++i) eps[2 * i] = rb->eps[i].start, eps[2 * i + 1] = rb->eps[i].len;
-  for (int p = 0; p < P; ++p) {
-    int64_t *h = heads + 6 * p;
-    h[0] = rb->ep_head[p], h[1] = rb->ep_count[p], h[2] = rb->write_row[p], h[3] = rb->transitions[p],
-    h[4] = rb->added[p], h[5] = hw;
-  }
-  owned[(*nowned)++] = o, owned[(*nowned)++] = pv, owned[(*nowned)++] = a, owned[(*nowned)++] = ex;
-  owned[(*nowned)++] = r;
-  owned[(*nowned)++] = f, owned[(*nowned)++] = tab;
-  int64_t s3[3] = {P, hw, SF_OBS_DIM};
-  sf_st_add(w, "replay.obs", SF_ST_F32, 3, s3, o);
-  s3[2] = SF_PRIV_DIM;
-  sf_st_add(w, "replay.priv", SF_ST_F32, 3, s3, pv);
-  s3[2] = SF_ACT_DIM;
-  sf_st_add(w, "replay.act", SF_ST_F32, 3, s3, a);
-  sf_st_add(w, "replay.expert", SF_ST_F32, 3, s3, ex);
-  sf_st_add(w, "replay.rew", SF_ST_F32, 2, s3, r);
-  sf_st_add(w, "replay.flags", SF_ST_U8, 2, s3, f);
-  int64_t se[3] = {P, rb->max_eps, 2}, sh6[2] = {P, 6};
-  sf_st_add(w, "replay.episodes", SF_ST_I64, 3, se, eps);
-  sf_st_add(w, "replay.heads", SF_ST_I64, 2, sh6, heads);
+  sf_replay_save(t->rb, w, owned, nowned);
 }
 
 static int read_params(const sf_st_file *f, sf_params *ps, const char *prefix, char *err, size_t errlen) {
@@ -180,55 +126,7 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
       }
     }
     if (sf_buffer_load(&t->layout[SF_BUFS_STAGE], &t->stage, f, err, errlen)) goto out;
-    sf_replay *rb = t->rb;
-    int64_t s6[2] = {P, 6};
-    const sf_st_tensor *heads = sf_st_get(f, "replay.heads", SF_ST_I64, 2, s6, err, errlen);
-    if (!heads) goto out;
-    const int64_t *h = heads->data;
-    long hw = (long)h[5];
-    if (hw < 1 || hw > rb->capacity) {
-      snprintf(err, errlen, "%s: replay buffer of %ld rows does not fit train.buffer = %ld", path, hw, rb->capacity);
-      goto out;
-    }
-    int64_t se[3] = {P, rb->max_eps, 2}, s3[3] = {P, hw, SF_OBS_DIM};
-    const sf_st_tensor *eps = sf_st_get(f, "replay.episodes", SF_ST_I64, 3, se, err, errlen);
-    const sf_st_tensor *o = eps ? sf_st_get(f, "replay.obs", SF_ST_F32, 3, s3, err, errlen) : NULL;
-    s3[2] = SF_PRIV_DIM;
-    const sf_st_tensor *pv = o ? sf_st_get(f, "replay.priv", SF_ST_F32, 3, s3, err, errlen) : NULL;
-    s3[2] = SF_ACT_DIM;
-    const sf_st_tensor *a = pv ? sf_st_get(f, "replay.act", SF_ST_F32, 3, s3, err, errlen) : NULL;
-    const sf_st_tensor *ex = a ? sf_st_get(f, "replay.expert", SF_ST_F32, 3, s3, err, errlen) : NULL;
-    const sf_st_tensor *r = ex ? sf_st_get(f, "replay.rew", SF_ST_F32, 2, s3, err, errlen) : NULL;
-    const sf_st_tensor *fl = r ? sf_st_get(f, "replay.flags", SF_ST_U8, 2, s3, err, errlen) : NULL;
-    if (!fl) goto out;
-    for (int p = 0; p < P; ++p) {
-      size_t dst = (size_t)p * rb->capacity, src = (size_t)p * hw;
-      memcpy(rb->obs + dst * SF_OBS_DIM, (const float *)o->data + src * SF_OBS_DIM, sizeof(float) * hw * SF_OBS_DIM);
-      memcpy(rb->priv + dst * SF_PRIV_DIM, (const float *)pv->data + src * SF_PRIV_DIM, sizeof(float) * hw * SF_PRIV_DIM);
-      memcpy(rb->act + dst * SF_ACT_DIM, (const float *)a->data + src * SF_ACT_DIM, sizeof(float) * hw * SF_ACT_DIM);
-      memcpy(rb->expert + dst * SF_ACT_DIM, (const float *)ex->data + src * SF_ACT_DIM,
-             sizeof(float) * hw * SF_ACT_DIM);
-      memcpy(rb->rew + dst, (const float *)r->data + src, sizeof(float) * hw);
-      memcpy(rb->flags + dst, (const uint8_t *)fl->data + src, hw);
-      const int64_t *hp = h + 6 * p;
-      if (hp[0] < 0 || hp[0] >= rb->max_eps || hp[1] < 0 || hp[1] > rb->max_eps || hp[2] < 0 || hp[2] > rb->capacity) {
-        snprintf(err, errlen, "%s: replay buffer table of agent %d is not valid", path, p);
-        goto out;
-      }
-      rb->ep_head[p] = (int)hp[0], rb->ep_count[p] = (int)hp[1], rb->write_row[p] = hp[2];
-      rb->transitions[p] = hp[3], rb->added[p] = hp[4];
-    }
-    const int64_t *e = eps->data;
-    for (int p = 0; p < P; ++p)
-      for (int k = 0; k < rb->ep_count[p]; ++k) { /* the live entries of agent p's ring */
-        long i = (long)p * rb->max_eps + (rb->ep_head[p] + k) % rb->max_eps;
-        if (e[2 * i] < 0 || e[2 * i + 1] < 1 || e[2 * i] + e[2 * i + 1] + 1 > hw) {
-          snprintf(err, errlen, "%s: replay buffer episode table is not valid", path);
-          goto out;
-        }
-        rb->eps[i].start = e[2 * i];
-        rb->eps[i].len = (int)e[2 * i + 1];
-      }
+    if (sf_replay_load(t->rb, f, path, err, errlen) != 0) goto out;
     sf_env_observe(&t->model, t->env, t->step.obs);
     sf_env_observe_privileged(&t->model, t->env, t->step.priv);
   }

@@ -26,7 +26,7 @@ struct Result {
 
 // Run the binary in `cwd` (empty: here); stderr captured.
 Result run(const std::vector<std::string> &args, const std::string &cwd = "") {
-  const std::string log = "/tmp/sf_test_run_dir_stderr.txt";
+  const std::string log = "/tmp/sf_test_run_dir_stderr." + std::to_string(getpid()) + ".txt";
   pid_t pid = fork();
   if (pid == 0) {
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);

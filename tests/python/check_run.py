@@ -45,7 +45,7 @@ def compare(run, failures):
 def killed_and_resumed(spikefly, run):
     """A run killed after writing the rows of an epoch it did not checkpoint
     (eval_every 2: epoch 3), then resumed: epoch 3 is trained again."""
-    args = [spikefly, "train", "--algo", "td3", "--epochs", "4", "--out", run, "train.envs=2",
+    args = [spikefly, "train", "--algo", "td3", "--epochs", "6", "--out", run, "train.envs=2",
             "train.collect_steps=60", "train.updates=3", "train.batch=4", "train.hidden=8,8", "train.eval_every=2",
             "train.eval_episodes=2", "train.buffer=5000", "--sweep", "seed=1,2"]
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
