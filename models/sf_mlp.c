@@ -8,6 +8,9 @@
 #include "models/sf_lif_math.h"
 
 #define PAR_MIN_WORK (1L << 16)
+/* Elements per task of the element-wise loops: every agent's rows are split
+ * among the threads, also for one agent. */
+#define ELEM_BLOCK (1L << 14)
 
 sf_mlp_config sf_critic_config(const char *name, int obs_dim, int act_dim) {
   sf_mlp_config c;
@@ -114,13 +117,15 @@ int sf_mlp_forward(sf_mlp *m, long rows, const float *x1, int n1, const float *x
     }
     const int relu = l < L, th = l == L && c->tanh_out;
     if (relu || th) {
-#pragma omp parallel for schedule(static) if ((long)P * rows * N > PAR_MIN_WORK)
-      for (int p = 0; p < P; ++p) {
-        float *a = m->act[l] + (long)p * R * N;
+      const long per = rows * N, nblk = (per + ELEM_BLOCK - 1) / ELEM_BLOCK;
+#pragma omp parallel for schedule(static) if ((long)P * per > PAR_MIN_WORK)
+      for (long t = 0; t < P * nblk; ++t) {
+        const long i0 = t % nblk * ELEM_BLOCK, i1 = per - i0 < ELEM_BLOCK ? per : i0 + ELEM_BLOCK;
+        float *a = m->act[l] + t / nblk * R * N;
         if (relu)
-          for (long i = 0; i < rows * N; ++i) a[i] = sf_relu(a[i]);
+          for (long i = i0; i < i1; ++i) a[i] = sf_relu(a[i]);
         else
-          for (long i = 0; i < rows * N; ++i) a[i] = sf_tanh(a[i]);
+          for (long i = i0; i < i1; ++i) a[i] = sf_tanh(a[i]);
       }
     }
   }
@@ -160,11 +165,13 @@ int sf_mlp_backward(sf_mlp *m, const float *dy, int param_grads, float *dx1, flo
       cur ^= 1;
       /* Through the ReLU of the layer below. */
       float *gp = m->g[cur];
-#pragma omp parallel for schedule(static) if ((long)P * rows * K > PAR_MIN_WORK)
-      for (int p = 0; p < P; ++p) {
-        const float *a = m->act[l - 1] + (long)p * R * K;
-        float *gq = gp + (long)p * R * K;
-        for (long i = 0; i < rows * K; ++i) gq[i] *= sf_relu_grad_out(a[i]);
+      const long per = rows * K, nblk = (per + ELEM_BLOCK - 1) / ELEM_BLOCK;
+#pragma omp parallel for schedule(static) if ((long)P * per > PAR_MIN_WORK)
+      for (long t = 0; t < P * nblk; ++t) {
+        const long i0 = t % nblk * ELEM_BLOCK, i1 = per - i0 < ELEM_BLOCK ? per : i0 + ELEM_BLOCK;
+        const float *a = m->act[l - 1] + t / nblk * R * K;
+        float *gq = gp + t / nblk * R * K;
+        for (long i = i0; i < i1; ++i) gq[i] *= sf_relu_grad_out(a[i]);
       }
     }
   }

@@ -356,10 +356,15 @@ int sf_snn_step(sf_snn *net, sf_snn_state *st, const float *x, float *y) {
   for (int l = 0; l < L; ++l) {
     const int N = c->hidden[l];
     linear_forward(net, l, B, in, in_stride, st->cur, (long)B * H);
+    const long nblk = (B + ROW_BLOCK - 1) / ROW_BLOCK;
 #pragma omp parallel for schedule(static) if ((long)P * B * N > PAR_MIN_WORK)
-    for (int p = 0; p < P; ++p)
-      sf_lif_step_rows(c->mode, net->slope[p], B, N, beta_c(net, l, p), param(net, net->lif_theta[l], p),
-                       st->cur + (long)p * B * H, st->u[l] + (long)p * B * N, st->s[l] + (long)p * B * N);
+    for (long t = 0; t < P * nblk; ++t) {
+      const int p = (int)(t / nblk);
+      const long r0 = t % nblk * ROW_BLOCK, nr = B - r0 < ROW_BLOCK ? B - r0 : ROW_BLOCK;
+      const long o = (long)p * B * N + r0 * N;
+      sf_lif_step_rows(c->mode, net->slope[p], nr, N, beta_c(net, l, p), param(net, net->lif_theta[l], p),
+                       st->cur + (long)p * B * H + r0 * N, st->u[l] + o, st->s[l] + o);
+    }
     in = st->s[l];
     in_stride = (long)B * N;
   }
