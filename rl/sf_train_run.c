@@ -146,13 +146,54 @@ static void mark_firsts(const sf_record *r, double target, double *first100, dou
 
 typedef struct {
   sf_plan plan;
-  sf_update_stats *acc;
+  sf_update_stats *acc, *piece;
   sf_eval_stats *ev;
   sf_record *rec;
   double *first100, *first_target;
   double best_survive;
   int best_epoch;
 } loop_state;
+
+enum { COLLECT_PIECE = 50, UPDATE_PIECE = 16, QUIET_S = 10 };
+
+/* The plan's collection and updates in pieces, so that a long epoch still
+ * says how far it got every ~10 s. The pieces change nothing: the steps and
+ * the updates run in the same order either way. 0 or -1. */
+static int collect_and_update(sf_trainer *t, sf_backend *b, const sf_plan *plan, loop_state *L, int *done) {
+  sf_plan piece = *plan;
+  double said = now_s(), t0 = said;
+  const long steps0 = t->ag.env_steps[0];
+  int k = 0;
+  do {
+    piece.collect = plan->collect - k < COLLECT_PIECE ? plan->collect - k : COLLECT_PIECE;
+    if (b->ops->collect(b, &piece) != 0) return -1;
+    k += piece.collect;
+    if (now_s() - said > QUIET_S && k < plan->collect) {
+      said = now_s();
+      fprintf(stderr, "  epoch %d: collected %d of %d steps, %.0f env steps/s\n", plan->epoch + 1, k, plan->collect,
+              (double)(t->ag.env_steps[0] - steps0) * t->P / (said - t0));
+    }
+  } while (k < plan->collect);
+  memset(L->acc, 0, sizeof *L->acc * t->P);
+  *done = 0;
+  while (*done < plan->updates) {
+    int d = 0;
+    piece.updates = plan->updates - *done < UPDATE_PIECE ? plan->updates - *done : UPDATE_PIECE;
+    if (b->ops->update(b, &piece, L->piece, &d) != 0) return -1;
+    for (int p = 0; p < t->P; ++p) {
+      L->acc[p].critic_loss += L->piece[p].critic_loss;
+      L->acc[p].actor_loss += L->piece[p].actor_loss;
+      L->acc[p].mean_q += L->piece[p].mean_q;
+    }
+    *done += d;
+    if (d < piece.updates) break; /* no full sequence yet */
+    if (now_s() - said > QUIET_S && *done < plan->updates) {
+      said = now_s();
+      fprintf(stderr, "  epoch %d: %d of %d updates\n", plan->epoch + 1, *done, plan->updates);
+    }
+  }
+  return 0;
+}
 
 /* One epoch. Returns SF_EXIT_OK, SF_EXIT_FAIL, or -1 when the run stops
  * early having succeeded (a guide that survives). */
@@ -164,12 +205,8 @@ static int run_epoch(sf_trainer *t, sf_backend *b, const sf_run_opts *o, loop_st
   sf_plan_make(t, t->epoch, plan);
   if (o->print_plans) sf_plan_print(plan, stderr);
   epoch_result e = {plan, L->acc, 0, L->ev, 0};
-  if (b->ops->collect(b, plan) != 0) {
-    fprintf(stderr, "spikefly %s: collection failed\n", o->cmd);
-    return SF_EXIT_FAIL;
-  }
-  if (b->ops->update(b, plan, L->acc, &e.updates_done) != 0) {
-    fprintf(stderr, "spikefly %s: update failed\n", o->cmd);
+  if (collect_and_update(t, b, plan, L, &e.updates_done) != 0) {
+    fprintf(stderr, "spikefly %s: %s failed\n", o->cmd, e.updates_done ? "an update" : "collection or an update");
     return SF_EXIT_FAIL;
   }
   t->epoch = plan->epoch + 1;
@@ -237,6 +274,7 @@ int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_re
   loop_state L = {.best_survive = -1.0};
   int rc = sf_plan_init(&L.plan, P) ? SF_EXIT_FAIL : SF_EXIT_OK;
   L.acc = calloc(P, sizeof *L.acc);
+  L.piece = calloc(P, sizeof *L.piece);
   L.ev = calloc(P, sizeof *L.ev);
   L.rec = calloc(P, sizeof *L.rec);
   L.first100 = malloc(sizeof(double) * P);
@@ -274,6 +312,6 @@ int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_re
            o->dir, now_s() - t0);
   }
   sf_plan_free(&L.plan);
-  free(L.acc), free(L.ev), free(L.rec), free(L.first100), free(L.first_target);
+  free(L.acc), free(L.piece), free(L.ev), free(L.rec), free(L.first100), free(L.first_target);
   return rc;
 }
