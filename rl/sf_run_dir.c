@@ -120,7 +120,7 @@ int sf_run_dir_resume(const char *dir, int epoch, sf_record **kept, int *nkept, 
                       size_t errlen) {
   char path[1024];
   snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
-  sf_st_file *cf = sf_st_open(path, 0, err, errlen);
+  sf_st_file *cf = sf_st_open(path, SF_ST_ALLOW_NO_CRC, err, errlen);
   if (!cf) return -1;
   const char *wv = sf_st_meta(cf, "spikefly.wall_s");
   *wall_s = wv ? atof(wv) : 0.0;

@@ -67,7 +67,9 @@ static int read_adam(const sf_st_file *f, sf_adam *a, const char *name, char *er
 }
 
 int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
-  sf_st_file *f = sf_st_open(path, 0, err, errlen);
+  /* A checkpoint re-saved by another tool (no checksum of ours) is taken
+   * when its networks are finite (checked below). */
+  sf_st_file *f = sf_st_open(path, SF_ST_ALLOW_NO_CRC, err, errlen);
   if (!f) return -1;
   const int P = t->P;
   int rc = -1;
@@ -130,6 +132,14 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
     sf_env_observe(&t->model, t->env, t->step.obs);
     sf_env_observe_privileged(&t->model, t->env, t->step.priv);
   }
+  char bad[160];
+  if (sf_trainer_check_finite(t, bad, sizeof bad)) {
+    snprintf(err, errlen, "%s: the parameters of %s are not finite", path, bad);
+    goto out;
+  }
+  char note[1024];
+  sf_st_note_unchecked(f, path, note, sizeof note);
+  if (note[0]) fprintf(stderr, "spikefly: %s\n", note);
   rc = 0;
 out:
   free(tmp);

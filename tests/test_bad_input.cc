@@ -470,4 +470,31 @@ TEST_F(BadInput, PlotKeepsGnuplotWarningsInItsLog) {
   EXPECT_NE(slurp(run_dir + "/plot.gp").find("set xtics 1\n"), std::string::npos);
 }
 
+// Training's own inputs follow the same rule: a guide or a dataset without
+// checksums is taken when its tensors are finite, with a note; a NaN in one
+// is refused, naming the tensor.
+TEST_F(BadInput, TrainingInputsFollowTheCheckpointRule) {
+  std::string out;
+  const std::string guide_run = path("guide"), data = path("data.safetensors");
+  ASSERT_EQ(run("train-guide --epochs 1 train.teacher_epochs=0 train.envs=2 train.updates=1 train.eval_episodes=1 "
+                "train.collect_steps=60 --out " + guide_run, &out), 0) << out;
+  ASSERT_EQ(run("collect --episodes 4 --envs 4 --out " + data, &out), 0) << out;
+  const std::string tiny = " --epochs 1 train.envs=2 train.updates=1 train.eval_episodes=1 train.collect_steps=60 "
+                           "train.batch=4 train.seq_len=20 train.warmup=5 train.stride=5 --overwrite --out ";
+  const std::string guide = path("guide_plain.safetensors"), dataset = path("data_plain.safetensors");
+  strip_checksums(guide_run + "/guide.safetensors", guide);
+  strip_checksums(data, dataset);
+  EXPECT_EQ(run("train --guide " + guide + tiny + path("a"), &out), 0) << out;
+  EXPECT_NE(out.find(guide + " is not checksummed"), std::string::npos) << out;
+  EXPECT_EQ(run("train --algo bc --dataset " + dataset + tiny + path("b"), &out), 0) << out;
+  EXPECT_NE(out.find(dataset + " is not checksummed"), std::string::npos) << out;
+  strip_checksums(guide_run + "/guide.safetensors", guide, "guide.fc2.weight");
+  strip_checksums(data, dataset, "obs");
+  EXPECT_EQ(run("train --guide " + guide + tiny + path("c"), &out), 2) << out;
+  EXPECT_NE(out.find("guide.fc2.weight"), std::string::npos) << out;
+  EXPECT_EQ(run("train --algo bc --dataset " + dataset + tiny + path("d"), &out), 2) << out;
+  EXPECT_NE(out.find("'obs'"), std::string::npos) << out;
+  EXPECT_NE(out.find("non-finite"), std::string::npos) << out;
+}
+
 }  // namespace
