@@ -118,7 +118,7 @@ int sf_mlp_forward(sf_mlp *m, long rows, const float *x1, int n1, const float *x
     const int relu = l < L, th = l == L && c->tanh_out;
     if (relu || th) {
       const long per = rows * N, nblk = (per + ELEM_BLOCK - 1) / ELEM_BLOCK;
-#pragma omp parallel for schedule(static) if ((long)P * per > PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * per > PAR_MIN_WORK)
       for (long t = 0; t < P * nblk; ++t) {
         const long i0 = t % nblk * ELEM_BLOCK, i1 = per - i0 < ELEM_BLOCK ? per : i0 + ELEM_BLOCK;
         float *a = m->act[l] + t / nblk * R * N;
@@ -166,7 +166,7 @@ int sf_mlp_backward(sf_mlp *m, const float *dy, int param_grads, float *dx1, flo
       /* Through the ReLU of the layer below. */
       float *gp = m->g[cur];
       const long per = rows * K, nblk = (per + ELEM_BLOCK - 1) / ELEM_BLOCK;
-#pragma omp parallel for schedule(static) if ((long)P * per > PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * per > PAR_MIN_WORK)
       for (long t = 0; t < P * nblk; ++t) {
         const long i0 = t % nblk * ELEM_BLOCK, i1 = per - i0 < ELEM_BLOCK ? per : i0 + ELEM_BLOCK;
         const float *a = m->act[l - 1] + t / nblk * R * K;

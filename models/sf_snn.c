@@ -10,7 +10,9 @@
 /* Work split of the LIF loops: tiles of at most TILE_N neurons times one of
  * at most MAX_BCHUNKS row ranges. The split depends on the shapes only, not
  * on the thread count, so the sums of backward come out the same on any
- * machine. */
+ * machine. Tasks are handed out as threads come free (schedule(dynamic)):
+ * a thread the OS has paused on a busy machine does not hold up the
+ * others, and a task computes the same whichever thread runs it. */
 #define TILE_N SF_LIF_TILE_MAX
 #define MAX_BCHUNKS 16
 /* Rows per task of the forward product. */
@@ -169,7 +171,7 @@ static void linear_forward(sf_snn *net, int l, long rows, const float *in, long 
   const int K = layer_in(&net->cfg, l), N = layer_out(&net->cfg, l);
   const long nblk = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
   const long ntask = (long)net->P * nblk;
-#pragma omp parallel for schedule(static) if ((long)net->P * rows * K * N > PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) if ((long)net->P * rows * K * N > PAR_MIN_WORK)
   for (long i = 0; i < ntask; ++i) {
     int p = (int)(i / nblk);
     long r0 = (i % nblk) * ROW_BLOCK;
@@ -202,7 +204,7 @@ int sf_snn_forward(sf_snn *net, int T, int B, const float *x, float *y) {
     const int N = c->hidden[l];
     linear_forward(net, l, rows, in, in_stride, net->u[l], R * N);
     const int nbc = bchunks(B), nnc = (N + TILE_N - 1) / TILE_N;
-#pragma omp parallel for schedule(static) if ((long)P * rows * N > PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * rows * N > PAR_MIN_WORK)
     for (int i = 0; i < P * nbc * nnc; ++i) {
       int p = i / (nbc * nnc), bc = i / nnc % nbc, nc = i % nnc;
       int n0 = nc * TILE_N, n1 = n0 + TILE_N < N ? n0 + TILE_N : N;
@@ -256,7 +258,7 @@ int sf_snn_backward(sf_snn *net, int warmup, const float *dy, float *dx) {
   for (int l = L - 1; l >= 0; --l) {
     const int N = c->hidden[l], K = layer_in(c, l);
     const int nbc = bchunks(B), nnc = (N + TILE_N - 1) / TILE_N;
-#pragma omp parallel for schedule(static) if ((long)P * rows * N > PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * rows * N > PAR_MIN_WORK)
     for (int i = 0; i < P * nbc * nnc; ++i) {
       int p = i / (nbc * nnc), bc = i / nnc % nbc, nc = i % nnc;
       int n0 = nc * TILE_N, n1 = n0 + TILE_N < N ? n0 + TILE_N : N;
@@ -357,7 +359,7 @@ int sf_snn_step(sf_snn *net, sf_snn_state *st, const float *x, float *y) {
     const int N = c->hidden[l];
     linear_forward(net, l, B, in, in_stride, st->cur, (long)B * H);
     const long nblk = (B + ROW_BLOCK - 1) / ROW_BLOCK;
-#pragma omp parallel for schedule(static) if ((long)P * B * N > PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * B * N > PAR_MIN_WORK)
     for (long t = 0; t < P * nblk; ++t) {
       const int p = (int)(t / nblk);
       const long r0 = t % nblk * ROW_BLOCK, nr = B - r0 < ROW_BLOCK ? B - r0 : ROW_BLOCK;

@@ -45,16 +45,18 @@ void sf_env_data_free(sf_env_data *d) {
   free(d);
 }
 
-/* Small batches are not worth waking the thread team for. */
+/* Small batches are not worth waking the thread team for. Envs are handed
+ * out in chunks as threads come free, so a thread paused on a busy machine
+ * does not hold up the others (each env's arithmetic is its own). */
 #define SF_OMP_MIN 256
 
 void sf_env_reset_all(const sf_env_model *m, sf_env_data *d) {
-#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+#pragma omp parallel for schedule(dynamic, 64) if (d->n >= SF_OMP_MIN)
   for (long i = 0; i < d->n; ++i) sf_env_reset_one(m, d, i);
 }
 
 void sf_env_reset_masked(const sf_env_model *m, sf_env_data *d, const uint8_t *mask) {
-#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+#pragma omp parallel for schedule(dynamic, 64) if (d->n >= SF_OMP_MIN)
   for (long i = 0; i < d->n; ++i)
     if (mask[i]) sf_env_reset_one(m, d, i);
 }
@@ -82,7 +84,7 @@ SF_CLONES __attribute__((flatten)) static void step_physics_block(const sf_env_m
 void sf_env_step(const sf_env_model *m, sf_env_data *d, const float *actions, float *reward, uint8_t *terminated,
                  uint8_t *truncated) {
   const long nb = (d->n + SF_STEP_BLOCK - 1) / SF_STEP_BLOCK;
-#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if (d->n >= SF_OMP_MIN)
   for (long b = 0; b < nb; ++b) {
     const long i0 = b * SF_STEP_BLOCK, i1 = i0 + SF_STEP_BLOCK < d->n ? i0 + SF_STEP_BLOCK : d->n;
     step_physics_block(m, d, i0, i1, actions);
@@ -93,12 +95,12 @@ void sf_env_step(const sf_env_model *m, sf_env_data *d, const float *actions, fl
 }
 
 void sf_env_observe(const sf_env_model *m, const sf_env_data *d, float *obs) {
-#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+#pragma omp parallel for schedule(dynamic, 64) if (d->n >= SF_OMP_MIN)
   for (long i = 0; i < d->n; ++i) sf_env_observe_one(m, d, i, obs + i * SF_OBS_DIM);
 }
 
 void sf_env_observe_privileged(const sf_env_model *m, const sf_env_data *d, float *obs) {
-#pragma omp parallel for schedule(static) if (d->n >= SF_OMP_MIN)
+#pragma omp parallel for schedule(dynamic, 64) if (d->n >= SF_OMP_MIN)
   for (long i = 0; i < d->n; ++i) sf_env_observe_privileged_one(m, d, i, obs + i * SF_PRIV_DIM);
 }
 

@@ -50,6 +50,11 @@ else
   sim_steps=300 loop_steps=100 updates=4 loop_envs="256 1024 4096" snn_batches="32 256" update_batches="50 350"
 fi
 export PEERS_REPS=1 PEERS_SIM_STEPS=$sim_steps PEERS_LOOP_STEPS=$loop_steps
+# Idle OpenMP threads sleep instead of spinning, for every process (spikefly,
+# PyTorch, l2f), as scripts/run.sh runs the main job: on a machine with other
+# work, spinning threads take the cores from the threads doing the work (2
+# threads measured 10-50x slower than 1 with spinning, faster with sleeping).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 mkdir -p "$(dirname "$out")"
 printf 'rep\tthreads\tworkload\timpl\tvalue\n' > "$out"
