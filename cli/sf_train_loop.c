@@ -13,6 +13,7 @@
 #include "cli/sf_device.h"
 #include "core/sf_defs.h"
 #include "core/sf_fileio.h"
+#include "rl/sf_experiment.h"
 #include "rl/sf_run_dir.h"
 #include "rl/sf_train_run.h"
 
@@ -90,7 +91,7 @@ static sf_config *resume_config(sf_config *cli, const char *dir, sf_sweep *sw, i
   for (int i = 0; i < sf_cfg_count(cli); ++i) {
     const char *k, *v;
     sf_cfg_entry(cli, i, &k, &v);
-    if (!strcmp(k, "train.resume") || !strcmp(k, "train.overwrite")) continue;
+    if (!strcmp(k, "train.resume") || !strcmp(k, "train.overwrite") || !strcmp(k, "train.out")) continue;
     const char *was = sf_cfg_peek(restored, k);
     *overrides += !was || strcmp(was, v);
     sf_cfg_set(restored, k, v);
@@ -177,6 +178,7 @@ typedef struct {
   sf_run_opts opts;
   int overwrite;
   char inputs[1024]; /* config.ini's "# input" lines */
+  char population[256]; /* an experiment's population: "train.bc=false", or "" */
 } train_args;
 
 static void free_args(train_args *a) {
@@ -191,34 +193,73 @@ static void free_args(train_args *a) {
 static void agent_labels(train_args *a) {
   a->opts.setting = calloc(a->P, sizeof *a->opts.setting);
   a->opts.group = calloc(a->P, sizeof *a->opts.group);
+  char pop[256];
+  snprintf(pop, sizeof pop, "%s", a->population);
+  for (char *c = pop; *c; ++c)
+    if (*c == ',') *c = ' ';
   for (int p = 0; p < a->P; ++p) {
-    char rest[160];
+    char rest[160], group[192];
     sf_sweep_label(&a->sw, p, "seed", rest, sizeof rest);
-    snprintf(a->opts.setting[p], sizeof a->opts.setting[p], "%s seed=%llu%s%s", sf_algo_names[a->s.algo],
-             (unsigned long long)a->agents[p].seed, rest[0] ? " " : "", rest);
-    snprintf(a->opts.group[p], sizeof a->opts.group[p], "%s%s%s", sf_algo_names[a->s.algo], rest[0] ? " " : "",
-             rest);
+    snprintf(group, sizeof group, "%s%s%.80s%s%.80s", sf_algo_names[a->s.algo], pop[0] ? " " : "", pop,
+             rest[0] ? " " : "", rest);
+    snprintf(a->opts.group[p], sizeof a->opts.group[p], "%s", group);
+    snprintf(a->opts.setting[p], sizeof a->opts.setting[p], "%.160s seed=%llu", group,
+             (unsigned long long)a->agents[p].seed);
   }
 }
 
-/* Arguments -> settings. SF_EXIT_OK, SF_EXIT_USAGE, or -1 after --help. */
-static int read_args(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **argv, train_args *a) {
-  char **args = malloc(sizeof(char *) * (argc + 1));
+/* What the command line says, before it is split into populations. */
+typedef struct {
+  sf_sweep sw;
+  sf_config *base;   /* --config files, flags and overrides, the experiment applied */
+  sf_config *given;  /* the flags and overrides alone (they win over a scale) */
+  char resume[512];  /* the run or experiment directory to resume, or "" */
+} command;
+
+/* Parse the command line; an experiment file's sections are applied.
+ * SF_EXIT_OK, SF_EXIT_USAGE, or -1 after --help. */
+static int parse_command(const sf_cmd_spec *spec, int argc, char **argv, command *c) {
+  char **args = malloc(sizeof(char *) * (argc + 1)), **plain = malloc(sizeof(char *) * (argc + 1));
   memcpy(args, argv, sizeof(char *) * argc);
-  a->base = sf_cfg_new();
+  c->base = sf_cfg_new();
+  c->given = sf_cfg_new();
   const char *pos[1];
-  int npos, rc = take_sweeps(&argc, args, &a->sw, spec->name) ? SF_CLI_ERROR
-                                                               : sf_cli_parse(spec, argc, args, a->base, pos, &npos);
-  free(args);
+  int npos, nplain = 0, rc = take_sweeps(&argc, args, &c->sw, spec->name) ? SF_CLI_ERROR
+                                                : sf_cli_parse(spec, argc, args, c->base, pos, &npos);
+  /* The same without the --config files: which keys the command line sets. */
+  for (int i = 0; rc == SF_CLI_OK && i < argc; ++i) {
+    if (!strcmp(args[i], "--config")) ++i;
+    else if (strncmp(args[i], "--config=", 9)) plain[nplain++] = args[i];
+  }
+  if (rc == SF_CLI_OK) rc = sf_cli_parse(spec, nplain, plain, c->given, pos, &npos);
+  free(args), free(plain);
   if (rc != SF_CLI_OK) return rc == SF_CLI_HELP ? -1 : SF_EXIT_USAGE;
-  a->resume = sf_cfg_peek(a->base, "train.resume");
-  if (a->resume) {
-    if (a->sw.nkeys) {
-      fprintf(stderr, "spikefly %s: --resume takes the run's own sweep; drop --sweep\n", spec->name);
-      return SF_EXIT_USAGE;
-    }
-    static char dir[512];
-    snprintf(dir, sizeof dir, "%s", a->resume);
+  const char *resume = sf_cfg_peek(c->base, "train.resume");
+  snprintf(c->resume, sizeof c->resume, "%s", resume ? resume : "");
+  if (resume && c->sw.nkeys) {
+    fprintf(stderr, "spikefly %s: --resume takes the run's own sweep; drop --sweep\n", spec->name);
+    return SF_EXIT_USAGE;
+  }
+  char err[512];
+  if (!resume && sf_experiment_apply(c->base, c->given, &c->sw, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
+    return SF_EXIT_USAGE;
+  }
+  return SF_EXIT_OK;
+}
+
+/* One population's settings from its config (owned by a from here on):
+ * a new run's, or (resume set) the run directory's own on top. */
+static int read_population(const sf_cmd_spec *spec, sf_train_mode mode, sf_config *base, const sf_sweep *sw,
+                           const char *resume, const char *population, train_args *a) {
+  a->base = base;
+  snprintf(a->population, sizeof a->population, "%s", population);
+  a->sw = *sw;
+  if (resume) {
+    static char dirs[64][512];
+    static int ndirs;
+    char *dir = dirs[ndirs++ % 64];
+    snprintf(dir, 512, "%s", resume);
     a->resume = dir;
     sf_config *restored = resume_config(a->base, dir, &a->sw, &a->overrides, spec->name);
     if (!restored) return SF_EXIT_USAGE;
@@ -241,6 +282,8 @@ static int read_args(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char
   a->opts.survive_goal = sf_cfg_float(c, "train.survive_goal", 0.95, 0.0, 1.0);
   a->opts.target_return = sf_cfg_float(c, "train.target_return", 400.0, -1e9, 1e9);
   a->opts.print_plans = sf_cfg_bool(c, "train.print_plan", 0);
+  sf_cfg_str(c, "experiment.name", ""); /* kept in config.ini: which experiment a run belongs to */
+  sf_cfg_str(c, "experiment.scale", "paper");
   sf_env_model_from_config(c, &a->model);
   for (int p = 0; p < a->P; ++p) {
     sf_agent_settings_read(a->cfgs[p], &a->agents[p]);
@@ -315,37 +358,95 @@ static int write_config(train_args *a, char **text) {
   return 0;
 }
 
-int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **argv) {
-  train_args a;
-  memset(&a, 0, sizeof a);
-  int rc = read_args(spec, mode, argc, argv, &a);
+/* Train one population: its run directory, trainer, backend and loop. */
+static int run_population(train_args *a) {
   sf_trainer *t = NULL;
   sf_record *kept = NULL;
   int nkept = 0;
   double wall = 0;
-  char *text = NULL;
-  if (rc == SF_EXIT_OK) rc = open_run(&a, &t, &kept, &nkept, &wall);
-  if (rc == SF_EXIT_OK && write_config(&a, &text) != 0) rc = SF_EXIT_FAIL;
+  char *text = NULL, err[1024];
+  int rc = open_run(a, &t, &kept, &nkept, &wall);
+  if (rc == SF_EXIT_OK && write_config(a, &text) != 0) rc = SF_EXIT_FAIL;
   sf_backend *b = NULL;
-  if (rc == SF_EXIT_OK) {
-    char err[1024];
-    b = sf_backend_open(a.device, t, err, sizeof err);
-    if (!b) {
-      fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
-      rc = SF_EXIT_FAIL;
-    }
+  if (rc == SF_EXIT_OK && !(b = sf_backend_open(a->device, t, err, sizeof err))) {
+    fprintf(stderr, "spikefly %s: %s\n", a->opts.cmd, err);
+    rc = SF_EXIT_FAIL;
   }
   if (rc == SF_EXIT_OK) {
     char desc[128];
-    sf_actor_describe(&a.s.actor, desc, sizeof desc);
-    fprintf(stderr, "spikefly %s: %s, actor %s, %d agent%s, %d envs each, %d epochs, on %s -> %s\n", spec->name,
-            sf_algo_names[a.s.algo], desc, a.P, a.P > 1 ? "s" : "", a.s.envs, a.s.epochs, b->name, a.opts.dir);
-    a.opts.config_text = text;
-    rc = sf_train_run(t, b, &a.opts, kept, nkept, wall);
+    sf_actor_describe(&a->s.actor, desc, sizeof desc);
+    fprintf(stderr, "spikefly %s: %s, actor %s, %d agent%s, %d envs each, %d epochs, on %s -> %s\n", a->opts.cmd,
+            sf_algo_names[a->s.algo], desc, a->P, a->P > 1 ? "s" : "", a->s.envs, a->s.epochs, b->name, a->opts.dir);
+    a->opts.config_text = text;
+    rc = sf_train_run(t, b, &a->opts, kept, nkept, wall);
   }
   sf_backend_free(b);
   sf_trainer_free(t);
   free(kept), free(text);
-  free_args(&a);
+  return rc < 0 ? SF_EXIT_OK : rc;
+}
+
+enum { MAX_POPULATIONS = 64 };
+
+/* The populations of an experiment: read (and checked) all, then trained
+ * one after another. A resumed experiment resumes each of its runs. */
+static int run_experiment(const sf_cmd_spec *spec, sf_train_mode mode, command *c) {
+  sf_sweep outer, inner;
+  char names[MAX_POPULATIONS][256], dir[512], err[512];
+  int n = c->resume[0] ? sf_populations_read(c->resume, names, MAX_POPULATIONS) : 0;
+  if (!c->resume[0]) {
+    sf_sweep_split(&c->sw, &outer, &inner);
+    n = sf_sweep_size(&outer);
+  }
+  if (n > MAX_POPULATIONS) {
+    fprintf(stderr, "spikefly %s: the grid makes %d populations, at most %d\n", spec->name, n, MAX_POPULATIONS);
+    return SF_EXIT_USAGE;
+  }
+  snprintf(dir, sizeof dir, "%s", c->resume[0] ? c->resume : sf_cfg_str(c->base, "train.out", "runs/train"));
+  train_args *pops = calloc(n, sizeof *pops);
+  int rc = SF_EXIT_OK;
+  for (int o = 0; o < n && rc == SF_EXIT_OK; ++o) {
+    char sub[800];
+    if (!c->resume[0]) sf_population_label(&outer, o, names[o], sizeof names[o]);
+    if (snprintf(sub, sizeof sub, "%.511s/%.255s", dir, names[o]) >= (int)sizeof sub) rc = SF_EXIT_USAGE;
+    sf_config *cfg = c->resume[0] ? sf_sweep_config(&(sf_sweep){0}, c->base, 0) : sf_sweep_config(&outer, c->base, o);
+    sf_cfg_set(cfg, "train.out", sub);
+    rc = read_population(spec, mode, cfg, c->resume[0] ? &(sf_sweep){0} : &inner, c->resume[0] ? sub : NULL,
+                         names[o], &pops[o]);
+  }
+  if (rc == SF_EXIT_OK && !c->resume[0] && sf_populations_write(dir, &outer, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
+    rc = SF_EXIT_FAIL;
+  }
+  for (int o = 0; o < n && rc == SF_EXIT_OK; ++o) {
+    fprintf(stderr, "spikefly %s: population %d of %d: %s\n", spec->name, o + 1, n, names[o]);
+    rc = run_population(&pops[o]);
+  }
+  for (int o = 0; o < n; ++o)
+    if (pops[o].base) free_args(&pops[o]);
+  free(pops);
+  return rc;
+}
+
+int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **argv) {
+  command c;
+  memset(&c, 0, sizeof c);
+  int rc = parse_command(spec, argc, argv, &c);
+  sf_sweep outer, inner;
+  sf_sweep_split(&c.sw, &outer, &inner);
+  char names[1][256];
+  const int experiment = rc == SF_EXIT_OK && (c.resume[0] ? sf_populations_read(c.resume, names, 1) > 0 : outer.nkeys > 0);
+  if (rc == SF_EXIT_OK && experiment) {
+    rc = run_experiment(spec, mode, &c);
+  } else if (rc == SF_EXIT_OK) {
+    train_args a;
+    memset(&a, 0, sizeof a);
+    rc = read_population(spec, mode, c.base, &c.sw, c.resume[0] ? c.resume : NULL, "", &a);
+    c.base = NULL; /* a owns it now */
+    if (rc == SF_EXIT_OK) rc = run_population(&a);
+    free_args(&a);
+  }
+  sf_cfg_free(c.base);
+  sf_cfg_free(c.given);
   return rc < 0 ? SF_EXIT_OK : rc;
 }

@@ -93,6 +93,17 @@ int sf_cfg_set(sf_config *cfg, const char *key, const char *value) {
   return 0;
 }
 
+int sf_cfg_remove(sf_config *cfg, const char *key) {
+  sf_cfg_item *it = find(cfg, key);
+  if (!it) return -1;
+  free(it->key);
+  free(it->value);
+  const long i = it - cfg->items;
+  memmove(it, it + 1, sizeof *it * (size_t)(cfg->n - i - 1));
+  cfg->n--;
+  return 0;
+}
+
 int sf_cfg_set_override(sf_config *cfg, const char *assignment) {
   const char *eq = strchr(assignment, '=');
   if (!eq || eq == assignment) {

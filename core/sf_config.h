@@ -25,6 +25,8 @@ void sf_cfg_free(sf_config *cfg);
 int sf_cfg_load_file(sf_config *cfg, const char *path);
 /* Set one dotted key ("section.key", or "key" for a top-level one). */
 int sf_cfg_set(sf_config *cfg, const char *key, const char *value);
+/* Remove a key (0), or -1 when it is not set. */
+int sf_cfg_remove(sf_config *cfg, const char *key);
 /* Parse an override "section.key=value". */
 int sf_cfg_set_override(sf_config *cfg, const char *assignment);
 

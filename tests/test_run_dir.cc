@@ -149,4 +149,38 @@ TEST(RunDir, BadInputExitsTwoAndLeavesNothing) {
   EXPECT_FALSE(exists(d));
 }
 
+// An experiment file: its [sweep] grid splits into populations by the keys
+// agents cannot share (here train.bc), each trained as a population of the
+// keys they can (seed); experiment.scale picks the [scale.*] keys, which the
+// command line still overrides.
+TEST(RunDir, ExperimentFileRunsItsGridAsPopulations) {
+  const std::string d = "/tmp/sf_test_rd_experiment", ini = d + ".ini";
+  std::ofstream(ini) << "[experiment]\nname = tiny\n[train]\nguide = pid\nepochs = 50\nenvs = 2\n"
+                        "collect_steps = 60\nupdates = 2\nbatch = 4\nhidden = 8,8\neval_episodes = 2\n"
+                        "buffer = 5000\n[sweep]\nseed = 0,1\ntrain.bc = true,false\n"
+                        "[scale.smoke]\ntrain.epochs = 2\ntrain.updates = 3\n";
+  Result r = run({kBin, "train", "--config", ini, "experiment.scale=smoke", "train.updates=1", "--out", d,
+                  "--overwrite"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(d + "/populations.txt"), "train.bc=true\ntrain.bc=false\n");
+  for (const char *pop : {"train.bc=true", "train.bc=false"}) {
+    const std::string run_dir = d + "/" + pop;
+    auto rows = read_records(run_dir);
+    ASSERT_EQ(rows.size(), 4u) << pop;  // 2 epochs x 2 seeds
+    EXPECT_EQ(rows.back().epoch, 2);
+    EXPECT_EQ(rows.back().updates, 2) << "the command line's train.updates=1 lost to the scale";
+    EXPECT_EQ(std::string(rows[1].setting), std::string("td3bc_jsrl ") + pop + " seed=1");
+    const std::string cfg = slurp(run_dir + "/config.ini");
+    EXPECT_NE(cfg.find("experiment.name = tiny"), std::string::npos) << cfg;
+    EXPECT_EQ(cfg.find("scale."), std::string::npos) << cfg;
+  }
+  r = run({kBin, "train", "--resume", d});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("already finished"), std::string::npos) << r.err;
+  r = run({kBin, "train", "--config", ini, "experiment.scale=huge", "--out", d + "_bad"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'huge' is not a scale of this experiment (smoke)"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(d + "_bad"));
+}
+
 }  // namespace
