@@ -1,7 +1,8 @@
 """The table of bench/peers/run.sh from its raw figures (peers.tsv): per
 workload and thread count the median of spikefly and of each peer, the
-ratio spikefly / peer, spikefly's 2-thread over 1-thread speed-up, and
-spikefly's arithmetic rate as a fraction of the GEMM rate measured at the
+ratio spikefly / peer, spikefly's speed-up over 1 thread and the GEMM's
+(what the machine gave a second thread in the same run), and spikefly's
+arithmetic rate as a fraction of the GEMM rate measured at the
 same shapes in the same run (OpenBLAS, same thread count)."""
 import statistics
 import sys
@@ -36,7 +37,7 @@ def main(path):
     threads = sorted({k[0] for k in med})
     nreps = max(len(v) for v in vals.values())
     print(f"\nmedians of {nreps} interleaved runs; ratio = spikefly / peer (higher: spikefly faster)")
-    head = f"{'workload':<13} {'thr':>3} {'spikefly':>10} {'peer':<14} {'peer value':>10} {'ratio':>6} {'GEMM frac':>9} {'x 1 thr':>7}  unit"
+    head = f"{'workload':<13} {'thr':>3} {'spikefly':>10} {'peer':<14} {'peer value':>10} {'ratio':>6} {'GEMM frac':>9} {'x 1 thr':>7} {'GEMM x1':>7}  unit"
     print(head)
     print("-" * len(head))
     for w in order:
@@ -50,13 +51,15 @@ def main(path):
             frac = f"{g / work_seconds(w, sf):.2f}" if g else "-"
             base = med.get((threads[0], w, "spikefly"))
             scale = f"{sf / base:.2f}" if base and t != threads[0] else ""
+            g1 = med.get((threads[0], w, "gemm_s"))
+            gscale = f"{g1 / g:.2f}" if g and g1 and t != threads[0] else ""
             for i, p in enumerate(peers or ["-"]):
                 pv = med.get((t, w, p))
                 ratio = f"{sf / pv:.2f}" if pv else "-"
                 first = i == 0
                 print(f"{w if first else '':<13} {t if first else '':>3} {f'{sf:.3g}' if first else '':>10} {p:<14} "
                       f"{f'{pv:.3g}' if pv else '-':>10} {ratio:>6} {frac if first else '':>9} {scale if first else '':>7}"
-                      f"  {UNITS.get(kind, '') if first else ''}")
+                      f" {gscale if first else '':>7}  {UNITS.get(kind, '') if first else ''}")
 
 
 if __name__ == "__main__":
