@@ -34,3 +34,11 @@ sf_backend *sf_backend_open(sf_device dev, sf_trainer *t, char *err, size_t errl
   if (!b) snprintf(err, errlen, "out of memory");
   return b;
 }
+
+int sf_device_pick(sf_device dev, int local_rank, char *err, size_t errlen) {
+#ifdef SF_HAVE_CUDA
+  if (dev == SF_DEVICE_CUDA) return sf_cuda_use_device(local_rank, err, errlen);
+#endif
+  (void)dev, (void)local_rank, (void)err, (void)errlen;
+  return 0;
+}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/sf_device.h"
+#include "cli/sf_mpi.h"
 #include "core/sf_defs.h"
 #include "core/sf_fileio.h"
 #include "rl/sf_experiment.h"
@@ -179,12 +180,16 @@ typedef struct {
   int overwrite;
   char inputs[1024]; /* config.ini's "# input" lines */
   char population[256]; /* an experiment's population: "train.bc=false", or "" */
+  /* Over MPI ranks this process trains agents [p0, p0 + np) of the P. */
+  const sf_run_comm *comm;
+  int p0, np;
+  char checkpoint[96];
 } train_args;
 
 static void free_args(train_args *a) {
   for (int p = 0; p < a->P; ++p) sf_cfg_free(a->cfgs[p]);
   free(a->cfgs), free(a->agents);
-  free(a->opts.setting), free(a->opts.group);
+  free(a->opts.setting);
   sf_cfg_free(a->base);
 }
 
@@ -192,7 +197,6 @@ static void free_args(train_args *a) {
  * the seed. */
 static void agent_labels(train_args *a) {
   a->opts.setting = calloc(a->P, sizeof *a->opts.setting);
-  a->opts.group = calloc(a->P, sizeof *a->opts.group);
   char pop[256];
   snprintf(pop, sizeof pop, "%s", a->population);
   for (char *c = pop; *c; ++c)
@@ -202,15 +206,46 @@ static void agent_labels(train_args *a) {
     sf_sweep_label(&a->sw, p, "seed", rest, sizeof rest);
     snprintf(group, sizeof group, "%s%s%.80s%s%.80s", sf_algo_names[a->s.algo], pop[0] ? " " : "", pop,
              rest[0] ? " " : "", rest);
-    snprintf(a->opts.group[p], sizeof a->opts.group[p], "%s", group);
     snprintf(a->opts.setting[p], sizeof a->opts.setting[p], "%.160s seed=%llu", group,
              (unsigned long long)a->agents[p].seed);
   }
 }
 
+/* This process's agents: all of them, or over MPI ranks a contiguous,
+ * balanced share, with a checkpoint file of its own. */
+static int share_agents(train_args *a) {
+  a->p0 = 0;
+  a->np = a->P;
+  snprintf(a->checkpoint, sizeof a->checkpoint, "checkpoint.safetensors");
+  if (a->comm) {
+    if (a->opts.guide) {
+      fprintf(stderr, "spikefly %s: the guide trains in one process, not over %d MPI ranks\n", a->opts.cmd,
+              a->comm->size);
+      return SF_EXIT_USAGE;
+    }
+    if (a->P < a->comm->size) {
+      fprintf(stderr, "spikefly %s: %d agent%s over %d MPI ranks leaves rank %d without agents (use at most %d "
+                      "ranks, or sweep more agents)\n", a->opts.cmd, a->P, a->P > 1 ? "s" : "", a->comm->size,
+              a->P, a->P);
+      return SF_EXIT_USAGE;
+    }
+    sf_mpi_share(a->P, a->comm->size, a->comm->rank, &a->p0, &a->np);
+    snprintf(a->checkpoint, sizeof a->checkpoint, "checkpoint.agents-%d-%d.safetensors", a->p0,
+             a->p0 + a->np - 1);
+    fprintf(stderr, "spikefly %s: rank %d of %d trains agents %d to %d\n", a->opts.cmd, a->comm->rank,
+            a->comm->size, a->p0, a->p0 + a->np - 1);
+  }
+  a->opts.agents = a->P;
+  a->opts.agent0 = a->p0;
+  a->opts.checkpoint = a->checkpoint;
+  a->opts.comm = a->comm;
+  return SF_EXIT_OK;
+}
+
 /* What the command line says, before it is split into populations. */
 typedef struct {
   sf_sweep sw;
+  const sf_run_comm *comm; /* MPI ranks, or NULL for one process */
   sf_config *base;   /* --config files, flags and overrides, the experiment applied */
   sf_config *given;  /* the flags and overrides alone (they win over a scale) */
   char resume[512];  /* the run or experiment directory to resume, or "" */
@@ -251,8 +286,9 @@ static int parse_command(const sf_cmd_spec *spec, int argc, char **argv, command
 /* One population's settings from its config (owned by a from here on):
  * a new run's, or (resume set) the run directory's own on top. */
 static int read_population(const sf_cmd_spec *spec, sf_train_mode mode, sf_config *base, const sf_sweep *sw,
-                           const char *resume, const char *population, train_args *a) {
+                           const char *resume, const char *population, const sf_run_comm *comm, train_args *a) {
   a->base = base;
+  a->comm = comm;
   snprintf(a->population, sizeof a->population, "%s", population);
   a->sw = *sw;
   if (resume) {
@@ -291,48 +327,73 @@ static int read_population(const sf_cmd_spec *spec, sf_train_mode mode, sf_confi
   }
   if (sf_cli_check(c, spec->name) != 0 || check_sweep_keys(&a->sw, spec->name) != 0) return SF_EXIT_USAGE;
   agent_labels(a);
-  return SF_EXIT_OK;
+  return share_agents(a);
 }
 
 /* The trainer of a new run (its directory made) or of a resumed one (its
  * checkpoint loaded, *kept the records it continues). SF_EXIT_* or -1 for
  * a finished run (nothing to do). */
-static int open_run(train_args *a, sf_trainer **tp, sf_record **kept, int *nkept, double *wall) {
-  char err[1024];
+static int agree(const train_args *a, int rc) { return a->comm ? a->comm->agree(a->comm, rc) : rc; }
+
+/* A resumed run's trainer from its checkpoint (this rank's) and, on the
+ * rank that logs, the records it continues. */
+static int resume_run(train_args *a, sf_trainer *t, sf_record **kept, int *nkept, double *wall) {
+  char err[1024], path[1024];
   const char *cmd = a->opts.cmd, *dir = a->opts.dir;
-  int bad = a->resume ? inputs_unchanged(dir, a->cfgs[0], a->inputs, sizeof a->inputs, cmd)
-                      : take_inputs(a->base, a->cfgs, a->P, a->inputs, sizeof a->inputs, cmd);
-  if (bad) return SF_EXIT_USAGE;
-  sf_train_settings_read(a->cfgs[0], &a->s); /* the input paths may have been resolved */
-  if (a->opts.guide) snprintf(a->s.actor.name, sizeof a->s.actor.name, "guide");
-  sf_trainer *t = sf_trainer_new(&a->s, a->agents, a->P, &a->model, err, sizeof err);
-  if (!t) {
-    fprintf(stderr, "spikefly %s: %s\n", cmd, err);
-    return strstr(err, "memory") ? SF_EXIT_FAIL : SF_EXIT_USAGE;
-  }
-  *tp = t;
-  if (!a->resume) {
-    int usage;
-    if (sf_run_dir_new(dir, a->overwrite, &usage, err, sizeof err) != 0) {
-      fprintf(stderr, "spikefly %s: %s\n", cmd, err);
-      return usage ? SF_EXIT_USAGE : SF_EXIT_FAIL;
-    }
-    return SF_EXIT_OK;
-  }
-  char path[1024];
-  snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
-  if (sf_trainer_load(t, path, err, sizeof err) != 0 ||
-      sf_run_dir_resume(dir, t->epoch, kept, nkept, wall, err, sizeof err) != 0) {
+  snprintf(path, sizeof path, "%s/%s", dir, a->checkpoint);
+  int rc = SF_EXIT_OK;
+  if (access(path, F_OK) != 0) {
+    fprintf(stderr, "spikefly %s: cannot resume: %s has no %s (agents %d to %d): resume with the number of "
+                    "processes the run was trained with (one checkpoint file each)\n", cmd, dir, a->checkpoint,
+            a->p0, a->p0 + a->np - 1);
+    rc = SF_EXIT_USAGE;
+  } else if (sf_trainer_load(t, path, err, sizeof err) != 0 ||
+             sf_run_dir_resume(dir, a->checkpoint, t->epoch, a->p0 == 0 ? kept : NULL, nkept, wall, err,
+                               sizeof err) != 0) {
     fprintf(stderr, "spikefly %s: cannot resume: %s\n", cmd, err);
+    rc = SF_EXIT_USAGE;
+  }
+  if ((rc = agree(a, rc)) != SF_EXIT_OK) return rc;
+  if (!sf_mpi_same(a->comm, t->epoch)) {
+    fprintf(stderr, "spikefly %s: cannot resume: the checkpoint of agents %d to %d is at epoch %d, another rank's "
+                    "is not (a rank died between checkpoints)\n", cmd, a->p0, a->p0 + a->np - 1, t->epoch);
     return SF_EXIT_USAGE;
   }
   if (sf_run_dir_finished(dir) && (!a->overrides || t->epoch >= a->s.epochs)) {
-    fprintf(stderr, "spikefly %s: the run in %s already finished at epoch %d of %d; nothing to do\n", cmd, dir,
-            t->epoch, a->s.epochs);
+    if (a->p0 == 0)
+      fprintf(stderr, "spikefly %s: the run in %s already finished at epoch %d of %d; nothing to do\n", cmd, dir,
+              t->epoch, a->s.epochs);
     return -1;
   }
-  fprintf(stderr, "spikefly %s: resuming %s after epoch %d\n", cmd, dir, t->epoch);
+  if (a->p0 == 0) fprintf(stderr, "spikefly %s: resuming %s after epoch %d\n", cmd, dir, t->epoch);
   return SF_EXIT_OK;
+}
+
+/* The trainer of a new run (its directory made) or of a resumed one (its
+ * checkpoint loaded, *kept the records it continues). SF_EXIT_* or -1 for
+ * a finished run (nothing to do). Over MPI every rank takes each step. */
+static int open_run(train_args *a, sf_trainer **tp, sf_record **kept, int *nkept, double *wall) {
+  char err[1024];
+  const char *cmd = a->opts.cmd, *dir = a->opts.dir;
+  int rc = a->resume ? inputs_unchanged(dir, a->cfgs[0], a->inputs, sizeof a->inputs, cmd)
+                     : take_inputs(a->base, a->cfgs, a->P, a->inputs, sizeof a->inputs, cmd);
+  if (rc == 0) {
+    sf_train_settings_read(a->cfgs[0], &a->s); /* the input paths may have been resolved */
+    if (a->opts.guide) snprintf(a->s.actor.name, sizeof a->s.actor.name, "guide");
+    *tp = sf_trainer_new(&a->s, a->agents + a->p0, a->np, &a->model, err, sizeof err);
+    if (!*tp) fprintf(stderr, "spikefly %s: %s\n", cmd, err);
+    rc = *tp ? SF_EXIT_OK : strstr(err, "memory") ? SF_EXIT_FAIL : SF_EXIT_USAGE;
+  } else {
+    rc = SF_EXIT_USAGE;
+  }
+  if ((rc = agree(a, rc)) != SF_EXIT_OK) return rc;
+  if (a->resume) return resume_run(a, *tp, kept, nkept, wall);
+  int usage = 0;
+  if (a->p0 == 0 && sf_run_dir_new(dir, a->overwrite, &usage, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly %s: %s\n", cmd, err);
+    rc = usage ? SF_EXIT_USAGE : SF_EXIT_FAIL;
+  }
+  return agree(a, rc); /* the other ranks write into the directory rank 0 made */
 }
 
 /* config.ini: written for a new run, rewritten for a resumed one given
@@ -344,7 +405,7 @@ static int write_config(train_args *a, char **text) {
   *text = malloc(n);
   snprintf(*text, n, "%s%s", body, a->inputs);
   free(body);
-  if (a->resume && !a->overrides) return 0;
+  if ((a->resume && !a->overrides) || a->p0 != 0) return 0; /* rank 0 writes it */
   char path[1024], err[512];
   if (a->resume) { /* the run goes on: it is no longer finished */
     snprintf(path, sizeof path, "%s/summary.csv", a->opts.dir);
@@ -368,6 +429,10 @@ static int run_population(train_args *a) {
   int rc = open_run(a, &t, &kept, &nkept, &wall);
   if (rc == SF_EXIT_OK && write_config(a, &text) != 0) rc = SF_EXIT_FAIL;
   sf_backend *b = NULL;
+  if (rc == SF_EXIT_OK && a->comm && sf_device_pick(a->device, sf_mpi_local_rank(), err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly %s: rank %d: %s\n", a->opts.cmd, a->comm->rank, err);
+    rc = SF_EXIT_FAIL;
+  }
   if (rc == SF_EXIT_OK && !(b = sf_backend_open(a->device, t, err, sizeof err))) {
     fprintf(stderr, "spikefly %s: %s\n", a->opts.cmd, err);
     rc = SF_EXIT_FAIL;
@@ -412,9 +477,10 @@ static int run_experiment(const sf_cmd_spec *spec, sf_train_mode mode, command *
     sf_config *cfg = c->resume[0] ? sf_sweep_config(&(sf_sweep){0}, c->base, 0) : sf_sweep_config(&outer, c->base, o);
     sf_cfg_set(cfg, "train.out", sub);
     rc = read_population(spec, mode, cfg, c->resume[0] ? &(sf_sweep){0} : &inner, c->resume[0] ? sub : NULL,
-                         names[o], &pops[o]);
+                         names[o], c->comm, &pops[o]);
   }
-  if (rc == SF_EXIT_OK && !c->resume[0] && sf_populations_write(dir, &outer, err, sizeof err) != 0) {
+  if (rc == SF_EXIT_OK && !c->resume[0] && (!c->comm || c->comm->rank == 0) &&
+      sf_populations_write(dir, &outer, err, sizeof err) != 0) {
     fprintf(stderr, "spikefly %s: %s\n", spec->name, err);
     rc = SF_EXIT_FAIL;
   }
@@ -431,6 +497,9 @@ static int run_experiment(const sf_cmd_spec *spec, sf_train_mode mode, command *
 int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **argv) {
   command c;
   memset(&c, 0, sizeof c);
+  sf_run_comm *comm = NULL;
+  if (sf_mpi_open(&comm) != 0) return SF_EXIT_USAGE;
+  c.comm = comm;
   int rc = parse_command(spec, argc, argv, &c);
   sf_sweep outer, inner;
   sf_sweep_split(&c.sw, &outer, &inner);
@@ -441,12 +510,13 @@ int sf_train_main(const sf_cmd_spec *spec, sf_train_mode mode, int argc, char **
   } else if (rc == SF_EXIT_OK) {
     train_args a;
     memset(&a, 0, sizeof a);
-    rc = read_population(spec, mode, c.base, &c.sw, c.resume[0] ? c.resume : NULL, "", &a);
+    rc = read_population(spec, mode, c.base, &c.sw, c.resume[0] ? c.resume : NULL, "", c.comm, &a);
     c.base = NULL; /* a owns it now */
     if (rc == SF_EXIT_OK) rc = run_population(&a);
     free_args(&a);
   }
   sf_cfg_free(c.base);
   sf_cfg_free(c.given);
+  sf_mpi_close(comm);
   return rc < 0 ? SF_EXIT_OK : rc;
 }

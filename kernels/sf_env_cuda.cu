@@ -77,6 +77,17 @@ extern "C" int sf_cuda_env_available(char *why, size_t cap) {
   return 0;
 }
 
+extern "C" int sf_cuda_use_device(int index, char *why, size_t cap) {
+  int count = 0;
+  if (sf_cuda_env_available(why, cap) != 0 || cudaGetDeviceCount(&count) != cudaSuccess) return -1;
+  const cudaError_t e = cudaSetDevice(index % count);
+  if (e != cudaSuccess) {
+    snprintf(why, cap, "cudaSetDevice(%d): %s", index % count, cudaGetErrorString(e));
+    return -1;
+  }
+  return 0;
+}
+
 extern "C" int sf_cuda_env_memory(size_t *free_bytes, size_t *total_bytes) {
   return cudaMemGetInfo(free_bytes, total_bytes) == cudaSuccess ? 0 : -1;
 }

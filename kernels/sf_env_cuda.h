@@ -29,6 +29,9 @@ typedef struct sf_cuda_env sf_cuda_env;
  * cudaGetDeviceCount error string, e.g. "CUDA driver version is insufficient
  * for CUDA runtime version", or "no CUDA device"). */
 int sf_cuda_env_available(char *why, size_t cap);
+/* Make device `index` modulo the device count the current one (a process
+ * of several on a node takes the GPU of its local rank). 0 or -1 with why. */
+int sf_cuda_use_device(int index, char *why, size_t cap);
 /* Free and total memory of the current device, in bytes. 0 or -1. */
 int sf_cuda_env_memory(size_t *free_bytes, size_t *total_bytes);
 

@@ -109,22 +109,24 @@ int sf_run_dir_new(const char *dir, int overwrite, int *usage, char *err, size_t
   DIR *d = opendir(dir);
   struct dirent *e;
   while (d && (e = readdir(d)))
-    if (!strncmp(e->d_name, "events.out.tfevents.", 20)) remove_in(dir, e->d_name);
+    if (!strncmp(e->d_name, "events.out.tfevents.", 20) || !strncmp(e->d_name, "checkpoint.agents-", 18))
+      remove_in(dir, e->d_name);
   if (d) closedir(d);
   return 0;
 }
 
 int sf_run_dir_finished(const char *dir) { return exists(dir, "summary.csv"); }
 
-int sf_run_dir_resume(const char *dir, int epoch, sf_record **kept, int *nkept, double *wall_s, char *err,
-                      size_t errlen) {
+int sf_run_dir_resume(const char *dir, const char *checkpoint, int epoch, sf_record **kept, int *nkept,
+                      double *wall_s, char *err, size_t errlen) {
   char path[1024];
-  snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+  snprintf(path, sizeof path, "%s/%s", dir, checkpoint);
   sf_st_file *cf = sf_st_open(path, SF_ST_ALLOW_NO_CRC, err, errlen);
   if (!cf) return -1;
   const char *wv = sf_st_meta(cf, "spikefly.wall_s");
   *wall_s = wv ? atof(wv) : 0.0;
   sf_st_close(cf);
+  if (!kept) return 0;
   snprintf(path, sizeof path, "%s/progress.csv", dir);
   sf_record *rows;
   int n;

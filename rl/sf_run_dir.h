@@ -26,18 +26,19 @@ int sf_run_load_sweeps(const char *config_path, sf_sweep *sw, char *err, size_t 
 
 /* Make `dir` ready for a new run: refuse one that holds a run unless
  * overwrite, create it, check it is writable, and remove what an earlier
- * run left (checkpoint, summary, guide, events). 0; -1 with a message and
+ * run left (checkpoints, summary, guide, events). 0; -1 with a message and
  * *usage set when the problem is the input (a run there, a file). */
 int sf_run_dir_new(const char *dir, int overwrite, int *usage, char *err, size_t errlen);
 
 /* A finished run has its summary.csv. */
 int sf_run_dir_finished(const char *dir);
 
-/* What a resumed run continues from: the rows of progress.csv up to epoch
- * `epoch` (the checkpoint's) in *kept (malloc'ed, *nkept of them) and the
- * checkpoint's wall-clock seconds. 0, or -1 with a message. */
-int sf_run_dir_resume(const char *dir, int epoch, sf_record **kept, int *nkept, double *wall_s, char *err,
-                      size_t errlen);
+/* What a resumed run continues from: the checkpoint's wall-clock seconds
+ * (the file `checkpoint` in dir) and, unless kept is NULL, the rows of
+ * progress.csv up to epoch `epoch` (the checkpoint's) in *kept (malloc'ed,
+ * *nkept of them). 0, or -1 with a message. */
+int sf_run_dir_resume(const char *dir, const char *checkpoint, int epoch, sf_record **kept, int *nkept,
+                      double *wall_s, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

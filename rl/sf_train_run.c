@@ -29,7 +29,7 @@ static void make_record(const sf_trainer *t, const sf_run_opts *o, const epoch_r
   sf_record_clear(r);
   const double du = e->updates_done ? e->updates_done : 1;
   r->epoch = t->epoch;
-  r->agent = p;
+  r->agent = o->agent0 + p;
   r->env_steps = (double)t->ag.env_steps[p];
   r->updates = (double)t->updates_done;
   r->wall_s = e->wall;
@@ -47,7 +47,7 @@ static void make_record(const sf_trainer *t, const sf_run_opts *o, const epoch_r
   r->critic_loss = e->acc[p].critic_loss / du;
   r->actor_loss = e->acc[p].actor_loss / du;
   r->mean_q = e->acc[p].mean_q / du;
-  snprintf(r->setting, sizeof r->setting, "%s", o->setting[p]);
+  snprintf(r->setting, sizeof r->setting, "%s", o->setting[o->agent0 + p]);
 }
 
 /* The guide as a checkpoint of its own: agent p's actor tensors. */
@@ -69,12 +69,25 @@ static int save_guide(const sf_trainer *t, int p, const char *path, char *err, s
   return rc;
 }
 
+/* Over several processes a checkpoint is written beside the last good one
+ * ("NAME.next") and takes its place only when every rank wrote its own
+ * (commit_checkpoint): a rank that dies in between leaves all ranks'
+ * checkpoints at the same epoch. */
 static int save_checkpoint(sf_trainer *t, const sf_run_opts *o, double wall, char *err, size_t errlen) {
   char path[1024], wall_s[32];
-  snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->dir);
+  snprintf(path, sizeof path, "%s/%s%s", o->dir, o->checkpoint, o->comm ? ".next" : "");
   snprintf(wall_s, sizeof wall_s, "%.3f", wall);
   const char *meta[] = {"spikefly.config", o->config_text, "spikefly.wall_s", wall_s, NULL};
   return sf_trainer_save(t, path, meta, err, errlen);
+}
+
+static int commit_checkpoint(const sf_run_opts *o) {
+  char next[1100], path[1024];
+  snprintf(path, sizeof path, "%s/%s", o->dir, o->checkpoint);
+  snprintf(next, sizeof next, "%s.next", path);
+  if (rename(next, path) == 0) return 0;
+  fprintf(stderr, "spikefly %s: cannot move %s to %s\n", o->cmd, next, path);
+  return -1;
 }
 
 /* A line per epoch: on a terminal one live line, rewritten every epoch and
@@ -94,10 +107,20 @@ static void print_line(const sf_trainer *t, const epoch_result *e, double wall0,
           e->plan->agent[0].lambda_bc, e->plan->agent[0].horizon, rate, eta, eval || !live ? "\n" : "");
 }
 
-/* summary.csv and its table: one line per setting, seeds grouped. */
-static int write_summary(const sf_trainer *t, const sf_run_opts *o, const sf_eval_stats *ev, const double *first100,
+/* A setting without its seed: the row of the summary its agent belongs to. */
+static void group_of(const char *setting, char *out, size_t len) {
+  snprintf(out, len, "%s", setting);
+  char *seed = strstr(out, " seed=");
+  if (!seed) return;
+  const char *rest = strchr(seed + 1, ' ');
+  memmove(seed, rest ? rest : seed + strlen(seed), strlen(rest ? rest : "") + 1);
+}
+
+/* summary.csv and its table: one line per setting, seeds grouped, from
+ * each agent's last evaluated record and its first times at 100 and at the
+ * target. */
+static int write_summary(const sf_run_opts *o, int P, const sf_record *last, const double *first100,
                          const double *first_target) {
-  const int P = t->P;
   char path[1024];
   snprintf(path, sizeof path, "%s/summary.csv", o->dir);
   FILE *f = fopen(path, "w");
@@ -109,14 +132,17 @@ static int write_summary(const sf_trainer *t, const sf_run_opts *o, const sf_eva
   int *seen = calloc(P, sizeof(int));
   for (int p = 0; p < P; ++p) {
     if (seen[p]) continue;
+    char group[192], other[192];
+    group_of(last[p].setting, group, sizeof group);
     double sum = 0, sum2 = 0, surv = 0, e100 = 0, et = 0;
     int n = 0, n100 = 0, nt = 0;
     for (int q = p; q < P; ++q) {
-      if (strcmp(o->group[p], o->group[q])) continue;
+      group_of(last[q].setting, other, sizeof other);
+      if (strcmp(group, other)) continue;
       seen[q] = 1;
-      sum += ev[q].ret_final;
-      sum2 += ev[q].ret_final * ev[q].ret_final;
-      surv += ev[q].survival;
+      sum += last[q].return_final;
+      sum2 += last[q].return_final * last[q].return_final;
+      surv += last[q].survival;
       if (!isnan(first100[q])) e100 += first100[q], ++n100;
       if (!isnan(first_target[q])) et += first_target[q], ++nt;
       ++n;
@@ -129,8 +155,8 @@ static int write_summary(const sf_trainer *t, const sf_run_opts *o, const sf_eva
     else snprintf(e100s, sizeof e100s, "not reached by %d of %d", n - n100, n);
     if (nt == n) snprintf(ets, sizeof ets, "%.1f", et / n);
     else snprintf(ets, sizeof ets, "not reached by %d of %d", n - nt, n);
-    printf("%-40s %6d %14.1f %10.1f %10.3f %14s %14s\n", o->group[p], n, mean, sd, surv / n, e100s, ets);
-    if (f) fprintf(f, "\"%s\",%d,%.4f,%.4f,%.4f,%s,%s\n", o->group[p], n, mean, sd, surv / n, e100s, ets);
+    printf("%-40s %6d %14.1f %10.1f %10.3f %14s %14s\n", group, n, mean, sd, surv / n, e100s, ets);
+    if (f) fprintf(f, "\"%s\",%d,%.4f,%.4f,%.4f,%s,%s\n", group, n, mean, sd, surv / n, e100s, ets);
   }
   free(seen);
   return f && fclose(f) == 0 ? 0 : -1;
@@ -148,7 +174,11 @@ typedef struct {
   sf_plan plan;
   sf_update_stats *acc, *piece;
   sf_eval_stats *ev;
-  sf_record *rec;
+  sf_record *rec; /* [P] this process's agents' records of the epoch */
+  /* the whole population's (on the rank that logs): its records of the
+   * epoch, each agent's last evaluated one, its first times at 100 and at
+   * the target */
+  sf_record *all, *last;
   double *first100, *first_target;
   double best_survive;
   int best_epoch;
@@ -238,7 +268,6 @@ static int run_epoch(sf_trainer *t, sf_backend *b, const sf_run_opts *o, loop_st
   int all_survive = plan->evaluate;
   for (int p = 0; p < P; ++p) {
     make_record(t, o, &e, p, &L->rec[p]);
-    mark_firsts(&L->rec[p], o->target_return, L->first100, L->first_target);
     if (!plan->evaluate || L->ev[p].survive_warmup < o->survive_goal) all_survive = 0;
   }
   print_line(t, &e, wall0, epoch0);
@@ -261,57 +290,87 @@ static int run_epoch(sf_trainer *t, sf_backend *b, const sf_run_opts *o, loop_st
   return SF_EXIT_OK;
 }
 
+/* The population's records of the epoch on the rank that logs: gathered
+ * from every rank, or this process's own. 0 or -1. */
+static int gather(const sf_run_opts *o, const loop_state *L, int P) {
+  if (o->comm) return o->comm->gather(o->comm, L->rec, P, L->all);
+  memcpy(L->all, L->rec, sizeof *L->rec * P);
+  return 0;
+}
+
+/* The rank that logs takes the population's records of an epoch. */
+static void take_records(const sf_run_opts *o, loop_state *L, const sf_record *r, int n) {
+  for (int i = 0; i < n; ++i) {
+    const int p = (int)r[i].agent;
+    if (p < 0 || p >= o->agents) continue;
+    mark_firsts(&r[i], o->target_return, L->first100, L->first_target);
+    if (!isnan(r[i].return_final)) L->last[p] = r[i];
+  }
+}
+
 int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_record *kept, int nkept,
                  double wall_before) {
-  const int P = t->P;
+  const int P = t->P, logs = !o->comm || o->comm->rank == 0;
   const double t0 = now_s() - wall_before; /* a resumed run's clock continues */
   char err[1024];
-  sf_record_log *log = sf_record_open(o->dir, kept, nkept, err, sizeof err);
-  if (!log) {
-    fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
-    return SF_EXIT_FAIL;
-  }
+  sf_record_log *log = logs ? sf_record_open(o->dir, kept, nkept, err, sizeof err) : NULL;
+  int rc = logs && !log ? SF_EXIT_FAIL : SF_EXIT_OK;
+  if (rc) fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
+  if (o->comm) rc = o->comm->agree(o->comm, rc);
+  if (rc) return rc;
   loop_state L = {.best_survive = -1.0};
-  int rc = sf_plan_init(&L.plan, P) ? SF_EXIT_FAIL : SF_EXIT_OK;
+  rc = sf_plan_init(&L.plan, P) ? SF_EXIT_FAIL : SF_EXIT_OK;
   L.acc = calloc(P, sizeof *L.acc);
   L.piece = calloc(P, sizeof *L.piece);
   L.ev = calloc(P, sizeof *L.ev);
   L.rec = calloc(P, sizeof *L.rec);
-  L.first100 = malloc(sizeof(double) * P);
-  L.first_target = malloc(sizeof(double) * P);
-  for (int p = 0; p < P; ++p) {
+  L.all = calloc(o->agents, sizeof *L.all);
+  L.last = calloc(o->agents, sizeof *L.last);
+  L.first100 = malloc(sizeof(double) * o->agents);
+  L.first_target = malloc(sizeof(double) * o->agents);
+  for (int p = 0; p < o->agents; ++p) {
     L.first100[p] = L.first_target[p] = NAN;
-    L.ev[p].ret_final = L.ev[p].ret_current = L.ev[p].mean_len = NAN;
+    sf_record_clear(&L.last[p]);
   }
   /* Rows kept from before an interruption still count for the summary. */
-  for (int i = 0; i < nkept; ++i)
-    if (kept[i].agent >= 0 && kept[i].agent < P) mark_firsts(&kept[i], o->target_return, L.first100, L.first_target);
+  take_records(o, &L, kept, nkept);
   const int epoch0 = t->epoch;
   while (rc == SF_EXIT_OK && t->epoch < t->s.epochs) {
     rc = run_epoch(t, b, o, &L, t0, wall_before, epoch0);
-    if (rc == SF_EXIT_FAIL) break;
-    for (int p = 0; p < P; ++p)
-      if (sf_record_write(log, &L.rec[p]) != 0) {
+    /* One rank that failed stops them all (they would wait for it); the
+     * checkpoints every rank wrote take their places together. */
+    if (o->comm) {
+      rc = o->comm->agree(o->comm, rc);
+      if (rc == SF_EXIT_OK && L.plan.evaluate) rc = o->comm->agree(o->comm, commit_checkpoint(o) ? SF_EXIT_FAIL : 0);
+    }
+    if (rc == SF_EXIT_FAIL || gather(o, &L, P) != 0) {
+      rc = SF_EXIT_FAIL;
+      break;
+    }
+    if (!logs) continue;
+    take_records(o, &L, L.all, o->agents);
+    for (int p = 0; p < o->agents && rc != SF_EXIT_FAIL; ++p)
+      if (sf_record_write(log, &L.all[p]) != 0) {
         fprintf(stderr, "spikefly %s: cannot write the records of epoch %d\n", o->cmd, t->epoch);
         rc = SF_EXIT_FAIL;
-        break;
       }
     if (rc < 0) break; /* stopped early, done */
   }
   if (rc < 0) rc = SF_EXIT_OK;
-  if (sf_record_close(log, err, sizeof err) != 0) {
+  if (log && sf_record_close(log, err, sizeof err) != 0) {
     fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
     rc = SF_EXIT_FAIL;
   }
-  if (rc == SF_EXIT_OK) {
-    write_summary(t, o, L.ev, L.first100, L.first_target);
+  if (rc == SF_EXIT_OK && logs) {
+    write_summary(o, o->agents, L.last, L.first100, L.first_target);
     if (o->guide)
       printf("guide written to %s/guide.safetensors: the best evaluation, epoch %d, survives %d steps in %.0f%% of %d "
              "episodes\n", o->dir, L.best_epoch, t->s.survive_steps, L.best_survive * 100, t->s.eval_episodes);
-    printf("run directory %s: config.ini, progress.csv, summary.csv, checkpoint.safetensors, TensorBoard events; %.1f s\n",
-           o->dir, now_s() - t0);
+    printf("run directory %s: config.ini, progress.csv, summary.csv, %s, TensorBoard events; %.1f s\n", o->dir,
+           o->checkpoint, now_s() - t0);
   }
   sf_plan_free(&L.plan);
-  free(L.acc), free(L.piece), free(L.ev), free(L.rec), free(L.first100), free(L.first_target);
+  free(L.acc), free(L.piece), free(L.ev), free(L.rec), free(L.all), free(L.last);
+  free(L.first100), free(L.first_target);
   return rc;
 }

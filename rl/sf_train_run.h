@@ -14,6 +14,7 @@
 
 #include "rl/sf_backend.h"
 #include "rl/sf_record.h"
+#include "rl/sf_run_comm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,9 +27,15 @@ typedef struct {
   const char *config_text; /* the run's config.ini, stored in every checkpoint */
   double survive_goal;     /* guide: every agent survives the warm-up this often */
   double target_return;    /* summary: wall-clock seconds until the return first reached it */
-  char (*setting)[192];    /* [P] each agent's setting ("td3bc_jsrl seed=1 model.slope=5") */
-  char (*group)[192];      /* [P] the same without the seed: the summary's rows */
+  char (*setting)[192];    /* [agents] each agent's setting ("td3bc_jsrl seed=1 model.slope=5") */
   int print_plans;         /* print every epoch's plan */
+  const char *checkpoint;  /* the checkpoint's file name in dir */
+  /* The population: `agents` in all, this process's trainer holds agents
+   * [agent0, agent0 + P). With several processes (comm set) every epoch's
+   * records are gathered on rank 0, which alone writes progress.csv,
+   * TensorBoard and the summary; each process its own checkpoint. */
+  int agents, agent0;
+  const sf_run_comm *comm; /* NULL: one process */
 } sf_run_opts;
 
 /* Train t on b from epoch t->epoch to the last, continuing the records

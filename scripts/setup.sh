@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Packages the build and the test suite need. EXTRA_PACKAGES adds more.
 packages=(build-essential cmake pkg-config libinih-dev libopenblas-dev libgtest-dev gnuplot-nox python3-venv clang libclang-rt-dev
-  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm ${EXTRA_PACKAGES:-})
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm libopenmpi-dev openmpi-bin ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
