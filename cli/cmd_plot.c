@@ -665,7 +665,49 @@ static int png_ok(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
-int sf_cmd_plot(int argc, char **argv) {
+/* What the command was asked to do: its options and config keys. */
+typedef struct {
+  const char *dirs[PLOT_MAX_RUNS]; /* run directories (strings of argv) */
+  int ndirs;
+  const char *flights[PLOT_MAX_FLIGHTS]; /* flight CSV files, in flight_list */
+  int nflights;
+  int band; /* 0 minmax, 1 std, 2 none */
+  int max_traj, width, height;
+  char *gnuplot, *out_dir, *flight_list; /* owned */
+} plot_opts;
+
+static void plot_opts_free(plot_opts *o) {
+  free(o->gnuplot);
+  free(o->out_dir);
+  free(o->flight_list);
+}
+
+/* read_options' answer when the command goes on (else an exit code). */
+enum { PLOT_GO = -1 };
+
+/* o->flight_list (plot.flight, comma-separated) cut into o->flights. */
+static void split_flight_list(sf_config *cfg, plot_opts *o) {
+  for (char *p = o->flight_list; *p;) {
+    char *c = strchr(p, ',');
+    if (c) *c = 0;
+    while (*p == ' ') ++p;
+    if (*p) {
+      if (o->nflights == PLOT_MAX_FLIGHTS) {
+        sf_cfg_fail(cfg, "config key 'plot.flight': at most %d flight files", PLOT_MAX_FLIGHTS);
+        break;
+      }
+      o->flights[o->nflights++] = p;
+    }
+    if (!c) break;
+    p = c + 1;
+  }
+}
+
+/* Parse the command line and the config into *o (free it with
+ * plot_opts_free whatever the answer). Returns PLOT_GO, or the exit code:
+ * SF_EXIT_OK after --help, SF_EXIT_USAGE for bad options or keys. */
+static int read_options(int argc, char **argv, plot_opts *o) {
+  memset(o, 0, sizeof *o);
   char **args = malloc((size_t)(argc + 1) * sizeof(char *));
   char *joined = NULL;
   int nargs;
@@ -674,8 +716,7 @@ int sf_cmd_plot(int argc, char **argv) {
     return SF_EXIT_USAGE;
   }
   sf_config *cfg = sf_cfg_new();
-  const char *pos[PLOT_MAX_RUNS];
-  int npos, rc = sf_cli_parse(&plot_spec, nargs, args, cfg, pos, &npos);
+  int rc = sf_cli_parse(&plot_spec, nargs, args, cfg, o->dirs, &o->ndirs);
   if (rc != SF_CLI_OK) {
     sf_cfg_free(cfg);
     free(args);
@@ -683,77 +724,53 @@ int sf_cmd_plot(int argc, char **argv) {
     return rc == SF_CLI_HELP ? SF_EXIT_OK : SF_EXIT_USAGE;
   }
   static const char *const bands[] = {"minmax", "std", "none", NULL};
-  int band = sf_cfg_choice(cfg, "plot.band", "minmax", bands);
-  int max_traj = (int)sf_cfg_int(cfg, "plot.flight_episodes", 8, 1, 1000);
-  int width = (int)sf_cfg_int(cfg, "plot.width", 900, 200, 10000);
-  int height = (int)sf_cfg_int(cfg, "plot.height", 560, 150, 10000);
-  char *gnuplot = strdup(sf_cfg_str(cfg, "plot.gnuplot", "gnuplot"));
+  o->band = sf_cfg_choice(cfg, "plot.band", "minmax", bands);
+  o->max_traj = (int)sf_cfg_int(cfg, "plot.flight_episodes", 8, 1, 1000);
+  o->width = (int)sf_cfg_int(cfg, "plot.width", 900, 200, 10000);
+  o->height = (int)sf_cfg_int(cfg, "plot.height", 560, 150, 10000);
+  o->gnuplot = strdup(sf_cfg_str(cfg, "plot.gnuplot", "gnuplot"));
   const char *out_key = sf_cfg_str(cfg, "plot.out", NULL);
-  char *flight_list = strdup(sf_cfg_str(cfg, "plot.flight", ""));
-  char *flights[PLOT_MAX_FLIGHTS];
-  int nflights = 0;
-  for (char *p = flight_list; *p;) {
-    char *c = strchr(p, ',');
-    if (c) *c = 0;
-    while (*p == ' ') ++p;
-    if (*p) {
-      if (nflights == PLOT_MAX_FLIGHTS) {
-        sf_cfg_fail(cfg, "config key 'plot.flight': at most %d flight files", PLOT_MAX_FLIGHTS);
-        break;
-      }
-      flights[nflights++] = p;
-    }
-    if (!c) break;
-    p = c + 1;
-  }
-  if (!*gnuplot) sf_cfg_fail(cfg, "config key 'plot.gnuplot': empty program name");
-  if (npos == 0 && nflights == 0 && !sf_cfg_error(cfg))
+  o->flight_list = strdup(sf_cfg_str(cfg, "plot.flight", ""));
+  split_flight_list(cfg, o);
+  if (!*o->gnuplot) sf_cfg_fail(cfg, "config key 'plot.gnuplot': empty program name");
+  if (o->ndirs == 0 && o->nflights == 0 && !sf_cfg_error(cfg))
     sf_cfg_fail(cfg, "missing argument RUN_DIR... (nothing to plot; see spikefly plot --help)");
-  char *out_dir = strdup(out_key ? out_key : npos > 0 ? pos[0] : ".");
+  o->out_dir = strdup(out_key ? out_key : o->ndirs > 0 ? o->dirs[0] : ".");
   sf_device_from_config(cfg, 0, "plotting");
   rc = sf_cli_check(cfg, plot_spec.name);
   sf_cfg_free(cfg);
   free(args);
   free(joined);
+  return rc != 0 ? rc : PLOT_GO;
+}
 
-  plot_run *runs = calloc(npos > 0 ? npos : 1, sizeof(plot_run));
-  csv_table *ft = calloc(nflights > 0 ? nflights : 1, sizeof(csv_table));
-  curve *cv = NULL;
-  const char *outputs[3 + PLOT_MAX_FLIGHTS];
-  char(*out_paths)[1200] = malloc((3 + PLOT_MAX_FLIGHTS) * sizeof *out_paths);
-  int nruns = 0, nflights_read = 0, ncurves = 0;
-  char err[1400], script[1200];
-  FILE *g = NULL, *fr = NULL, *fs = NULL;
-  if (rc != 0) goto out;
-
-  /* Read everything before writing anything: bad input fails early. */
-  for (int i = 0; i < npos; ++i, ++nruns) {
-    if (load_run(pos[i], &runs[i], err, sizeof err) != 0) {
+/* Read every run directory and flight file, before anything is written: bad
+ * input fails early. *nruns and *nflights count what was read (to be freed).
+ * Returns 0 or SF_EXIT_USAGE. */
+static int read_inputs(const plot_opts *o, plot_run *runs, int *nruns, csv_table *ft, int *nflights) {
+  char err[1400];
+  for (int i = 0; i < o->ndirs; ++i, ++*nruns) {
+    if (load_run(o->dirs[i], &runs[i], err, sizeof err) != 0) {
       fprintf(stderr, "spikefly plot: %s\n", err);
-      rc = SF_EXIT_USAGE;
-      goto out;
+      return SF_EXIT_USAGE;
     }
   }
-  for (int i = 0; i < nflights; ++i, ++nflights_read) {
-    if (csv_read(flights[i], flight_cols, FC_COUNT, &ft[i], err, sizeof err) != 0) {
+  for (int i = 0; i < o->nflights; ++i, ++*nflights) {
+    if (csv_read(o->flights[i], flight_cols, FC_COUNT, &ft[i], err, sizeof err) != 0) {
       fprintf(stderr, "spikefly plot: flight: %s\n", err);
-      rc = SF_EXIT_USAGE;
-      goto out;
+      return SF_EXIT_USAGE;
     }
     if (ft[i].nrows == 0) {
-      fprintf(stderr, "spikefly plot: flight: '%s' has no rows\n", flights[i]);
-      rc = SF_EXIT_USAGE;
-      goto out;
+      fprintf(stderr, "spikefly plot: flight: '%s' has no rows\n", o->flights[i]);
+      return SF_EXIT_USAGE;
     }
   }
-  if (sf_mkdirs(out_dir, err, sizeof err) != 0) {
-    fprintf(stderr, "spikefly plot: output directory (plot.out): %s\n", err);
-    rc = SF_EXIT_USAGE;
-    goto out;
-  }
+  return 0;
+}
 
-  /* Legend names: the directory's last component, or the whole path where two
-   * runs share it. */
+/* Legend names: the directory's last component, or the whole path where two
+ * runs share it. */
+static void name_runs(plot_run *runs, int nruns) {
   for (int i = 0; i < nruns; ++i) run_base_name(runs[i].dir, runs[i].name, sizeof runs[i].name);
   for (int i = 0; i < nruns; ++i)
     for (int j = 0; j < nruns; ++j)
@@ -761,214 +778,299 @@ int sf_cmd_plot(int argc, char **argv) {
         snprintf(runs[i].name, sizeof runs[i].name, "%s", runs[i].dir);
         break;
       }
+}
 
-  path_in(script, sizeof script, out_dir, "plot.gp");
-  if (!(g = fopen(script, "w"))) {
-    fprintf(stderr, "spikefly plot: cannot write '%s': %s\n", script, strerror(errno));
-    rc = SF_EXIT_USAGE;
-    goto out;
+/* The PNG files the script draws, in the order it draws them. */
+typedef struct {
+  char (*path)[1200]; /* [3 + PLOT_MAX_FLIGHTS] */
+  int n;
+} plot_outputs;
+
+/* Add DIR/NAME to the outputs; returns its path. */
+static const char *add_output(plot_outputs *po, const char *dir, const char *name) {
+  path_in(po->path[po->n], sizeof po->path[0], dir, name);
+  return po->path[po->n++];
+}
+
+/* Close a file written with stdio; nonzero when a write or the close failed
+ * (a full disk shows only there). */
+static int write_failed(FILE *f) {
+  int failed = ferror(f) != 0;
+  failed |= fclose(f) != 0;
+  return failed;
+}
+
+/* What the learning curves span, over all runs: the axes' ranges and labels
+ * depend on it. */
+typedef struct {
+  int nruns, n_offline; /* runs, and those without environment steps */
+  double wall_max, x_max, slope_max, bc_max;
+  int epoch_lo, epoch_hi;
+  int nret, nsched; /* blocks in plot_return.dat and plot_schedule.dat */
+} curve_extent;
+
+/* Widen *x by run r; returns whether r is an offline run (no environment
+ * steps: its x axis is the gradient updates). */
+static int scan_run(const plot_run *r, curve_extent *x) {
+  if (r->epoch0 < x->epoch_lo) x->epoch_lo = r->epoch0;
+  if (r->epoch0 + r->nepochs - 1 > x->epoch_hi) x->epoch_hi = r->epoch0 + r->nepochs - 1;
+  int offline = 1;
+  double steps_max = 0, updates_max = 0;
+  for (size_t k = 0; k < (size_t)r->nepochs * r->nagents; ++k) {
+    const double *v = r->cell + k * RC_COUNT;
+    if (v[RC_STEPS] > 0) offline = 0;
+    if (v[RC_SLOPE] > x->slope_max) x->slope_max = v[RC_SLOPE];
+    if (v[RC_BC] > x->bc_max) x->bc_max = v[RC_BC];
+    if (!isfinite(v[RC_RETURN])) continue;
+    x->wall_max = fmax(x->wall_max, v[RC_WALL]);
+    steps_max = fmax(steps_max, v[RC_STEPS]);
+    updates_max = fmax(updates_max, v[RC_UPDATES]);
   }
-  fprintf(g, "# spikefly plot: redraw with `gnuplot %s`\n", script);
-  int noutputs = 0;
+  x->x_max = fmax(x->x_max, offline ? updates_max : steps_max);
+  x->n_offline += offline;
+  return offline;
+}
 
-  if (nruns > 0) {
-    for (int i = 0; i < nruns; ++i) ncurves += runs[i].ngroups;
-    cv = calloc(ncurves, sizeof *cv);
-    char ret_dat[1200], sched_dat[1200];
-    path_in(ret_dat, sizeof ret_dat, out_dir, "plot_return.dat");
-    path_in(sched_dat, sizeof sched_dat, out_dir, "plot_schedule.dat");
-    fr = fopen(ret_dat, "w");
-    fs = fopen(sched_dat, "w");
-    if (!fr || !fs) {
-      fprintf(stderr, "spikefly plot: cannot write '%s': %s\n", fr ? sched_dat : ret_dat, strerror(errno));
-      rc = SF_EXIT_USAGE;
-      goto out;
+/* One curve per setting (group) of each run, coloured in turn, titled
+ * "run: setting (n agents)"; the runs' extent in *x. */
+static curve *make_curves(const plot_run *runs, int nruns, int *ncurves, curve_extent *x) {
+  *ncurves = 0;
+  for (int i = 0; i < nruns; ++i) *ncurves += runs[i].ngroups;
+  curve *cv = calloc(*ncurves, sizeof *cv);
+  memset(x, 0, sizeof *x);
+  x->nruns = nruns;
+  x->epoch_lo = x->epoch_hi = runs[0].epoch0;
+  int c = 0;
+  for (int i = 0; i < nruns; ++i) {
+    const plot_run *r = &runs[i];
+    int offline = scan_run(r, x);
+    for (int gi = 0; gi < r->ngroups; ++gi, ++c) {
+      curve *cu = &cv[c];
+      cu->run = r;
+      cu->offline = offline;
+      cu->group = gi;
+      cu->color = palette[c % PALETTE_N];
+      int n = r->group_size[gi];
+      char seeds[64] = "";
+      if (n > 1) snprintf(seeds, sizeof seeds, " (%d agents)", n);
+      snprintf(cu->title, sizeof cu->title, "%s%s%s%s", r->name, r->label[gi][0] ? ": " : "", r->label[gi], seeds);
     }
-    int nret = 0, nsched = 0, c = 0;
-    int n_offline = 0;
-    double wall_max = 0, x_max = 0, slope_max = 0, bc_max = 0;
-    int epoch_lo = runs[0].epoch0, epoch_hi = runs[0].epoch0;
-    for (int i = 0; i < nruns; ++i) {
-      const plot_run *r = &runs[i];
-      if (r->epoch0 < epoch_lo) epoch_lo = r->epoch0;
-      if (r->epoch0 + r->nepochs - 1 > epoch_hi) epoch_hi = r->epoch0 + r->nepochs - 1;
-      int offline = 1;
-      double steps_max = 0, updates_max = 0;
-      for (size_t k = 0; k < (size_t)r->nepochs * r->nagents; ++k) {
-        const double *v = r->cell + k * RC_COUNT;
-        if (v[RC_STEPS] > 0) offline = 0;
-        if (v[RC_SLOPE] > slope_max) slope_max = v[RC_SLOPE];
-        if (v[RC_BC] > bc_max) bc_max = v[RC_BC];
-        if (!isfinite(v[RC_RETURN])) continue;
-        wall_max = fmax(wall_max, v[RC_WALL]);
-        steps_max = fmax(steps_max, v[RC_STEPS]);
-        updates_max = fmax(updates_max, v[RC_UPDATES]);
-      }
-      x_max = fmax(x_max, offline ? updates_max : steps_max);
-      n_offline += offline;
-      for (int gi = 0; gi < r->ngroups; ++gi, ++c) {
-        curve *cu = &cv[c];
-        cu->run = r;
-        cu->offline = offline;
-        cu->group = gi;
-        cu->color = palette[c % PALETTE_N];
-        int n = r->group_size[gi];
-        char seeds[64] = "";
-        if (n > 1) snprintf(seeds, sizeof seeds, " (%d agents)", n);
-        snprintf(cu->title, sizeof cu->title, "%s%s%s%s", r->name, r->label[gi][0] ? ": " : "", r->label[gi], seeds);
-        write_curve_blocks(fr, fs, cu, band, &nret, &nsched);
-      }
-    }
-    int failed = ferror(fr) || ferror(fs);
-    failed |= fclose(fr) != 0;
-    failed |= fclose(fs) != 0;
-    fr = fs = NULL;
-    if (failed) {
-      fprintf(stderr, "spikefly plot: writing the data files in '%s' failed\n", out_dir);
-      rc = SF_EXIT_FAIL;
-      goto out;
-    }
-    static const char *const band_text[] = {"band: min to max over seeds", "band: mean +- std over seeds", ""};
-    int any_band = 0;
-    for (int i = 0; i < ncurves; ++i) any_band |= cv[i].run->group_size[cv[i].group] > 1;
-    const char *bt = any_band ? band_text[band] : "";
-    /* The legend under the plot, a line's height apart from the axis label. */
-    fprintf(g, "set terminal pngcairo size %d,%d font ',10' noenhanced\nset grid\nset key below height 1.5\n", width,
-            height);
-    if (nret > 0) {
-      /* Return against env steps (updates for offline runs). */
-      path_in(out_paths[noutputs], sizeof out_paths[0], out_dir, "return_vs_steps.png");
-      fprintf(g, "\nset output ");
-      gp_str(g, out_paths[noutputs]);
-      outputs[noutputs] = out_paths[noutputs];
-      ++noutputs;
-      char title[256];
-      snprintf(title, sizeof title, "evaluation return (final reward coefficients)%s%s", *bt ? "; " : "", bt);
-      fprintf(g, "\nset title ");
-      gp_str(g, title);
-      fprintf(g, "\nset xlabel '%s'\nset ylabel 'return'\nset format x '%s'\n",
-              n_offline == nruns ? "gradient updates (offline training: no environment steps)"
-              : n_offline > 0    ? "environment steps (offline runs: gradient updates)"
-                                 : "environment steps",
-              x_max >= 1e4 ? "%.1s%c" : "%g");
-      gp_plot_curves(g, ret_dat, cv, ncurves, 1, "2", "3", 5, 6, 7, band != 2, 1);
-      /* Return against wall time. */
-      double scale = 1;
-      const char *unit = "s";
-      if (wall_max > 2 * 3600) {
-        scale = 3600;
-        unit = "h";
-      } else if (wall_max > 600) {
-        scale = 60;
-        unit = "min";
-      }
-      path_in(out_paths[noutputs], sizeof out_paths[0], out_dir, "return_vs_time.png");
-      fprintf(g, "\nset output ");
-      gp_str(g, out_paths[noutputs]);
-      outputs[noutputs] = out_paths[noutputs];
-      ++noutputs;
-      fprintf(g, "\nset xlabel 'wall-clock time (%s)'\nset format x '%%g'\n", unit);
-      char x[64];
-      snprintf(x, sizeof x, "($4/%g)", scale);
-      gp_plot_curves(g, ret_dat, cv, ncurves, 1, x, x, 5, 6, 7, band != 2, 1);
-    } else {
-      fprintf(stderr, "spikefly plot: no evaluation in the runs yet (return_final is nan on every row): "
-                      "return_vs_steps.png and return_vs_time.png left out\n");
-    }
-    if (nsched > 0) {
-      path_in(out_paths[noutputs], sizeof out_paths[0], out_dir, "slope_bc.png");
-      outputs[noutputs] = out_paths[noutputs];
-      ++noutputs;
-      char title[256];
-      snprintf(title, sizeof title, "surrogate slope and behaviour-cloning weight per epoch%s%s", *bt ? "; " : "",
-               bt);
-      fprintf(g, "\nset terminal pngcairo size %d,%d font ',10' noenhanced\n", width, height * 3 / 2);
-      fprintf(g, "set output ");
-      gp_str(g, out_paths[noutputs - 1]);
-      fprintf(g, "\nset multiplot layout 2,1 title ");
-      gp_str(g, title);
-      /* The legend under the lower panel; fixed side margins keep the
-       * panels' epoch axes aligned. */
-      fprintf(g, "\nset lmargin 10\nset rmargin 4\nset format x '%%g'\nunset title\nset xlabel 'epoch'\n"
-                 "set xtics %d\nset xrange [%d:%d]\nset ylabel 'surrogate slope k'\nset yrange [0:%s]\n",
-              epoch_tick(epoch_lo, epoch_hi), epoch_lo, epoch_hi > epoch_lo ? epoch_hi : epoch_lo + 1,
-              slope_max > 0 ? "*" : "1");
-      gp_plot_curves(g, sched_dat, cv, ncurves, 0, "1", "1", 2, 3, 4, band != 2, 0);
-      fprintf(g, "set ylabel 'BC weight'\nset yrange [0:%s]\n", bc_max > 0 ? "*" : "1");
-      gp_plot_curves(g, sched_dat, cv, ncurves, 0, "1", "1", 5, 6, 7, band != 2, 1);
-      fprintf(g, "unset multiplot\nset autoscale\nset xtics autofreq\nunset lmargin\nunset rmargin\n");
-    }
-    fprintf(g, "unset output\n");
   }
+  return cv;
+}
 
-  for (int i = 0; i < nflights; ++i) {
+/* ret_dat and sched_dat, a block per curve (counted in x->nret, x->nsched).
+ * Returns 0, SF_EXIT_USAGE (cannot open) or SF_EXIT_FAIL (write failed). */
+static int write_curve_data(const char *out_dir, const char *ret_dat, const char *sched_dat, curve *cv, int ncurves,
+                            int band, curve_extent *x) {
+  FILE *fr = fopen(ret_dat, "w");
+  FILE *fs = fopen(sched_dat, "w");
+  if (!fr || !fs) {
+    fprintf(stderr, "spikefly plot: cannot write '%s': %s\n", fr ? sched_dat : ret_dat, strerror(errno));
+    if (fr) fclose(fr);
+    if (fs) fclose(fs);
+    return SF_EXIT_USAGE;
+  }
+  for (int c = 0; c < ncurves; ++c) write_curve_blocks(fr, fs, &cv[c], band, &x->nret, &x->nsched);
+  int failed = write_failed(fr);
+  failed |= write_failed(fs);
+  if (failed) {
+    fprintf(stderr, "spikefly plot: writing the data files in '%s' failed\n", out_dir);
+    return SF_EXIT_FAIL;
+  }
+  return 0;
+}
+
+/* return_vs_steps.png and return_vs_time.png; `bt` says what the bands are. */
+static void gp_return_plots(FILE *g, const plot_opts *o, const char *ret_dat, const curve *cv, int ncurves,
+                            const curve_extent *x, const char *bt, plot_outputs *po) {
+  /* Return against env steps (updates for offline runs). */
+  fprintf(g, "\nset output ");
+  gp_str(g, add_output(po, o->out_dir, "return_vs_steps.png"));
+  char title[256];
+  snprintf(title, sizeof title, "evaluation return (final reward coefficients)%s%s", *bt ? "; " : "", bt);
+  fprintf(g, "\nset title ");
+  gp_str(g, title);
+  fprintf(g, "\nset xlabel '%s'\nset ylabel 'return'\nset format x '%s'\n",
+          x->n_offline == x->nruns ? "gradient updates (offline training: no environment steps)"
+          : x->n_offline > 0       ? "environment steps (offline runs: gradient updates)"
+                                   : "environment steps",
+          x->x_max >= 1e4 ? "%.1s%c" : "%g");
+  gp_plot_curves(g, ret_dat, cv, ncurves, 1, "2", "3", 5, 6, 7, o->band != 2, 1);
+  /* Return against wall time. */
+  double scale = 1;
+  const char *unit = "s";
+  if (x->wall_max > 2 * 3600) {
+    scale = 3600;
+    unit = "h";
+  } else if (x->wall_max > 600) {
+    scale = 60;
+    unit = "min";
+  }
+  fprintf(g, "\nset output ");
+  gp_str(g, add_output(po, o->out_dir, "return_vs_time.png"));
+  fprintf(g, "\nset xlabel 'wall-clock time (%s)'\nset format x '%%g'\n", unit);
+  char xcol[64];
+  snprintf(xcol, sizeof xcol, "($4/%g)", scale);
+  gp_plot_curves(g, ret_dat, cv, ncurves, 1, xcol, xcol, 5, 6, 7, o->band != 2, 1);
+}
+
+/* slope_bc.png: the surrogate slope over the BC weight, per epoch. */
+static void gp_schedule_plot(FILE *g, const plot_opts *o, const char *sched_dat, const curve *cv, int ncurves,
+                             const curve_extent *x, const char *bt, plot_outputs *po) {
+  const char *png = add_output(po, o->out_dir, "slope_bc.png");
+  char title[256];
+  snprintf(title, sizeof title, "surrogate slope and behaviour-cloning weight per epoch%s%s", *bt ? "; " : "", bt);
+  fprintf(g, "\nset terminal pngcairo size %d,%d font ',10' noenhanced\n", o->width, o->height * 3 / 2);
+  fprintf(g, "set output ");
+  gp_str(g, png);
+  fprintf(g, "\nset multiplot layout 2,1 title ");
+  gp_str(g, title);
+  /* The legend under the lower panel; fixed side margins keep the
+   * panels' epoch axes aligned. */
+  fprintf(g, "\nset lmargin 10\nset rmargin 4\nset format x '%%g'\nunset title\nset xlabel 'epoch'\n"
+             "set xtics %d\nset xrange [%d:%d]\nset ylabel 'surrogate slope k'\nset yrange [0:%s]\n",
+          epoch_tick(x->epoch_lo, x->epoch_hi), x->epoch_lo, x->epoch_hi > x->epoch_lo ? x->epoch_hi : x->epoch_lo + 1,
+          x->slope_max > 0 ? "*" : "1");
+  gp_plot_curves(g, sched_dat, cv, ncurves, 0, "1", "1", 2, 3, 4, o->band != 2, 0);
+  fprintf(g, "set ylabel 'BC weight'\nset yrange [0:%s]\n", x->bc_max > 0 ? "*" : "1");
+  gp_plot_curves(g, sched_dat, cv, ncurves, 0, "1", "1", 5, 6, 7, o->band != 2, 1);
+  fprintf(g, "unset multiplot\nset autoscale\nset xtics autofreq\nunset lmargin\nunset rmargin\n");
+}
+
+/* The learning curves of the runs (nruns > 0): their data files and their
+ * figures in the script. Returns 0 or an exit code. */
+static int write_learning_curves(FILE *g, const plot_opts *o, const plot_run *runs, int nruns, plot_outputs *po) {
+  int ncurves;
+  curve_extent x;
+  curve *cv = make_curves(runs, nruns, &ncurves, &x);
+  char ret_dat[1200], sched_dat[1200];
+  path_in(ret_dat, sizeof ret_dat, o->out_dir, "plot_return.dat");
+  path_in(sched_dat, sizeof sched_dat, o->out_dir, "plot_schedule.dat");
+  int rc = write_curve_data(o->out_dir, ret_dat, sched_dat, cv, ncurves, o->band, &x);
+  if (rc != 0) {
+    free(cv);
+    return rc;
+  }
+  static const char *const band_text[] = {"band: min to max over seeds", "band: mean +- std over seeds", ""};
+  int any_band = 0;
+  for (int i = 0; i < ncurves; ++i) any_band |= cv[i].run->group_size[cv[i].group] > 1;
+  const char *bt = any_band ? band_text[o->band] : "";
+  /* The legend under the plot, a line's height apart from the axis label. */
+  fprintf(g, "set terminal pngcairo size %d,%d font ',10' noenhanced\nset grid\nset key below height 1.5\n", o->width,
+          o->height);
+  if (x.nret > 0)
+    gp_return_plots(g, o, ret_dat, cv, ncurves, &x, bt, po);
+  else
+    fprintf(stderr, "spikefly plot: no evaluation in the runs yet (return_final is nan on every row): "
+                    "return_vs_steps.png and return_vs_time.png left out\n");
+  if (x.nsched > 0) gp_schedule_plot(g, o, sched_dat, cv, ncurves, &x, bt, po);
+  fprintf(g, "unset output\n");
+  free(cv);
+  return 0;
+}
+
+/* flight_<n>.dat for the n-th flight file, and its figure in the script.
+ * Returns 0 or an exit code. */
+static int write_flight_plots(FILE *g, const plot_opts *o, const csv_table *ft, plot_outputs *po) {
+  for (int i = 0; i < o->nflights; ++i) {
     char name[64], dat[1200];
     snprintf(name, sizeof name, "flight_%d.dat", i + 1);
-    path_in(dat, sizeof dat, out_dir, name);
+    path_in(dat, sizeof dat, o->out_dir, name);
     FILE *fd = fopen(dat, "w");
     if (!fd) {
       fprintf(stderr, "spikefly plot: cannot write '%s': %s\n", dat, strerror(errno));
-      rc = SF_EXIT_USAGE;
-      goto out;
+      return SF_EXIT_USAGE;
     }
-    int found, n = write_flight_data(fd, &ft[i], max_traj, &found);
-    int failed = ferror(fd) != 0;
-    failed |= fclose(fd) != 0;
-    if (failed) {
+    int found, n = write_flight_data(fd, &ft[i], o->max_traj, &found);
+    if (write_failed(fd)) {
       fprintf(stderr, "spikefly plot: writing '%s' failed\n", dat);
-      rc = SF_EXIT_FAIL;
-      goto out;
+      return SF_EXIT_FAIL;
     }
     snprintf(name, sizeof name, "flight_%d.png", i + 1);
-    path_in(out_paths[noutputs], sizeof out_paths[0], out_dir, name);
-    outputs[noutputs] = out_paths[noutputs];
-    gp_flight(g, out_paths[noutputs], dat, flights[i], n, found, width * 5 / 3, height);
-    ++noutputs;
+    gp_flight(g, add_output(po, o->out_dir, name), dat, o->flights[i], n, found, o->width * 5 / 3, o->height);
   }
-  {
-    int failed = ferror(g) != 0;
-    failed |= fclose(g) != 0;
-    g = NULL;
-    if (failed) {
-      fprintf(stderr, "spikefly plot: writing '%s' failed\n", script);
-      rc = SF_EXIT_FAIL;
-      goto out;
-    }
+  return 0;
+}
+
+/* The gnuplot script (path in `script`) and its data files; the figures it
+ * draws are listed in *po. Returns 0 or an exit code. */
+static int write_script(const plot_opts *o, const plot_run *runs, int nruns, const csv_table *ft,
+                        const char *script, plot_outputs *po) {
+  FILE *g = fopen(script, "w");
+  if (!g) {
+    fprintf(stderr, "spikefly plot: cannot write '%s': %s\n", script, strerror(errno));
+    return SF_EXIT_USAGE;
   }
+  fprintf(g, "# spikefly plot: redraw with `gnuplot %s`\n", script);
+  int rc = nruns > 0 ? write_learning_curves(g, o, runs, nruns, po) : 0;
+  if (rc == 0) rc = write_flight_plots(g, o, ft, po);
+  if (rc != 0) {
+    fclose(g);
+    return rc;
+  }
+  if (write_failed(g)) {
+    fprintf(stderr, "spikefly plot: writing '%s' failed\n", script);
+    return SF_EXIT_FAIL;
+  }
+  return 0;
+}
+
+/* Run gnuplot on the script and check that it drew every figure. Returns 0
+ * or SF_EXIT_FAIL. */
+static int draw_figures(const plot_opts *o, const char *script, const plot_outputs *po) {
   /* Stale figures of an earlier call must not pass for new ones. */
-  for (int i = 0; i < noutputs; ++i) remove(outputs[i]);
+  for (int i = 0; i < po->n; ++i) remove(po->path[i]);
   char log[1200];
-  path_in(log, sizeof log, out_dir, "gnuplot.log");
-  if (run_gnuplot(gnuplot, script, log) != 0) {
-    rc = SF_EXIT_FAIL;
-    goto out;
-  }
-  for (int i = 0; i < noutputs; ++i) {
-    if (!png_ok(outputs[i])) {
+  path_in(log, sizeof log, o->out_dir, "gnuplot.log");
+  if (run_gnuplot(o->gnuplot, script, log) != 0) return SF_EXIT_FAIL;
+  for (int i = 0; i < po->n; ++i) {
+    if (!png_ok(po->path[i])) {
       show_log(log);
-      fprintf(stderr, "spikefly plot: gnuplot wrote no '%s' (does it have the pngcairo terminal?)\n", outputs[i]);
-      rc = SF_EXIT_FAIL;
-      goto out;
+      fprintf(stderr, "spikefly plot: gnuplot wrote no '%s' (does it have the pngcairo terminal?)\n", po->path[i]);
+      return SF_EXIT_FAIL;
     }
   }
+  return 0;
+}
+
+static void print_summary(const plot_run *runs, int nruns, const plot_outputs *po) {
   for (int i = 0; i < nruns; ++i)
     printf("spikefly plot: %s: %d agent%s, %d setting%s, epochs %d-%d\n", runs[i].dir, runs[i].nagents,
            runs[i].nagents == 1 ? "" : "s", runs[i].ngroups, runs[i].ngroups == 1 ? "" : "s", runs[i].epoch0,
            runs[i].epoch0 + runs[i].nepochs - 1);
-  for (int i = 0; i < noutputs; ++i) printf("%s\n", outputs[i]);
-  rc = SF_EXIT_OK;
-out:
-  if (g) fclose(g);
-  if (fr) fclose(fr);
-  if (fs) fclose(fs);
+  for (int i = 0; i < po->n; ++i) printf("%s\n", po->path[i]);
+}
+
+int sf_cmd_plot(int argc, char **argv) {
+  plot_opts o;
+  int rc = read_options(argc, argv, &o);
+  if (rc != PLOT_GO) {
+    plot_opts_free(&o);
+    return rc;
+  }
+  plot_run *runs = calloc(o.ndirs > 0 ? o.ndirs : 1, sizeof(plot_run));
+  csv_table *ft = calloc(o.nflights > 0 ? o.nflights : 1, sizeof(csv_table));
+  plot_outputs po = {malloc((3 + PLOT_MAX_FLIGHTS) * sizeof *po.path), 0};
+  int nruns = 0, nflights_read = 0;
+  char err[1400], script[1200];
+  rc = read_inputs(&o, runs, &nruns, ft, &nflights_read);
+  if (rc == 0 && sf_mkdirs(o.out_dir, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly plot: output directory (plot.out): %s\n", err);
+    rc = SF_EXIT_USAGE;
+  }
+  if (rc == 0) {
+    name_runs(runs, nruns);
+    path_in(script, sizeof script, o.out_dir, "plot.gp");
+    rc = write_script(&o, runs, nruns, ft, script, &po);
+  }
+  if (rc == 0) rc = draw_figures(&o, script, &po);
+  if (rc == 0) print_summary(runs, nruns, &po);
   for (int i = 0; i < nruns; ++i) run_free(&runs[i]);
   for (int i = 0; i < nflights_read; ++i) free(ft[i].v);
   free(runs);
   free(ft);
-  free(cv);
-  free(out_paths);
-  free(out_dir);
-  free(gnuplot);
-  free(flight_list);
+  free(po.path);
+  plot_opts_free(&o);
   return rc;
 }

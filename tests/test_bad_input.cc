@@ -6,51 +6,21 @@
 #include "core/sf_safetensors.h"
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/cli_test_util.h"
+
 namespace {
-
-// Runs a shell command line; its exit status, or -1.
-int run_sh(const std::string &line, std::string *out) {
-  FILE *p = popen((line + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  out->clear();
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-// Runs `spikefly ARGS` (in directory cwd when given).
-int run(const std::string &args, std::string *out, const std::string &cwd = "") {
-  return run_sh((cwd.empty() ? "" : "cd '" + cwd + "' && ") + SF_BINARY_DIR "/spikefly " + args, out);
-}
 
 bool exists(const std::string &path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void spit(const std::string &path, const std::string &text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
 }
 
 // A fresh scratch directory per test, removed afterwards.
@@ -118,20 +88,20 @@ TEST_F(BadInput, ConfigFileMustBeAReadableTextFile) {
   EXPECT_NE(out.find("'" + dir_ + "' is a directory"), std::string::npos) << out;
 
   const std::string nul = path("nul.ini");
-  spit(nul, std::string("[fly]\nepisodes = 2\0junk\n", 24));
+  write_file(nul, std::string("[fly]\nepisodes = 2\0junk\n", 24));
   EXPECT_EQ(run("fly --envs 2 --config " + nul, &out), 2) << out;
   EXPECT_NE(out.find(nul), std::string::npos) << out;
   EXPECT_NE(out.find("line 2 holds a NUL byte"), std::string::npos) << out;
 
   const std::string longf = path("long.ini");
-  spit(longf, "[fly]\n; a comment\nenvs = " + std::string(5000, '1') + "\nepisodes = 2\n");
+  write_file(longf, "[fly]\n; a comment\nenvs = " + std::string(5000, '1') + "\nepisodes = 2\n");
   EXPECT_EQ(run("fly --config " + longf, &out), 2) << out;
   EXPECT_NE(out.find(longf), std::string::npos) << out;
   EXPECT_NE(out.find("line 3 is 5007 characters long"), std::string::npos) << out;
 
   // The longest line that is read whole still works.
   const std::string fits = path("fits.ini");
-  spit(fits, "[fly]\nenvs = 2\nepisodes = 2" + std::string(180, ' ') + "\n");
+  write_file(fits, "[fly]\nenvs = 2\nepisodes = 2" + std::string(180, ' ') + "\n");
   EXPECT_EQ(run("fly --config " + fits, &out), 0) << out;
 }
 
@@ -146,22 +116,20 @@ int run_small_disk(const std::string &args, int limit_kb, std::string *out) {
 // and is not reported as written.
 TEST_F(BadInput, FailedFlightCsvKeepsTheEarlierFile) {
   const std::string csv = path("flight.csv");
-  spit(csv, "an earlier flight\n");
+  write_file(csv, "an earlier flight\n");
   std::string out;
   EXPECT_EQ(run_small_disk("fly --episodes 2 --envs 2 --csv " + csv, 16, &out), 1) << out;
   EXPECT_EQ(out.find("flights written"), std::string::npos) << out;
   EXPECT_NE(out.find(csv), std::string::npos) << out;
-  EXPECT_EQ(slurp(csv), "an earlier flight\n");
+  EXPECT_EQ(read_file(csv), "an earlier flight\n");
   EXPECT_FALSE(exists(csv + ".tmp"));
   // With room it is replaced, and said so.
   EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv " + csv, &out), 0) << out;
   EXPECT_NE(out.find("flights written to " + csv), std::string::npos) << out;
-  EXPECT_GT(slurp(csv).size(), 16u * 1024u);
+  EXPECT_GT(read_file(csv).size(), 16u * 1024u);
   // An output that cannot be a file is a usage error before the flight.
-  EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv " + dir_, &out), 2) << out;
-  EXPECT_NE(out.find(dir_), std::string::npos) << out;
-  EXPECT_EQ(run("fly --episodes 2 --envs 2 --csv " + dir_ + "/no/such/dir/f.csv", &out), 2) << out;
-  EXPECT_NE(out.find(dir_ + "/no/such/dir/f.csv"), std::string::npos) << out;
+  for (const std::string &bad : {dir_, dir_ + "/no/such/dir/f.csv"})
+    expect_usage_error("fly --episodes 2 --envs 2 --csv " + bad, bad);
 }
 
 // plot refuses a CSV cut short, naming the line, instead of dropping rows.
@@ -169,10 +137,10 @@ TEST_F(BadInput, PlotRefusesATruncatedCsv) {
   const std::string csv = path("flight.csv");
   std::string out;
   ASSERT_EQ(run("fly --episodes 1 --envs 1 --csv " + csv, &out), 0) << out;
-  std::string text = slurp(csv);
+  std::string text = read_file(csv);
   int lines = 0;
   for (char c : text) lines += c == '\n';
-  spit(csv, text.substr(0, text.size() - 7));
+  write_file(csv, text.substr(0, text.size() - 7));
   EXPECT_EQ(run("plot --out " + dir_ + " --flight " + csv, &out), 2) << out;
   EXPECT_NE(out.find(csv), std::string::npos) << out;
   EXPECT_NE(out.find("line " + std::to_string(lines)), std::string::npos) << out;
@@ -181,11 +149,11 @@ TEST_F(BadInput, PlotRefusesATruncatedCsv) {
   const std::string run_dir = path("run");
   ASSERT_EQ(mkdir(run_dir.c_str(), 0755), 0);
   const std::string header = "epoch,agent,env_steps,updates,wall_s,return_final,slope,bc_weight\n";
-  spit(run_dir + "/progress.csv", header + "0,0,100,10,1.5,12.5,2,0.2\n1,0,200,20,3.0,20.25,2,0.198\n2,0,3");
+  write_file(run_dir + "/progress.csv", header + "0,0,100,10,1.5,12.5,2,0.2\n1,0,200,20,3.0,20.25,2,0.198\n2,0,3");
   EXPECT_EQ(run("plot " + run_dir, &out), 2) << out;
   EXPECT_NE(out.find(run_dir + "/progress.csv' line 4"), std::string::npos) << out;
   // A row cut short in the middle of the file (a later append after it).
-  spit(run_dir + "/progress.csv", header + "0,0,100,10,1.5,12.5,2,0.2\n1,0,200,20\n2,0,300,30,4.5,30,2,0.196\n");
+  write_file(run_dir + "/progress.csv", header + "0,0,100,10,1.5,12.5,2,0.2\n1,0,200,20\n2,0,300,30,4.5,30,2,0.196\n");
   EXPECT_EQ(run("plot " + run_dir, &out), 2) << out;
   EXPECT_NE(out.find("line 3"), std::string::npos) << out;
   EXPECT_FALSE(exists(run_dir + "/return_vs_steps.png"));
@@ -198,32 +166,29 @@ TEST_F(BadInput, CollectKeepsAnExistingDataset) {
   const std::string args = "collect --episodes 2 --envs 2 --out " + ds;
   std::string out;
   ASSERT_EQ(run(args, &out), 0) << out;
-  const std::string first = slurp(ds);
+  const std::string first = read_file(ds);
   ASSERT_FALSE(first.empty());
   EXPECT_EQ(run(args + " --seed 2", &out), 2) << out;
   EXPECT_NE(out.find(ds), std::string::npos) << out;
   EXPECT_NE(out.find("--overwrite"), std::string::npos) << out;
-  EXPECT_EQ(slurp(ds), first);
+  EXPECT_EQ(read_file(ds), first);
   EXPECT_EQ(run(args + " --seed 2 --overwrite", &out), 0) << out;
-  EXPECT_NE(slurp(ds), first);
-  EXPECT_EQ(run("collect --episodes 2 --envs 2 --out " + dir_, &out), 2) << out;
-  EXPECT_NE(out.find(dir_), std::string::npos) << out;
-  EXPECT_EQ(run("collect --episodes 2 --envs 2 --out " + dir_ + "/no/such/d.safetensors", &out), 2) << out;
-  EXPECT_NE(out.find(dir_ + "/no/such/d.safetensors"), std::string::npos) << out;
+  EXPECT_NE(read_file(ds), first);
+  for (const std::string &bad : {dir_, dir_ + "/no/such/d.safetensors"})
+    expect_usage_error("collect --episodes 2 --envs 2 --out " + bad, bad);
 }
 
 // An output that cannot be written is a usage error (2) naming it, found
 // before the work, and an earlier file is not touched by the check.
 TEST_F(BadInput, UnwritableOutputsAreUsageErrors) {
   const std::string earlier = path("a.csv");
-  spit(earlier, "earlier\n");
+  write_file(earlier, "earlier\n");
   const std::string bad = dir_ + "/no/such/dir/f.png";
-  std::string out;
-  EXPECT_EQ(run("surrogate-analysis --samples 4 --csv " + earlier + " --plot " + bad, &out), 2) << out;
-  EXPECT_NE(out.find(bad), std::string::npos) << out;
-  EXPECT_EQ(slurp(earlier), "earlier\n");
+  expect_usage_error("surrogate-analysis --samples 4 --csv " + earlier + " --plot " + bad, bad);
+  EXPECT_EQ(read_file(earlier), "earlier\n");
   const std::string file = path("a_file"), flight = path("flight.csv");
-  spit(file, "x");
+  write_file(file, "x");
+  std::string out;
   ASSERT_EQ(run("fly --episodes 1 --envs 1 --csv " + flight, &out), 0) << out;
   struct Case {
     std::string args, named;
@@ -234,11 +199,8 @@ TEST_F(BadInput, UnwritableOutputsAreUsageErrors) {
       {"plot --out " + file + " --flight " + flight, file},
       {"export --random-init 1 --calib-episodes 1 --test-steps 5 --out " + file, file},
   };
-  for (const Case &c : cases) {
-    EXPECT_EQ(run(c.args, &out), 2) << c.args << "\n" << out;
-    EXPECT_NE(out.find(c.named), std::string::npos) << c.args << "\n" << out;
-  }
-  EXPECT_EQ(slurp(file), "x");
+  for (const Case &c : cases) expect_usage_error(c.args, c.named);
+  EXPECT_EQ(read_file(file), "x");
 }
 
 // The names in a directory, one a line, sorted.
@@ -263,9 +225,9 @@ TEST_F(BadInput, ExportIsSwappedInWhenComplete) {
       << out;
   // A float32 export names no file of the int8 format, which it does not ship.
   for (const char *f : {"/sf_ctrl_weights.h", "/README.md", "/sf_ctrl_f32.h", "/sf_ctrl.h"})
-    EXPECT_EQ(slurp(d + f).find("sf_ctrl_i8"), std::string::npos) << f;
-  spit(d + "/app.c", "int main(void) { return 0; }\n");
-  spit(d + "/sf_ctrl.o", "stale object");
+    EXPECT_EQ(read_file(d + f).find("sf_ctrl_i8"), std::string::npos) << f;
+  write_file(d + "/app.c", "int main(void) { return 0; }\n");
+  write_file(d + "/sf_ctrl.o", "stale object");
 
   ASSERT_EQ(run(base + " --format int8", &out), 0) << out;
   EXPECT_TRUE(exists(d + "/sf_ctrl_i8.c"));
@@ -274,12 +236,12 @@ TEST_F(BadInput, ExportIsSwappedInWhenComplete) {
   EXPECT_FALSE(exists(d + "/sf_ctrl_f32.h"));
   EXPECT_FALSE(exists(d + "/sf_ctrl.o"));
   EXPECT_TRUE(exists(d + "/app.c"));
-  const std::string header = slurp(d + "/sf_ctrl_weights.h"), before = listing(d);
+  const std::string header = read_file(d + "/sf_ctrl_weights.h"), before = listing(d);
   ASSERT_GT(header.size(), 64u * 1024u);
 
   // A disk that fills up while the header is written: exit 1, nothing changed.
   EXPECT_EQ(run_small_disk(base + " --format float32 --random-init 4", 64, &out), 1) << out;
-  EXPECT_EQ(slurp(d + "/sf_ctrl_weights.h"), header);
+  EXPECT_EQ(read_file(d + "/sf_ctrl_weights.h"), header);
   EXPECT_EQ(listing(d), before);
   EXPECT_EQ(listing(dir_), "ctrl\n") << "a staging directory was left behind";
 }
@@ -336,7 +298,7 @@ void strip_checksums(const std::string &src, const std::string &dst, const std::
   while (header.size() % 8) header += ' ';
   std::string out(8, '\0');
   for (int i = 0; i < 8; ++i) out[i] = (char)((uint64_t)header.size() >> (8 * i));
-  spit(dst, out + header + data);
+  write_file(dst, out + header + data);
 }
 
 // The project's Python environment with safetensors, or "".
@@ -378,7 +340,7 @@ TEST_F(BadInput, OneCheckpointRuleForEveryCommand) {
                      &out),
               0)
         << out;
-    ASSERT_NE(slurp(resaved), slurp(ckpt));
+    ASSERT_NE(read_file(resaved), read_file(ckpt));
     for (const std::string &cmd : commands(resaved)) {
       EXPECT_EQ(run(cmd, &out), 0) << cmd << "\n" << out;
       EXPECT_EQ(out.find("not checksummed"), std::string::npos) << cmd << "\n" << out;
@@ -400,10 +362,10 @@ TEST_F(BadInput, OneCheckpointRuleForEveryCommand) {
     EXPECT_NE(out.find("non-finite"), std::string::npos) << cmd << "\n" << out;
   }
   // A checksum present and wrong: refused everywhere.
-  std::string bytes = slurp(ckpt);
+  std::string bytes = read_file(ckpt);
   bytes[bytes.size() - 3] ^= 0x20;
   const std::string bad = path("bad.safetensors");
-  spit(bad, bytes);
+  write_file(bad, bytes);
   for (const std::string &cmd : commands(bad)) {
     EXPECT_EQ(run(cmd, &out), 2) << cmd << "\n" << out;
     EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << cmd << "\n" << out;
@@ -460,14 +422,14 @@ TEST_F(BadInput, VersionOptionAndDevice) {
 TEST_F(BadInput, PlotKeepsGnuplotWarningsInItsLog) {
   const std::string run_dir = path("run");
   ASSERT_EQ(mkdir(run_dir.c_str(), 0755), 0);
-  spit(run_dir + "/progress.csv",
+  write_file(run_dir + "/progress.csv",
        "epoch,agent,env_steps,updates,wall_s,return_final,slope,bc_weight\n"
        "1,0,100,10,1.5,12.5,2,0.2\n2,0,200,20,3.0,nan,2,0.198\n3,0,300,30,4.5,nan,2,0.196\n");
   std::string out;
   ASSERT_EQ(run("plot " + run_dir, &out), 0) << out;
   EXPECT_EQ(out.find("Warning"), std::string::npos) << out;
-  EXPECT_NE(slurp(run_dir + "/gnuplot.log").find("empty x range"), std::string::npos);
-  EXPECT_NE(slurp(run_dir + "/plot.gp").find("set xtics 1\n"), std::string::npos);
+  EXPECT_NE(read_file(run_dir + "/gnuplot.log").find("empty x range"), std::string::npos);
+  EXPECT_NE(read_file(run_dir + "/plot.gp").find("set xtics 1\n"), std::string::npos);
 }
 
 // Training's own inputs follow the same rule: a guide or a dataset without

@@ -7,42 +7,16 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "tests/cli_test_util.h"
+
 namespace {
-
-int run(const std::string &args, std::string *out) {
-  std::string cmd = std::string(SF_BINARY_DIR "/spikefly ") + args + " 2>&1";
-  FILE *p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  out->clear();
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-std::string read_all(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void write_file(const std::string &path, const std::string &text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  ASSERT_TRUE(f.good()) << path;
-}
 
 class Plot : public ::testing::Test {
  protected:
@@ -107,7 +81,7 @@ class Plot : public ::testing::Test {
 };
 
 void expect_png(const std::string &path) {
-  std::string data = read_all(path);
+  std::string data = read_file(path);
   ASSERT_FALSE(data.empty()) << path << " missing or empty";
   EXPECT_EQ(data.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)), 0) << path << " is not a PNG";
   EXPECT_GT(data.size(), 5000u) << path << " is suspiciously small";
@@ -126,7 +100,7 @@ TEST_F(Plot, WritesLearningCurvesAndFlightPlots) {
   // Seeds of one slope form one curve: two curves, each over two agents, with
   // the mean and the min-max band of the evaluations (epoch 2: returns 100,
   // 120 for slope 2 and 140, 160 for slope 10).
-  std::string dat = read_all(run_dir + "/plot_return.dat");
+  std::string dat = read_file(run_dir + "/plot_return.dat");
   EXPECT_NE(dat.find("# run_slopes: model.slope=2 (2 agents)"), std::string::npos) << dat;
   EXPECT_NE(dat.find("# run_slopes: model.slope=10 (2 agents)"), std::string::npos) << dat;
   EXPECT_EQ(dat.find("seed="), std::string::npos) << dat;
@@ -150,11 +124,8 @@ TEST_F(Plot, BadInputExitsTwoNamingIt) {
   EXPECT_NE(out.find(empty), std::string::npos) << out;
   EXPECT_NE(out.find("progress.csv"), std::string::npos) << out;
 
-  EXPECT_EQ(run("plot " + run_dir + " --flight " + dir + "/no_such_flight.csv", &out), 2) << out;
-  EXPECT_NE(out.find("no_such_flight.csv"), std::string::npos) << out;
-
-  EXPECT_EQ(run("plot " + run_dir + " --band wide", &out), 2) << out;
-  EXPECT_NE(out.find("plot.band"), std::string::npos) << out;
+  expect_usage_error("plot " + run_dir + " --flight " + dir + "/no_such_flight.csv", "no_such_flight.csv");
+  expect_usage_error("plot " + run_dir + " --band wide", "plot.band");
 
   EXPECT_EQ(run("plot", &out), 2) << out;
 
