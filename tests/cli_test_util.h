@@ -1,18 +1,21 @@
 // Shared by the suites that run the `spikefly` binary of this build as a user
-// does (test_bad_input, test_plot, test_sim_cli): a command line run with
-// what it prints captured, its exit status checked, and whole files read and
-// written.
+// does (test_bad_input, test_plot, test_sim_cli, test_report, test_experiments,
+// test_run_dir, test_resume, test_mpi): a command line run with what it prints
+// captured, a process started and waited for (to kill it meanwhile), its exit
+// status checked, and whole files read and written.
 #ifndef SF_CLI_TEST_UTIL_H
 #define SF_CLI_TEST_UTIL_H
 
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 // Runs a shell command line, its stdout and stderr together in *out; its
 // exit status, or -1 when it could not be run or did not exit.
@@ -30,6 +33,31 @@ inline int run_sh(const std::string &line, std::string *out) {
 // Runs `spikefly ARGS` (in directory cwd when given), as run_sh.
 inline int run(const std::string &args, std::string *out, const std::string &cwd = "") {
   return run_sh((cwd.empty() ? "" : "cd '" + cwd + "' && ") + SF_BINARY_DIR "/spikefly " + args, out);
+}
+
+// Starts args (a program path and its arguments) as a process of its own:
+// in directory cwd when given, stdout discarded, stderr into `log`.
+inline pid_t spawn(const std::vector<std::string> &args, const std::string &log = "/dev/null",
+                   const std::string &cwd = "") {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    if (!freopen("/dev/null", "w", stdout) || !freopen(log.c_str(), "w", stderr)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for a spawned process: its exit status, or minus the signal that
+// ended it.
+inline int wait_exit(pid_t pid) {
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
 }
 
 // `spikefly ARGS` is a usage error (exit code 2) whose message names `named`

@@ -12,33 +12,16 @@
 #include <sstream>
 #include <string>
 
+#include "tests/cli_test_util.h"
+
 namespace {
 
 const std::string kRoot = "/tmp/sf_test_experiments";
 const std::string kExp = SF_SOURCE_DIR "/experiments/";
 
-// `spikefly ARGS` run in `cwd`, stdout and stderr in *out; its exit status.
-int run(const std::string &args, std::string *out, const std::string &cwd) {
-  FILE *p = popen(("cd '" + cwd + "' && " SF_BINARY_DIR "/spikefly " + args + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  out->clear();
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // Lines of a CSV file after its header.
 int data_rows(const std::string &path) {
-  std::stringstream s(slurp(path));
+  std::stringstream s(read_file(path));
   std::string line;
   int n = -1;
   while (std::getline(s, line))
@@ -68,10 +51,10 @@ void Experiments::train_and_report(const std::string &fig, const std::string &pa
   for (const std::string &f : {fig, part2}) {
     ASSERT_EQ(run("train --config " + kExp + f + ".ini experiment.scale=smoke --out runs/" + f, &out), 0) << f << "\n"
                                                                                                         << out;
-    EXPECT_NE(slurp(kWork + "/runs/" + f + "/populations.txt"), "") << f;
+    EXPECT_NE(read_file(kWork + "/runs/" + f + "/populations.txt"), "") << f;
   }
   ASSERT_EQ(run("report runs/" + fig + " runs/" + part2 + " --out report_" + fig, &out), 0) << out;
-  const std::string md = slurp(kWork + "/report_" + fig + "/report.md");
+  const std::string md = read_file(kWork + "/report_" + fig + "/report.md");
   EXPECT_NE(md.find("# Experiment " + fig + ", scale smoke"), std::string::npos) << md;
   EXPECT_EQ(data_rows(kWork + "/report_" + fig + "/report.csv"), settings) << md;
   // Every setting has its 3 seeds.
@@ -81,7 +64,7 @@ void Experiments::train_and_report(const std::string &fig, const std::string &pa
   while (std::getline(s, line))
     if (line.rfind("| ", 0) == 0 && line.find(" | 3 | ") != std::string::npos) ++rows;
   EXPECT_EQ(rows, settings) << md;
-  EXPECT_GT(slurp(kWork + "/report_" + fig + "/return_vs_epochs.png").size(), 1000u);
+  EXPECT_GT(read_file(kWork + "/report_" + fig + "/return_vs_epochs.png").size(), 1000u);
 }
 
 // fig3: fixed k in {1,2,5,10,100} and the interval and adaptive schedules,

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/cli_test_util.h"
 #include "tests/trainer_test_util.h"
 
 extern "C" {
@@ -49,34 +50,6 @@ std::vector<std::string> sweep(const std::string &out, const std::string &epochs
 std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string> &b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
-}
-
-pid_t spawn(const std::vector<std::string> &args, const std::string &log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen(log.c_str(), "w", stderr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 // Every field but the wall time, and the setting.
@@ -120,12 +93,12 @@ void expect_same_agents(const std::string &whole, const std::string &part, int p
 TEST(Mpi, RanksGiveTheAgentsOfOneProcess) {
   SKIP_WITHOUT_MPI();
   const std::string one = "/tmp/sf_test_mpi_one", two = "/tmp/sf_test_mpi_two", three = "/tmp/sf_test_mpi_three";
-  ASSERT_EQ(wait_exit(spawn(sweep(one), one + ".log")), 0) << slurp(one + ".log");
-  ASSERT_EQ(wait_exit(spawn(mpirun(2) + sweep(two), two + ".log")), 0) << slurp(two + ".log");
-  ASSERT_EQ(wait_exit(spawn(mpirun(3) + sweep(three), three + ".log")), 0) << slurp(three + ".log");
+  ASSERT_EQ(wait_exit(spawn(sweep(one), one + ".log")), 0) << read_file(one + ".log");
+  ASSERT_EQ(wait_exit(spawn(mpirun(2) + sweep(two), two + ".log")), 0) << read_file(two + ".log");
+  ASSERT_EQ(wait_exit(spawn(mpirun(3) + sweep(three), three + ".log")), 0) << read_file(three + ".log");
   expect_same_rows(one, two);
   expect_same_rows(one, three);
-  EXPECT_EQ(slurp(one + "/summary.csv"), slurp(two + "/summary.csv"));
+  EXPECT_EQ(read_file(one + "/summary.csv"), read_file(two + "/summary.csv"));
   // 6 agents: 3 + 3 on two ranks; 2 + 2 + 2 on three.
   const std::string ck = one + "/checkpoint.safetensors";
   expect_same_agents(ck, two + "/checkpoint.agents-0-2.safetensors", 0, 6);
@@ -142,7 +115,7 @@ TEST(Mpi, UnevenSharesAndTooManyRanks) {
                                    "train.envs=2", "train.collect_steps=60", "train.updates=1", "train.batch=4",
                                    "train.hidden=8,8", "train.eval_episodes=1", "train.buffer=5000", "--sweep",
                                    "seed=1,2,3,4,5"};
-  ASSERT_EQ(wait_exit(spawn(mpirun(3) + four, d + ".log")), 0) << slurp(d + ".log");
+  ASSERT_EQ(wait_exit(spawn(mpirun(3) + four, d + ".log")), 0) << read_file(d + ".log");
   for (const char *f : {"checkpoint.agents-0-1.safetensors", "checkpoint.agents-2-3.safetensors",
                         "checkpoint.agents-4-4.safetensors"})
     EXPECT_EQ(access((d + "/" + f).c_str(), F_OK), 0) << f;
@@ -152,7 +125,7 @@ TEST(Mpi, UnevenSharesAndTooManyRanks) {
   two_agents.back() = "seed=1,2";
   two_agents[8] = many;
   EXPECT_NE(wait_exit(spawn(mpirun(3) + two_agents, many + ".log")), 0);
-  EXPECT_NE(slurp(many + ".log").find("leaves rank 2 without agents"), std::string::npos) << slurp(many + ".log");
+  EXPECT_NE(read_file(many + ".log").find("leaves rank 2 without agents"), std::string::npos) << read_file(many + ".log");
 }
 
 // SIGKILL one rank during epoch 3: mpirun takes the job down (no hang); a
@@ -161,7 +134,7 @@ TEST(Mpi, UnevenSharesAndTooManyRanks) {
 TEST(Mpi, KilledRankResumes) {
   SKIP_WITHOUT_MPI();
   const std::string whole = "/tmp/sf_test_mpi_whole", killed = "/tmp/sf_test_mpi_killed";
-  ASSERT_EQ(wait_exit(spawn(sweep(whole, "5", "2"), whole + ".log")), 0) << slurp(whole + ".log");
+  ASSERT_EQ(wait_exit(spawn(sweep(whole, "5", "2"), whole + ".log")), 0) << read_file(whole + ".log");
   std::system(("rm -rf " + killed).c_str());
   pid_t job = spawn(mpirun(2) + sweep(killed, "5", "2"), killed + ".log");
   auto start = std::chrono::steady_clock::now();
@@ -188,9 +161,9 @@ TEST(Mpi, KilledRankResumes) {
   std::vector<std::string> resume = {kBin, "train", "--resume", killed};
   const int r3 = wait_exit(spawn(mpirun(3) + resume, killed + ".r3.log"));
   EXPECT_NE(r3, 0);
-  EXPECT_NE(slurp(killed + ".r3.log").find("resume with the number of processes"), std::string::npos)
-      << slurp(killed + ".r3.log");
-  ASSERT_EQ(wait_exit(spawn(mpirun(2) + resume, killed + ".r2.log")), 0) << slurp(killed + ".r2.log");
+  EXPECT_NE(read_file(killed + ".r3.log").find("resume with the number of processes"), std::string::npos)
+      << read_file(killed + ".r3.log");
+  ASSERT_EQ(wait_exit(spawn(mpirun(2) + resume, killed + ".r2.log")), 0) << read_file(killed + ".r2.log");
   expect_same_rows(whole, killed);
 }
 

@@ -15,35 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli_test_util.h"
+
 namespace {
-
-int run(const std::string &args, std::string *out) {
-  FILE *p = popen((SF_BINARY_DIR "/spikefly " + args + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  out->clear();
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void put(const std::string &path, const std::string &text) { std::ofstream(path) << text; }
 
 const char *kHeader = "epoch,agent,env_steps,updates,wall_s,return_final,return_current,survival,setting\n";
 
 // A run directory of experiment `name`: config.ini and progress.csv.
 void make_run(const std::string &dir, const std::string &name, const std::string &rows) {
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
-  put(dir + "/config.ini", "[experiment]\nname = " + name + "\nscale = cpu\n[train]\nalgo = td3\n");
-  put(dir + "/progress.csv", std::string(kHeader) + rows);
+  write_file(dir + "/config.ini", "[experiment]\nname = " + name + "\nscale = cpu\n[train]\nalgo = td3\n");
+  write_file(dir + "/progress.csv", std::string(kHeader) + rows);
 }
 
 // The fields of one CSV line (no quoted commas in these tests).
@@ -88,7 +70,7 @@ void make_known() {
            "1,0,0,10,1,nan,nan,nan,bc seed=0\n1,1,0,10,1,nan,nan,nan,bc seed=1\n"
            "2,0,0,20,1,120,120,0.5,bc seed=0\n2,1,0,20,1,130,130,0.7,bc seed=1\n"
            "3,0,0,30,1,200,200,0.8,bc seed=0\n3,1,0,30,1,300,300,1,bc seed=1\n");
-  put(kRoot + "/exp/populations.txt", "A\nB\n");
+  write_file(kRoot + "/exp/populations.txt", "A\nB\n");
 }
 
 TEST(Report, GivesTheHandComputedTable) {
@@ -96,7 +78,7 @@ TEST(Report, GivesTheHandComputedTable) {
   std::string out;
   const std::string dir = kRoot + "/out";
   ASSERT_EQ(run("report " + kRoot + "/exp/A " + kRoot + "/exp/B --out " + dir, &out), 0) << out;
-  const std::string md = slurp(dir + "/report.md");
+  const std::string md = read_file(dir + "/report.md");
   EXPECT_NE(md.find("# Experiment known, scale cpu"), std::string::npos) << md;
   EXPECT_NE(md.find("| td3 | 3 | 4 | 100.0 ± 45.8 | 0.400 ± 0.200 | 3.0 ± 1.4 (not reached by 1 of 3) | "
                     "1500 ± 707 (not reached by 1 of 3) | " + kRoot + "/exp/A/config.ini |"),
@@ -111,7 +93,7 @@ TEST(Report, GivesTheHandComputedTable) {
       << md;
 
   // The CSV in full precision.
-  std::stringstream csv(slurp(dir + "/report.csv"));
+  std::stringstream csv(read_file(dir + "/report.csv"));
   std::string line;
   std::getline(csv, line);
   auto head = fields(line);
@@ -144,7 +126,7 @@ TEST(Report, GivesTheHandComputedTable) {
   EXPECT_NEAR(num(2, "return_final_std"), std::sqrt(5000.0), 1e-9);
 
   // The curve of "td3" at epoch 2: mean of 50, 110, -20; min -20, max 110.
-  std::stringstream dat(slurp(dir + "/curve_1.dat"));
+  std::stringstream dat(read_file(dir + "/curve_1.dat"));
   int epoch = 0, n = 0;
   double steps, upd, mean, sd, lo, hi;
   while (std::getline(dat, line))
@@ -158,11 +140,11 @@ TEST(Report, GivesTheHandComputedTable) {
   EXPECT_DOUBLE_EQ(lo, -20.0);
   EXPECT_DOUBLE_EQ(hi, 110.0);
   for (const char *png : {"return_vs_env_steps.png", "return_current_vs_env_steps.png", "return_vs_epochs.png"})
-    EXPECT_GT(slurp(dir + "/" + png).size(), 1000u) << png;
+    EXPECT_GT(read_file(dir + "/" + png).size(), 1000u) << png;
 
   // The experiment directory stands for its populations: the same table.
   ASSERT_EQ(run("report " + kRoot + "/exp --out " + kRoot + "/out2", &out), 0) << out;
-  EXPECT_EQ(slurp(kRoot + "/out2/report.csv"), slurp(dir + "/report.csv"));
+  EXPECT_EQ(read_file(kRoot + "/out2/report.csv"), read_file(dir + "/report.csv"));
 }
 
 TEST(Report, RefusesRunsOfDifferentExperiments) {
@@ -180,7 +162,7 @@ TEST(Report, RefusesAMissingDirectory) {
   EXPECT_EQ(run("report " + kRoot + "/exp/A " + kRoot + "/nonexistent --out " + kRoot + "/o", &out), 2) << out;
   EXPECT_NE(out.find(kRoot + "/nonexistent"), std::string::npos) << out;
   // A population listed in populations.txt that has not run.
-  put(kRoot + "/exp/populations.txt", "A\nB\nC\n");
+  write_file(kRoot + "/exp/populations.txt", "A\nB\nC\n");
   EXPECT_EQ(run("report " + kRoot + "/exp --out " + kRoot + "/o", &out), 2) << out;
   EXPECT_NE(out.find(kRoot + "/exp/C"), std::string::npos) << out;
 }

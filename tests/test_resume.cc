@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/cli_test_util.h"
+
 namespace {
 
 const std::string kBin = SF_BINARY_DIR "/spikefly";
@@ -22,26 +24,6 @@ std::vector<std::string> train_args(const std::string &out) {
   return {kBin, "train", "--algo", "td3", "--epochs", "4", "--overwrite", "--out", out, "train.envs=4",
           "train.collect_steps=150", "train.updates=6", "train.batch=8", "train.hidden=32,16", "train.eval_every=2",
           "train.eval_episodes=4", "train.buffer=20000", "seed=5", "--sweep", "model.slope=2,10"};
-}
-
-pid_t spawn(const std::vector<std::string> &args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
 }
 
 // progress.csv without its wall-time column (the fifth).

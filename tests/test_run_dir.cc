@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli_test_util.h"
 #include "tests/trainer_test_util.h"
 
 namespace {
@@ -24,33 +25,11 @@ struct Result {
   std::string err;
 };
 
-// Run the binary in `cwd` (empty: here); stderr captured.
+// Runs the binary in `cwd` (empty: here); stderr captured.
 Result run(const std::vector<std::string> &args, const std::string &cwd = "") {
   const std::string log = "/tmp/sf_test_run_dir_stderr." + std::to_string(getpid()) + ".txt";
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen(log.c_str(), "w", stderr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  std::ifstream f(log);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, ss.str()};
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  const int code = wait_exit(spawn(args, log, cwd));
+  return {code, read_file(log)};
 }
 
 bool exists(const std::string &path) { return access(path.c_str(), F_OK) == 0; }
@@ -64,7 +43,7 @@ std::vector<std::string> tiny(const std::string &out, const std::string &epochs 
 TEST(RunDir, ConfigHoldsEveryEffectiveSettingAndTheVersion) {
   const std::string d = "/tmp/sf_test_rd_config";
   ASSERT_EQ(run(tiny(d)).code, 0);
-  const std::string ini = slurp(d + "/config.ini");
+  const std::string ini = read_file(d + "/config.ini");
   EXPECT_NE(ini.find("spikefly " SF_VERSION), std::string::npos) << ini;
   // Keys never given, with the defaults the run took.
   for (const char *kv : {"train.gamma = 0.99", "train.tau = 0.01", "train.policy_delay = 2", "train.seq_len = 100",
@@ -85,11 +64,11 @@ TEST(RunDir, ResumingAFinishedRunChangesNothing) {
   ASSERT_EQ(run(tiny(d)).code, 0);
   const std::string files[] = {"config.ini", "progress.csv", "summary.csv", "checkpoint.safetensors"};
   std::vector<std::string> before;
-  for (auto &f : files) before.push_back(slurp(d + "/" + f));
+  for (auto &f : files) before.push_back(read_file(d + "/" + f));
   Result r = run({kBin, "train", "--resume", d});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.err.find("already finished"), std::string::npos) << r.err;
-  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(slurp(d + "/" + files[i]), before[i]) << files[i];
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(read_file(d + "/" + files[i]), before[i]) << files[i];
 }
 
 TEST(RunDir, KeysGivenWithResumeAreWrittenToConfig) {
@@ -97,7 +76,7 @@ TEST(RunDir, KeysGivenWithResumeAreWrittenToConfig) {
   ASSERT_EQ(run(tiny(d)).code, 0);
   Result r = run({kBin, "train", "--resume", d, "--epochs", "2"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(slurp(d + "/config.ini").find("train.epochs = 2"), std::string::npos);
+  EXPECT_NE(read_file(d + "/config.ini").find("train.epochs = 2"), std::string::npos);
   auto rows = read_records(d);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1].epoch, 2);
@@ -117,7 +96,7 @@ TEST(RunDir, InputsAreResolvedAndChecked) {
                                    "train.warmup=5", "train.stride=5", "train.hidden=8,8", "train.eval_episodes=2",
                                    "train.buffer=20000"};
   ASSERT_EQ(run(args, w).code, 0);
-  EXPECT_NE(slurp(w + "/run/config.ini").find("train.dataset = " + w + "/data.safetensors"), std::string::npos);
+  EXPECT_NE(read_file(w + "/run/config.ini").find("train.dataset = " + w + "/data.safetensors"), std::string::npos);
   Result r = run({kBin, "train", "--resume", w + "/run", "--epochs", "2"}, "/");
   EXPECT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(run({kBin, "collect", "--out", "data.safetensors", "--episodes", "6", "--envs", "6", "--seed", "9",
@@ -162,7 +141,7 @@ TEST(RunDir, ExperimentFileRunsItsGridAsPopulations) {
   Result r = run({kBin, "train", "--config", ini, "experiment.scale=smoke", "train.updates=1", "--out", d,
                   "--overwrite"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(slurp(d + "/populations.txt"), "train.bc=true\ntrain.bc=false\n");
+  EXPECT_EQ(read_file(d + "/populations.txt"), "train.bc=true\ntrain.bc=false\n");
   for (const char *pop : {"train.bc=true", "train.bc=false"}) {
     const std::string run_dir = d + "/" + pop;
     auto rows = read_records(run_dir);
@@ -170,7 +149,7 @@ TEST(RunDir, ExperimentFileRunsItsGridAsPopulations) {
     EXPECT_EQ(rows.back().epoch, 2);
     EXPECT_EQ(rows.back().updates, 2) << "the command line's train.updates=1 lost to the scale";
     EXPECT_EQ(std::string(rows[1].setting), std::string("td3bc_jsrl ") + pop + " seed=1");
-    const std::string cfg = slurp(run_dir + "/config.ini");
+    const std::string cfg = read_file(run_dir + "/config.ini");
     EXPECT_NE(cfg.find("experiment.name = tiny"), std::string::npos) << cfg;
     EXPECT_EQ(cfg.find("scale."), std::string::npos) << cfg;
   }
