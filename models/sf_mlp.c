@@ -109,23 +109,25 @@ int sf_mlp_forward(sf_mlp *m, long rows, const float *x1, int n1, const float *x
   for (int l = 0; l <= L; ++l) {
     const int K = width_in(c, l), N = width_out(c, l);
     const float *in = l ? m->act[l - 1] : m->x;
-    for (int p = 0; p < P; ++p) {
-      float *out = m->act[l] + (long)p * R * N;
+    for (int p = 0; p < P; ++p)
+      sf_gemm(0, 1, rows, N, K, in + (long)p * R * K, K, W(m, l, p), K, 0.0f, m->act[l] + (long)p * R * N, N);
+    /* The bias joins in the activation's pass: x W^T + b, then ReLU or tanh
+     * (one pass over the output instead of a bias fill before the product). */
+    const int act = l < L ? 1 : (c->tanh_out ? 2 : 0);
+    const long rb = ELEM_BLOCK / N > 0 ? ELEM_BLOCK / N : 1, nblk = (rows + rb - 1) / rb;
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * rows * N > PAR_MIN_WORK)
+    for (long t = 0; t < P * nblk; ++t) {
+      const int p = (int)(t / nblk);
+      const long r0 = t % nblk * rb, r1 = rows - r0 < rb ? rows : r0 + rb;
       const float *b = bias(m, l, p);
-      for (long r = 0; r < rows; ++r) memcpy(out + r * N, b, sizeof(float) * N);
-      sf_gemm(0, 1, rows, N, K, in + (long)p * R * K, K, W(m, l, p), K, 1.0f, out, N);
-    }
-    const int relu = l < L, th = l == L && c->tanh_out;
-    if (relu || th) {
-      const long per = rows * N, nblk = (per + ELEM_BLOCK - 1) / ELEM_BLOCK;
-#pragma omp parallel for schedule(dynamic, 1) if ((long)P * per > PAR_MIN_WORK)
-      for (long t = 0; t < P * nblk; ++t) {
-        const long i0 = t % nblk * ELEM_BLOCK, i1 = per - i0 < ELEM_BLOCK ? per : i0 + ELEM_BLOCK;
-        float *a = m->act[l] + t / nblk * R * N;
-        if (relu)
-          for (long i = i0; i < i1; ++i) a[i] = sf_relu(a[i]);
+      for (long r = r0; r < r1; ++r) {
+        float *a = m->act[l] + (long)p * R * N + r * N;
+        if (act == 1)
+          for (int n = 0; n < N; ++n) a[n] = sf_relu(a[n] + b[n]);
+        else if (act == 2)
+          for (int n = 0; n < N; ++n) a[n] = sf_tanh(a[n] + b[n]);
         else
-          for (long i = i0; i < i1; ++i) a[i] = sf_tanh(a[i]);
+          for (int n = 0; n < N; ++n) a[n] = a[n] + b[n];
       }
     }
   }
