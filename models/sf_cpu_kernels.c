@@ -19,8 +19,14 @@
 #define SF_ALWAYS_INLINE static inline __attribute__((always_inline))
 
 #define SF_TILE_N SF_LIF_TILE_MAX
-/* The state before the first step, and the gradient after the last. */
+/* The membrane before the first step, and the gradient after the last. */
 static const float zeros[SF_TILE_N];
+
+/* The spikes before the first step, S_{-1} = H(-theta), of a tile's
+ * neurons. */
+SF_ALWAYS_INLINE void start_spikes(int w, const float *restrict th, float *restrict s0) {
+  for (int j = 0; j < w; ++j) s0[j] = sf_lif_start_spike(th[j]);
+}
 
 void sf_transpose(const float *W, int rows, int cols, float *Wt) {
   for (int r = 0; r < rows; ++r)
@@ -172,11 +178,13 @@ SF_ALWAYS_INLINE void lif_forward_body(int mode, float k, int T, int B, int N, i
   const long BN = (long)B * N;
   const int w = n1 - n0;
   const float *bc = beta_c + n0, *th = theta + n0;
+  float s0[SF_TILE_N];
+  start_spikes(w, th, s0);
   for (int t = 0; t < T; ++t) {
     for (int b = b0; b < b1; ++b) {
       long row = ((long)t * B + b) * N + n0;
       float *ur = u + row, *sr = s + row;
-      const float *up = t ? ur - BN : zeros, *sp = t ? sr - BN : zeros;
+      const float *up = t ? ur - BN : zeros, *sp = t ? sr - BN : s0;
 #pragma omp simd
       for (int j = 0; j < w; ++j) sf_lif_forward(mode, bc[j], th[j], k, up[j], sp[j], ur[j], &ur[j], &sr[j]);
     }
@@ -200,7 +208,8 @@ SF_ALWAYS_INLINE void lif_step_body(int mode, float k, long rows, int N, const f
     const float *cr = cur + r * N;
     float *ur = u + r * N, *sr = s + r * N;
 #pragma omp simd
-    for (int n = 0; n < N; ++n) sf_lif_forward(mode, beta_c[n], theta[n], k, ur[n], sr[n], cr[n], &ur[n], &sr[n]);
+    for (int n = 0; n < N; ++n)
+      sf_lif_forward(mode, beta_c[n], theta[n], k, ur[n], sf_lif_state_spike(sr[n], theta[n]), cr[n], &ur[n], &sr[n]);
   }
 }
 
@@ -219,14 +228,15 @@ SF_ALWAYS_INLINE void lif_backward_body(int mode, int detach_reset, float k, int
   const long BN = (long)B * N;
   const int w = n1 - n0;
   const float *bc = beta_c + n0, *th = theta + n0;
-  float gbeta[SF_TILE_N], gtheta[SF_TILE_N], gcur[SF_TILE_N];
+  float gbeta[SF_TILE_N], gtheta[SF_TILE_N], gcur[SF_TILE_N], s0[SF_TILE_N];
   for (int j = 0; j < w; ++j) gbeta[j] = gtheta[j] = gcur[j] = 0.0f;
+  start_spikes(w, th, s0);
   for (int t = T - 1; t >= 0; --t) {
     for (int b = b0; b < b1; ++b) {
       long row = ((long)t * B + b) * N + n0;
       float *ur = u + row;
       const float *gr = gs + row;
-      const float *up = t ? ur - BN : zeros, *sp = t ? s + row - BN : zeros;
+      const float *up = t ? ur - BN : zeros, *sp = t ? s + row - BN : s0;
       const float *un = t + 1 < T ? ur + BN : zeros; /* already dL/dI_{t+1} = dL/dU_{t+1} */
 #pragma omp simd
       for (int j = 0; j < w; ++j) {

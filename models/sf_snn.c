@@ -313,6 +313,7 @@ sf_snn_state *sf_snn_state_new(const sf_snn *net, int B) {
     st->s[l] = calloc((size_t)st->P * B * st->hidden[l], sizeof(float));
     ok = st->u[l] && st->s[l];
   }
+  if (ok) sf_snn_state_reset_all(st);
   st->cur = alloc_floats((size_t)st->P * B * max_hidden(&net->cfg));
   if (!ok || !st->cur) {
     sf_snn_state_free(st);
@@ -331,19 +332,22 @@ void sf_snn_state_free(sf_snn_state *st) {
   free(st);
 }
 
+/* The start state of n neurons: U = 0, S marked for the next step to read
+ * as S_{-1} = H(-theta) (sf_lif_state_spike). */
+static void start_state(float *u, float *s, long n) {
+  memset(u, 0, sizeof(float) * n);
+  for (long i = 0; i < n; ++i) s[i] = SF_LIF_S_START;
+}
+
 void sf_snn_state_reset(sf_snn_state *st, int p, int b) {
   for (int l = 0; l < st->nlayers; ++l) {
     long o = ((long)p * st->B + b) * st->hidden[l];
-    memset(st->u[l] + o, 0, sizeof(float) * st->hidden[l]);
-    memset(st->s[l] + o, 0, sizeof(float) * st->hidden[l]);
+    start_state(st->u[l] + o, st->s[l] + o, st->hidden[l]);
   }
 }
 
 void sf_snn_state_reset_all(sf_snn_state *st) {
-  for (int l = 0; l < st->nlayers; ++l) {
-    memset(st->u[l], 0, sizeof(float) * st->P * st->B * st->hidden[l]);
-    memset(st->s[l], 0, sizeof(float) * st->P * st->B * st->hidden[l]);
-  }
+  for (int l = 0; l < st->nlayers; ++l) start_state(st->u[l], st->s[l], (long)st->P * st->B * st->hidden[l]);
 }
 
 int sf_snn_step(sf_snn *net, sf_snn_state *st, const float *x, float *y) {

@@ -12,7 +12,11 @@
  * Two forward modes produce the same bits (tested):
  *   - streaming: one step at a time, state carried in an sf_snn_state,
  *     reset per env at episode start (rollouts, evaluation, the drone);
- *   - sequence: [P][T][B][F] from zero state, keeping what backward needs.
+ *   - sequence: [P][T][B][F] from the start state, keeping what backward
+ *     needs.
+ * The start state of every LIF neuron is U_{-1} = 0 and S_{-1} = H(-theta),
+ * snnTorch's (the first step's reset computed from a zero membrane): 1 only
+ * for a neuron whose threshold is negative; see sf_lif_math.inc.
  * Backward through time takes dL/dy (for the actor, from the critic's action
  * gradient), ignores it on the first `warmup` steps, and accumulates
  * gradients of every parameter into params.grad; it can also return dL/dx.
@@ -85,7 +89,7 @@ sf_snn *sf_snn_new(const sf_snn_config *cfg, int P, long max_rows);
 void sf_snn_free(sf_snn *net);
 void sf_snn_init(sf_snn *net, const uint64_t *seeds);
 
-/* Sequence forward from zero state: x [P][T][B][in] -> y [P][T][B][out].
+/* Sequence forward from the start state: x [P][T][B][in] -> y [P][T][B][out].
  * Stores the sequence for sf_snn_backward. Returns 0, or -1 when T * B
  * exceeds max_rows. */
 int sf_snn_forward(sf_snn *net, int T, int B, const float *x, float *y);
@@ -107,7 +111,9 @@ typedef struct {
 
 sf_snn_state *sf_snn_state_new(const sf_snn *net, int B);
 void sf_snn_state_free(sf_snn_state *st);
-/* Zero the state of env b of agent p (episode start). */
+/* Put env b of agent p in the start state (episode start). The spike slots
+ * then hold SF_LIF_S_START (-1), which the next step reads as H(-theta) of
+ * the theta it runs with; a new state starts there too. */
 void sf_snn_state_reset(sf_snn_state *st, int p, int b);
 void sf_snn_state_reset_all(sf_snn_state *st);
 

@@ -70,7 +70,7 @@ struct RefSnn {
           for (int n = 0; n < N; ++n) {
             long i = ((long)t * B + b) * N + n, ip = i - (long)B * N;
             double up = t ? U[l][ip] : 0.0;
-            double sp = t ? (frozen_reset ? (*frozen_reset)[l][ip] : S[l][ip]) : 0.0;
+            double sp = t ? (frozen_reset ? (*frozen_reset)[l][ip] : S[l][ip]) : sf_lif_start_spike_f64(theta[n]);
             sf_lif_forward_f64(cfg.mode, sf_beta_clamp_f64(beta[n]), theta[n], k, up, sp, cur[i], &U[l][i], &S[l][i]);
           }
       in = &S[l];
@@ -109,7 +109,7 @@ struct RefSnn {
             double gnext = 0, sb = 0, st = 0;
             for (int t = T - 1; t >= 0; --t) {
               long i = ((long)t * B + b) * N + n, ip = i - (long)B * N;
-              double up = t ? U[l][ip] : 0.0, sp = t ? S[l][ip] : 0.0;
+              double up = t ? U[l][ip] : 0.0, sp = t ? S[l][ip] : sf_lif_start_spike_f64(theta[n]);
               gnext = sf_lif_backward_f64(cfg.mode, cfg.detach_reset, sf_beta_clamp_f64(beta[n]), theta[n], k, U[l][i], up,
                                           sp, gout[i], gnext, &sb, &st);
               gi[i] = gnext;
@@ -166,6 +166,14 @@ Case make_case(int mode, int detach_reset, int tanh_out, double k, uint64_t seed
   for (int l = 0; l <= cfg.nlayers; ++l) {
     sf_param *w = &s.net->params.t[s.net->fc_w[l]];
     for (long i = 0; i < w->size; ++i) w->data[i] *= 3.0f;
+  }
+  // Some thresholds negative, as training leaves them: those neurons start
+  // with S_{-1} = 1. Far enough from 0 that finite differences do not cross
+  // it.
+  for (int l = 0; l < cfg.nlayers; ++l) {
+    float *th = s.net->params.t[s.net->lif_theta[l]].data;
+    th[1] = -0.3f - 0.5f * th[1];
+    th[4] = -0.05f - 0.2f * th[4];
   }
   s.ref.cfg = cfg;
   s.ref.lib = s.net;
@@ -358,6 +366,154 @@ TEST(LifGradients, FastSigmoidSurrogateValues) {
   EXPECT_FLOAT_EQ(sf_spike_grad(SF_SPIKE_HEAVISIDE, 0.5f, 1.0f), 1.0f / 2.25f);
   EXPECT_EQ(sf_spike(SF_SPIKE_HEAVISIDE, 0.0f, 1.0f), 0.0f);
   EXPECT_EQ(sf_spike(SF_SPIKE_HEAVISIDE, 1e-7f, 1.0f), 1.0f);
+}
+
+// beta's clamp passes the gradient strictly inside (0, 1) only: torch.clamp
+// gives 0 at the bounds (torch 2.15), and snnTorch's Leaky uses
+// beta.clamp(0, 1).
+TEST(LifGradients, BetaClampGradientIsTorchs) {
+  EXPECT_EQ(sf_beta_clamp_grad(0.5f), 1.0f);
+  EXPECT_EQ(sf_beta_clamp_grad(1e-30f), 1.0f);
+  EXPECT_EQ(sf_beta_clamp_grad(0.0f), 0.0f);
+  EXPECT_EQ(sf_beta_clamp_grad(1.0f), 0.0f);
+  EXPECT_EQ(sf_beta_clamp_grad(-0.25f), 0.0f);
+  EXPECT_EQ(sf_beta_clamp_grad(1.5f), 0.0f);
+  EXPECT_EQ(sf_beta_clamp_grad_f64(0.0), 0.0);
+  EXPECT_EQ(sf_beta_clamp_grad_f64(1.0), 0.0);
+  EXPECT_EQ(sf_beta_clamp_grad_f64(0.75), 1.0);
+}
+
+// The start state, snnTorch's: S_{-1} = H(0 - theta), strictly.
+TEST(LifStartState, StartSpikeIsTheStepOfMinusTheta) {
+  EXPECT_EQ(sf_lif_start_spike(-0.5f), 1.0f);
+  EXPECT_EQ(sf_lif_start_spike(-1e-30f), 1.0f);
+  EXPECT_EQ(sf_lif_start_spike(0.0f), 0.0f);
+  EXPECT_EQ(sf_lif_start_spike(-0.0f), 0.0f);
+  EXPECT_EQ(sf_lif_start_spike(0.25f), 0.0f);
+  EXPECT_EQ(sf_lif_start_spike_f64(-2.0), 1.0);
+  EXPECT_EQ(sf_lif_state_spike(SF_LIF_S_START, -0.5f), 1.0f);
+  EXPECT_EQ(sf_lif_state_spike(SF_LIF_S_START, 0.5f), 0.0f);
+  EXPECT_EQ(sf_lif_state_spike(1.0f, 0.5f), 1.0f);
+  EXPECT_EQ(sf_lif_state_spike(0.0f, -0.5f), 0.0f);
+}
+
+// One LIF layer of two neurons, A with threshold -0.5 and B with 1.0, both
+// beta 0.5, fed x through an identity fc1, read out by y = S_A + S_B; three
+// steps by hand (every value a multiple of 1/16, exact in float):
+//   A: S_-1 = H(0.5) = 1
+//      U0 = -0.75 - 1 * (-0.5) = -0.25     S0 = H(-0.25 + 0.5) = 1
+//      U1 = -0.125 + 0.25 + 0.5 = 0.625    S1 = H(1.125) = 1
+//      U2 = 0.3125 - 2 + 0.5 = -1.1875     S2 = H(-0.6875) = 0
+//   B: S_-1 = H(-1) = 0
+//      U0 = 1.5                            S0 = H(0.5) = 1
+//      U1 = 0.75 + 0.25 - 1 = 0            S1 = H(-1) = 0
+//      U2 = 0 + 1.25 - 0 = 1.25            S2 = H(0.25) = 1
+// (From S_-1 = 0, A would give U0 = -0.75, S0 = 0: a different sequence.)
+// Backward of L = sum_t y_t, slope 1, detached reset: with x_t = U_t - theta,
+// g_t = 1 / (1 + |x_t|)^2, gu_t = g_t + 0.5 gu_{t+1},
+//   dL/dtheta = -sum_t (g_t + gu_t S_{t-1}),
+// whose t = 0 term holds the start spike: -(g_0 + gu_0 S_-1).
+struct HandLayer {
+  sf_snn *net;
+  static constexpr int T = 3;
+  float x[T][2] = {{-0.75f, 1.5f}, {0.25f, 0.25f}, {-2.0f, 1.25f}};
+};
+
+sf_snn *hand_net() {
+  sf_snn_config cfg = sf_snn_actor_config();
+  cfg.in = 2;
+  cfg.nlayers = 1;
+  cfg.hidden[0] = 2;
+  cfg.out = 1;
+  cfg.tanh_out = 0;
+  sf_snn *net = sf_snn_new(&cfg, 1, 8);
+  sf_params_zero_grad(&net->params);
+  float *w1 = net->params.t[net->fc_w[0]].data, *b1 = net->params.t[net->fc_b[0]].data;
+  float *beta = net->params.t[net->lif_beta[0]].data, *th = net->params.t[net->lif_theta[0]].data;
+  float *w2 = net->params.t[net->fc_w[1]].data, *b2 = net->params.t[net->fc_b[1]].data;
+  w1[0] = 1, w1[1] = 0, w1[2] = 0, w1[3] = 1;
+  b1[0] = b1[1] = 0;
+  beta[0] = beta[1] = 0.5f;
+  th[0] = -0.5f, th[1] = 1.0f;
+  w2[0] = w2[1] = 1;
+  b2[0] = 0;
+  net->slope[0] = 1.0f;
+  return net;
+}
+
+TEST(LifStartState, NegativeThresholdSequenceByHand) {
+  HandLayer h;
+  h.net = hand_net();
+  sf_snn *net = h.net;
+  const float wantU[3][2] = {{-0.25f, 1.5f}, {0.625f, 0.0f}, {-1.1875f, 1.25f}};
+  const float wantS[3][2] = {{1, 1}, {1, 0}, {0, 1}};
+  float y[3], dy[3] = {1, 1, 1};
+  ASSERT_EQ(sf_snn_forward(net, 3, 1, &h.x[0][0], y), 0);
+  for (int t = 0; t < 3; ++t) {
+    for (int n = 0; n < 2; ++n) {
+      EXPECT_EQ(net->u[0][t * 2 + n], wantU[t][n]) << "U, t " << t << " neuron " << n;
+      EXPECT_EQ(net->s[0][t * 2 + n], wantS[t][n]) << "S, t " << t << " neuron " << n;
+    }
+    EXPECT_EQ(y[t], wantS[t][0] + wantS[t][1]) << "t " << t;
+  }
+  ASSERT_EQ(sf_snn_backward(net, 0, dy, nullptr), 0);
+  // The gradients by hand, neuron by neuron.
+  const double theta[2] = {-0.5, 1.0}, s_start[2] = {1, 0};
+  double want_gtheta[2], want_gbias[2], start_term[2];
+  for (int n = 0; n < 2; ++n) {
+    double gu_next = 0, gt = 0, gb = 0;
+    for (int t = 2; t >= 0; --t) {
+      double d = 1 + std::fabs(wantU[t][n] - theta[n]), g = 1 / (d * d);
+      double gu = g + 0.5 * gu_next, s_prev = t ? wantS[t - 1][n] : s_start[n];
+      gt -= g + gu * s_prev;
+      gb += gu;
+      if (t == 0) start_term[n] = -gu * s_prev;
+      gu_next = gu;
+    }
+    want_gtheta[n] = gt;
+    want_gbias[n] = gb;
+  }
+  // A's t = 0 reset term is there: -(0.64 + 0.5 gu_1), gu_1 = g_1 + 0.5 g_2.
+  const double gA1 = 1 / (2.125 * 2.125), gA2 = 1 / (1.6875 * 1.6875);
+  EXPECT_NEAR(start_term[0], -(0.64 + 0.5 * (gA1 + 0.5 * gA2)), 1e-12);
+  EXPECT_EQ(start_term[1], 0.0);
+  const float *gth = net->params.t[net->lif_theta[0]].grad, *gbias = net->params.t[net->fc_b[0]].grad;
+  for (int n = 0; n < 2; ++n) {
+    EXPECT_NEAR(gth[n], want_gtheta[n], 1e-6) << "dL/dtheta, neuron " << n;
+    EXPECT_NEAR(gbias[n], want_gbias[n], 1e-6) << "dL/dbias, neuron " << n;
+  }
+  sf_snn_free(net);
+}
+
+// The streaming step from a new state, and again after a reset, is the same
+// sequence.
+TEST(LifStartState, NegativeThresholdStreamingByHand) {
+  HandLayer h;
+  h.net = hand_net();
+  sf_snn *net = h.net;
+  const float wantS[3][2] = {{1, 1}, {1, 0}, {0, 1}};
+  sf_snn_state *st = sf_snn_state_new(net, 1);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int t = 0; t < 3; ++t) {
+      float y;
+      ASSERT_EQ(sf_snn_step(net, st, h.x[t], &y), 0);
+      EXPECT_EQ(y, wantS[t][0] + wantS[t][1]) << "pass " << pass << " t " << t;
+    }
+    sf_snn_state_reset(st, 0, 0);
+  }
+  sf_snn_state_reset_all(st);
+  float y;
+  ASSERT_EQ(sf_snn_step(net, st, h.x[0], &y), 0);
+  EXPECT_EQ(y, 2.0f);
+  EXPECT_EQ(st->u[0][0], -0.25f);
+  // The reset mark reads theta at the step: a threshold that turns positive
+  // after the reset starts from S_-1 = 0.
+  sf_snn_state_reset(st, 0, 0);
+  net->params.t[net->lif_theta[0]].data[0] = 0.5f;
+  ASSERT_EQ(sf_snn_step(net, st, h.x[0], &y), 0);
+  EXPECT_EQ(st->u[0][0], -0.75f);
+  sf_snn_state_free(st);
+  sf_snn_free(net);
 }
 
 }  // namespace

@@ -97,7 +97,17 @@ TEST(SnnActor, InitialisationDependsOnTheSeedOnly) {
   sf_snn_free(b);
 }
 
-// Runs T streaming steps from zero state; env `rb` of agent `rp` is reset
+// Training leaves some thresholds negative; those neurons start with
+// S_{-1} = H(-theta) = 1. Every fifth neuron of every layer and agent.
+void negate_some_thresholds(sf_snn *net) {
+  for (int p = 0; p < net->P; ++p)
+    for (int l = 0; l < net->cfg.nlayers; ++l) {
+      float *th = sf_param_at(&net->params.t[net->lif_theta[l]], p);
+      for (int n = 0; n < net->cfg.hidden[l]; n += 5) th[n] = -0.1f - th[n];
+    }
+}
+
+// Runs T streaming steps from the start state; env `rb` of agent `rp` is reset
 // before step `rt`.
 std::vector<float> stream(sf_snn *net, int T, int B, const std::vector<float> &x, int rp, int rb, int rt) {
   const int P = net->P, F = net->cfg.in, O = net->cfg.out;
@@ -119,6 +129,7 @@ TEST(SnnActor, StreamingEqualsSequenceBitForBit) {
   for (int mode : {SF_SPIKE_HEAVISIDE, SF_SPIKE_SIGMOID}) {
     const int P = 2, T = 30, B = 5, F = 18, O = 4;
     sf_snn *net = make_actor(P, (long)T * B, {21, 22}, mode);
+    negate_some_thresholds(net);
     net->slope[0] = 3.0f;
     net->slope[1] = 40.0f;
     std::vector<float> x = random_vec((size_t)P * T * B * F, 3, -2.0f, 2.0f);
