@@ -23,7 +23,7 @@ __global__ void k_lif_forward(int mode, int P, int T, int B, int N, long agent_s
   const float bc = beta_c[p * beta_stride + n], th = theta[p * theta_stride + n], k = slope[p];
   const long BN = (long)B * N;
   float *up = u + p * agent_stride + (long)b * N + n, *sp = s + p * agent_stride + (long)b * N + n;
-  float um = 0.0f, sm = 0.0f;  // the zero state before the first step
+  float um = 0.0f, sm = sf_lif_start_spike(th);  // the start state: U = 0, S = H(-theta)
   for (int t = 0; t < T; ++t) {
     float un, sn;
     sf_lif_forward(mode, bc, th, k, um, sm, up[t * BN], &un, &sn);
@@ -47,8 +47,9 @@ __global__ void k_lif_backward(int mode, int detach_reset, int P, int T, int B, 
   const float *sp = s + off, *gp = gs + off;
   float gbeta = 0.0f, gtheta = 0.0f, gcur = 0.0f, gu_next = 0.0f;  // nothing after the last step
   float u_t = T > 0 ? up[(long)(T - 1) * BN] : 0.0f;
+  const float s_start = sf_lif_start_spike(th);
   for (int t = T - 1; t >= 0; --t) {
-    const float u_prev = t ? up[(t - 1) * BN] : 0.0f, s_prev = t ? sp[(t - 1) * BN] : 0.0f;
+    const float u_prev = t ? up[(t - 1) * BN] : 0.0f, s_prev = t ? sp[(t - 1) * BN] : s_start;
     const float g = sf_lif_backward(mode, detach_reset, bc, th, k, u_t, u_prev, s_prev, gp[t * BN], gu_next,
                                     &gbeta, &gtheta);
     up[t * BN] = g;

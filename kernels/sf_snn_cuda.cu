@@ -97,16 +97,18 @@ __global__ void k_lif_step(int mode, int P, long rows, int N, const float *slope
   if (i >= (long)P * per) return;
   const int p = (int)(i / per), n = (int)(i % N);
   const long o = pstride * p + n;
-  sf_lif_forward(mode, sf_beta_clamp(beta[o]), theta[o], slope[p], u[i], s[i], cur[p * cstride + i % per], &u[i],
-                 &s[i]);
+  sf_lif_forward(mode, sf_beta_clamp(beta[o]), theta[o], slope[p], u[i], sf_lif_state_spike(s[i], theta[o]),
+                 cur[p * cstride + i % per], &u[i], &s[i]);
 }
 
-// Zero rows of a [P][N][H] state whose mask entry (one per row) is set.
+// Put rows of a [P][N][H] state in the start state (U = 0, S marked
+// SF_LIF_S_START for the next step to read as H(-theta)): the rows whose mask
+// entry (one per row) is set, or every row where mask is NULL.
 __global__ void k_reset_rows(long rows, int H, const uint8_t *mask, float *u, float *s) {
   long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= rows * H || !mask[i / H]) return;
+  if (i >= rows * H || (mask && !mask[i / H])) return;
   u[i] = 0.0f;
-  s[i] = 0.0f;
+  s[i] = SF_LIF_S_START;
 }
 
 }  // namespace
@@ -330,12 +332,7 @@ extern "C" void sf_cuda_snn_state_reset(sf_cuda_snn *g, sf_cuda_snn_state *st, c
   const long rows = (long)st->P * st->N;
   for (int l = 0; l < st->L; ++l) {
     const int H = st->hidden[l];
-    if (!d_mask) {
-      sf_cuda_net_note(&g->lin, cudaMemsetAsync(st->u[l], 0, sizeof(float) * rows * H, g->lin.stream));
-      sf_cuda_net_note(&g->lin, cudaMemsetAsync(st->s[l], 0, sizeof(float) * rows * H, g->lin.stream));
-    } else {
-      k_reset_rows<<<blocks(rows * H), kThreads, 0, g->lin.stream>>>(rows, H, d_mask, st->u[l], st->s[l]);
-    }
+    k_reset_rows<<<blocks(rows * H), kThreads, 0, g->lin.stream>>>(rows, H, d_mask, st->u[l], st->s[l]);
   }
   sf_cuda_net_note(&g->lin, cudaGetLastError());
 }

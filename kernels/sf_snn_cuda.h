@@ -79,11 +79,12 @@ int sf_cuda_snn_download_layer(sf_cuda_snn *g, int l, float *u, float *s);
 /* Streaming state: membranes and spikes [P][N][hidden[l]] per layer, on the
  * device. */
 typedef struct sf_cuda_snn_state sf_cuda_snn_state;
-/* Zeroed; NULL on failure. */
+/* In the start state (as sf_snn_state_new); NULL on failure. */
 sf_cuda_snn_state *sf_cuda_snn_state_new(sf_cuda_snn *g, int N);
 void sf_cuda_snn_state_free(sf_cuda_snn_state *st);
-/* Zero the state of the envs whose device mask [P][N] is non-zero (episode
- * starts); NULL mask: all. Asynchronous. */
+/* Put the envs whose device mask [P][N] is non-zero in the start state
+ * (episode starts), as sf_snn_state_reset: U = 0, S = SF_LIF_S_START, read by
+ * the next step as H(-theta). NULL mask: all. Asynchronous. */
 void sf_cuda_snn_state_reset(sf_cuda_snn *g, sf_cuda_snn_state *st, const uint8_t *d_mask);
 /* Copy the state to / from a host sf_snn_state of the same shape
  * (checkpoints, tests); waits. 0 or -1. */

@@ -27,6 +27,8 @@ TEST(CudaLif, SequenceForwardAndBackwardMatchTheCpu) {
   std::vector<float> cur = sf_test_uniform(total, 1, -0.5f, 1.5f), gs = sf_test_uniform(total, 2, -1.0f, 1.0f);
   std::vector<float> beta = sf_test_uniform((size_t)P * N, 3, 0.0f, 1.0f);
   std::vector<float> theta = sf_test_uniform((size_t)P * N, 4, 0.2f, 1.0f);
+  // Some negative thresholds: those neurons start with S_{-1} = H(-theta) = 1.
+  for (size_t i = 0; i < theta.size(); i += 5) theta[i] = -theta[i];
   std::vector<float> slope = {2.0f, 10.0f, 100.0f};
   for (float &b : beta) b = sf_beta_clamp(b);
   for (int detach = 0; detach <= 1; ++detach) {

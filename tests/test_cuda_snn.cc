@@ -19,6 +19,16 @@ extern "C" {
 
 namespace {
 
+// Training leaves some thresholds negative; those neurons start with
+// S_{-1} = H(-theta) = 1 (sf_lif_math.inc). Every fifth neuron.
+void negate_some_thresholds(sf_snn *net) {
+  for (int p = 0; p < net->P; ++p)
+    for (int l = 0; l < net->cfg.nlayers; ++l) {
+      float *th = sf_param_at(&net->params.t[net->lif_theta[l]], p);
+      for (int n = 0; n < net->cfg.hidden[l]; n += 5) th[n] = -0.1f - th[n];
+    }
+}
+
 TEST(CudaSnn, SequenceForwardAndBpttMatchTheCpu) {
   SKIP_WITHOUT_GPU();
   const int P = 2, T = 30, B = 8, W = 5;
@@ -28,6 +38,7 @@ TEST(CudaSnn, SequenceForwardAndBpttMatchTheCpu) {
   ASSERT_NE(cpu, nullptr);
   uint64_t seeds[P] = {3, 4};
   sf_snn_init(cpu, seeds);
+  negate_some_thresholds(cpu);
   cpu->slope[0] = 5.0f;
   cpu->slope[1] = 25.0f;
   sf_cuda_snn *gpu = sf_cuda_snn_new(cpu);
@@ -113,6 +124,7 @@ TEST(CudaSnn, StreamingStepsMatchTheCpu) {
   ASSERT_NE(cpu, nullptr);
   uint64_t seeds[P] = {21, 22, 23};
   sf_snn_init(cpu, seeds);
+  negate_some_thresholds(cpu);
   const float slopes[P] = {2.0f, 10.0f, 40.0f};
   for (int p = 0; p < P; ++p) cpu->slope[p] = 1.0f;
   sf_cuda_snn *gpu = sf_cuda_snn_new(cpu);
