@@ -48,9 +48,14 @@ static const sf_ctrl_f32_net net = {
 static float u1[SF_CTRL_N_H1], u2[SF_CTRL_N_H2], i2[SF_CTRL_N_H2];
 static uint8_t s1[SF_CTRL_N_H1], s2[SF_CTRL_N_H2];
 static sf_ctrl_f32_state st = {u1, u2, s1, s2, i2};
+static int started; /* the state holds a reset's start state (static zeros are not one) */
 
-void sf_ctrl_reset(void) { sf_ctrl_f32_reset(&net, &st); }
+void sf_ctrl_reset(void) {
+  sf_ctrl_f32_reset(&net, &st);
+  started = 1;
+}
 void sf_ctrl_step(const float obs[SF_CTRL_OBS], float motor[SF_CTRL_ACT]) {
+  if (!started) sf_ctrl_reset(); /* a first step without a reset starts from rest too */
   sf_ctrl_f32_step(&net, &st, obs, motor);
 }
 

@@ -3,11 +3,14 @@
 #include <math.h>
 #include <string.h>
 
+/* The start state: U = 0 and S_{-1} = H(0 - theta), 1 only for a neuron
+ * whose threshold is negative (snnTorch computes the first step's reset from
+ * its zero membrane; spikefly's sf_lif_start_spike). */
 SF_CTRL_F32_API void sf_ctrl_f32_reset(const sf_ctrl_f32_net *net, sf_ctrl_f32_state *st) {
   memset(st->u1, 0, sizeof(float) * (size_t)net->n_h1);
   memset(st->u2, 0, sizeof(float) * (size_t)net->n_h2);
-  memset(st->s1, 0, (size_t)net->n_h1);
-  memset(st->s2, 0, (size_t)net->n_h2);
+  for (int o = 0; o < net->n_h1; ++o) st->s1[o] = (uint8_t)(net->thr1[o] < 0.0f);
+  for (int o = 0; o < net->n_h2; ++o) st->s2[o] = (uint8_t)(net->thr2[o] < 0.0f);
 }
 
 /* One LIF neuron. The reset term S_{t-1} theta is subtracted only when the

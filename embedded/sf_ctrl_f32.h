@@ -3,7 +3,9 @@
  * bit for bit the actions of the reference forward of the trained network.
  *
  * LIF (snnTorch "Leaky", subtractive reset delayed by one step):
- *   U_t = beta U_{t-1} + I_t - S_{t-1} theta,  S_t = (U_t > theta).
+ *   U_t = beta U_{t-1} + I_t - S_{t-1} theta,  S_t = (U_t > theta),
+ * from the start state U_{-1} = 0, S_{-1} = (0 > theta) (a negative
+ * threshold starts as if its neuron had just spiked), set by the reset.
  * The pure functions here take the network and the state by pointer; the
  * controller (sf_ctrl.c) binds them to the generated weights. */
 #ifndef SF_CTRL_F32_H

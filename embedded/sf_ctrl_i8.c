@@ -89,9 +89,17 @@ SF_CTRL_I8_API void sf_ctrl_i8_bind(const sf_ctrl_i8_net *net, sf_ctrl_i8_state 
   st->rows2 = st->rows1 + n1 + (n1 & 1);
 }
 
+/* U = 0 and, in the lowest bit, S_{-1} = H(0 - theta) of the quantised
+ * threshold: 1 only where it is negative (the float network's start state;
+ * a negative theta that rounds to 0 resets by 0 either way). Layer 2's sums
+ * and layer 1's last spikes as layer 2's input start empty. */
+static void start_state(const int32_t *p, int n, int32_t *u) {
+  for (int o = 0; o < n; ++o) u[o] = p[SF_CTRL_I8_LIF_PARAMS * o + SF_CTRL_I8_THR] < 0;
+}
+
 SF_CTRL_I8_API void sf_ctrl_i8_reset(const sf_ctrl_i8_net *net, sf_ctrl_i8_state *st) {
-  memset(st->u1, 0, sizeof(int32_t) * (size_t)net->n_h1);
-  memset(st->u2, 0, sizeof(int32_t) * (size_t)net->n_h2);
+  start_state(net->lif1, net->n_h1, st->u1);
+  start_state(net->lif2, net->n_h2, st->u2);
   memset(st->acc2, 0, sizeof(int32_t) * 4 * (size_t)SF_CTRL_I8_WORDS(net->n_h2));
   memset(st->spk1, 0, sizeof(uint32_t) * (size_t)(SF_CTRL_I8_MASK_WORDS(net->n_h1) + 1));
 }

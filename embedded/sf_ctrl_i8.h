@@ -112,7 +112,8 @@ typedef struct {
 typedef struct {
   int32_t *u1;     /* [n_h1] 2 U + S: membrane and, in the lowest bit, the
                       spike of the last step (one load and one store per
-                      neuron; 2 U is what the leak multiplies) */
+                      neuron; 2 U is what the leak multiplies); the reset
+                      writes U = 0, S = (theta < 0) */
   int32_t *u2;     /* [n_h2] the same */
   int32_t *acc2;   /* [4 words(n_h2)] layer 2's spike sums, kept across steps */
   uint32_t *spk1;  /* [mask words(n_h1) + 1] layer 1's spikes of the last step

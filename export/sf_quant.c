@@ -308,11 +308,14 @@ void sf_quant_ref_free(sf_quant_ref_state *st) {
   memset(st, 0, sizeof *st);
 }
 
+/* The start state: U = 0 and S_{-1} = H(-theta) of the quantised threshold
+ * (as the float network's, sf_lif_math.inc; where a negative theta rounds to
+ * 0 the reset term theta S_{-1} is 0 either way). */
 void sf_quant_ref_reset(sf_quant_ref_state *st, const sf_quant_net *q) {
   memset(st->u1, 0, sizeof(int32_t) * (size_t)q->n_h1);
   memset(st->u2, 0, sizeof(int32_t) * (size_t)q->n_h2);
-  memset(st->s1, 0, (size_t)q->n_h1);
-  memset(st->s2, 0, (size_t)q->n_h2);
+  for (int o = 0; o < q->n_h1; ++o) st->s1[o] = q->thr1[o] < 0;
+  for (int o = 0; o < q->n_h2; ++o) st->s2[o] = q->thr2[o] < 0;
 }
 
 /* Fixed-point LIF layer over integer inputs x[n_in] (quantised observations

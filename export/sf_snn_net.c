@@ -7,6 +7,7 @@
 
 #include "core/sf_philox.h"
 #include "core/sf_safetensors.h"
+#include "models/sf_lif_math.h"
 
 int sf_snn_net_alloc(sf_snn_net *net, int n_in, int n_h1, int n_h2, int n_out) {
   memset(net, 0, sizeof *net);
@@ -257,11 +258,13 @@ void sf_snn_ref_free(sf_snn_ref_state *st) {
   memset(st, 0, sizeof *st);
 }
 
+/* The start state of the models' LIF (sf_lif_math.inc): U = 0 and
+ * S_{-1} = H(-theta), 1 for a neuron whose threshold is negative. */
 void sf_snn_ref_reset(sf_snn_ref_state *st, const sf_snn_net *net) {
   memset(st->u1, 0, sizeof(float) * (size_t)net->n_h1);
-  memset(st->s1, 0, sizeof(float) * (size_t)net->n_h1);
   memset(st->u2, 0, sizeof(float) * (size_t)net->n_h2);
-  memset(st->s2, 0, sizeof(float) * (size_t)net->n_h2);
+  for (int o = 0; o < net->n_h1; ++o) st->s1[o] = sf_lif_start_spike(net->thr1[o]);
+  for (int o = 0; o < net->n_h2; ++o) st->s2[o] = sf_lif_start_spike(net->thr2[o]);
 }
 
 static float clamp01(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }

@@ -5,7 +5,9 @@
  *
  *   obs[n_in] -> fc1 -> LIF(n_h1) -> fc2 -> LIF(n_h2) -> fc3 -> tanh -> act[n_out]
  *   LIF: U_t = beta U_{t-1} + I_t - S_{t-1} theta, S_t = (U_t > theta),
- *        beta clamped to [0, 1], state zero at episode start.
+ *        beta clamped to [0, 1]; at episode start U = 0 and
+ *        S_{-1} = H(-theta) (1 only for a negative threshold), the models'
+ *        start state (sf_lif_math.inc).
  * Weights are [out][in], as in the checkpoint (names actor.fc1.weight ...). */
 #ifndef SF_SNN_NET_H
 #define SF_SNN_NET_H

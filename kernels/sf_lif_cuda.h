@@ -26,8 +26,7 @@ extern "C" {
 
 /* u holds the input currents on entry and the membranes on return; s gets
  * the spikes. The state starts at U = 0, S = H(-theta) (sf_lif_math.inc).
- * Returns 0, or -1 when the launch
- * failed. */
+ * Returns 0, or -1 when the launch failed. */
 int sf_cuda_lif_forward_seq(int mode, int P, int T, int B, int N, long agent_stride, const float *d_slope,
                             const float *d_beta_c, long beta_stride, const float *d_theta, long theta_stride,
                             float *d_u, float *d_s, void *stream);

@@ -90,6 +90,10 @@ TEST(ExportCodegen, DirectoryBuildsAndReplaysExactly) {
     sf_snn_net net;
     ASSERT_EQ(sf_snn_net_alloc(&net, 18, 40, 20, 4), 0);  // sizes need not be the paper's
     sf_snn_net_init_seeded(&net, 3, 2.0f);
+    // Some negative thresholds, as training leaves them: the module's reset
+    // must start those neurons with S_{-1} = 1 as the reference does.
+    for (int o = 0; o < 40; o += 3) net.thr1[o] = -0.05f - 0.1f * net.thr1[o];
+    for (int o = 0; o < 20; o += 3) net.thr2[o] = -0.05f - 0.1f * net.thr2[o];
     sf_config *cfg = sf_cfg_new();
     sf_env_model model;
     ASSERT_EQ(sf_env_model_from_config(cfg, &model), 0);

@@ -96,12 +96,20 @@ struct Case {
   float gain;
 };
 
+// Trained networks leave some thresholds negative; such a neuron starts
+// with S_{-1} = H(-theta) = 1. Every third neuron of both layers.
+void negate_some_thresholds(sf_snn_net *net) {
+  for (int o = 0; o < net->n_h1; o += 3) net->thr1[o] = -0.05f - 0.1f * net->thr1[o];
+  for (int o = 0; o < net->n_h2; o += 3) net->thr2[o] = -0.05f - 0.1f * net->thr2[o];
+}
+
 }  // namespace
 
 TEST(ExportForward, Float32ModuleMatchesReferenceBitForBit) {
-  const Case cases[] = {{256, 128, 7, 1.0f}, {256, 128, 11, 3.0f}, {37, 13, 5, 2.0f}};
+  const Case cases[] = {{256, 128, 7, 1.0f}, {256, 128, 11, 3.0f}, {37, 13, 5, 2.0f}, {37, 13, 6, 2.0f}};
   for (const Case &c : cases) {
     Net net(18, c.h1, c.h2, 4, c.seed, c.gain);
+    if (c.seed == 6) negate_some_thresholds(&net.n);
     Log log;
     record(&net.n, 12, c.seed, &log);
     sf_obs_seq seq{log.l.obs, log.l.reset, log.l.steps};
@@ -118,9 +126,11 @@ TEST(ExportForward, Float32ModuleMatchesReferenceBitForBit) {
 TEST(ExportForward, Int8ModuleMatchesIntegerReferenceBitForBit) {
   // Odd sizes (rows not a multiple of four words), and a wide first layer
   // with more than 256 spikes per step (the 16-bit lanes' pass limit).
-  const Case cases[] = {{256, 128, 7, 1.0f}, {256, 128, 3, 3.0f}, {37, 13, 5, 2.0f}, {600, 22, 9, 6.0f}};
+  const Case cases[] = {{256, 128, 7, 1.0f}, {256, 128, 3, 3.0f}, {37, 13, 5, 2.0f}, {600, 22, 9, 6.0f},
+                        {37, 13, 6, 2.0f}};
   for (const Case &c : cases) {
     Net net(18, c.h1, c.h2, 4, c.seed, c.gain);
+    if (c.seed == 6) negate_some_thresholds(&net.n);
     if (c.h1 == 600)
       for (int o = 0; o < 600; ++o) net.n.thr1[o] = 0.05f;  // most neurons fire
     std::vector<float> obs = walk(300, 18, c.seed);
@@ -284,6 +294,47 @@ extern "C" {
 #include "models/sf_snn.h"
 }
 
+// The references start where the models' LIF does (sf_lif_math.inc):
+// U = 0, S_{-1} = H(-theta). One step from a reset by hand: a neuron with a
+// negative threshold gets U_0 = I_0 - theta, the others U_0 = I_0; the int8
+// reference's start spikes are those of its quantised thresholds.
+TEST(ExportForward, ReferencesStartFromTheStartSpike) {
+  Net net(18, 37, 13, 4, 6, 2.0f);
+  negate_some_thresholds(&net.n);
+  std::vector<float> obs = walk(300, 18, 6);
+  sf_snn_ref_state st;
+  ASSERT_EQ(sf_snn_ref_alloc(&st, &net.n), 0);
+  sf_snn_ref_reset(&st, &net.n);
+  std::vector<float> act(4);
+  sf_snn_ref_step(&net.n, &st, obs.data(), act.data());
+  int negative = 0;
+  for (int o = 0; o < net.n.n_h1; ++o) {
+    float i_t = net.n.b1[o];
+    for (int i = 0; i < 18; ++i) i_t = i_t + net.n.w1[(size_t)o * 18 + i] * obs[i];
+    const float theta = net.n.thr1[o];
+    negative += theta < 0.0f;
+    EXPECT_EQ(st.u1[o], theta < 0.0f ? i_t - theta : i_t) << "neuron " << o << ", theta " << theta;
+  }
+  EXPECT_GT(negative, 5);
+  sf_snn_ref_free(&st);
+
+  sf_quant_net q;
+  char err[256];
+  ASSERT_EQ(sf_quantise(&net.n, obs.data(), 300, &q, err, sizeof err), 0) << err;
+  sf_quant_ref_state qs;
+  ASSERT_EQ(sf_quant_ref_alloc(&qs, &q), 0);
+  sf_quant_ref_reset(&qs, &q);
+  int qneg = 0;
+  for (int o = 0; o < q.n_h1; ++o) {
+    EXPECT_EQ(qs.s1[o], q.thr1[o] < 0 ? 1 : 0) << "layer 1 neuron " << o;
+    qneg += q.thr1[o] < 0;
+  }
+  for (int o = 0; o < q.n_h2; ++o) EXPECT_EQ(qs.s2[o], q.thr2[o] < 0 ? 1 : 0) << "layer 2 neuron " << o;
+  EXPECT_GT(qneg, 5);
+  sf_quant_ref_free(&qs);
+  sf_quant_free(&q);
+}
+
 // The trained network as the models module runs it (sf_snn_step, the
 // streaming forward used in evaluation) against the reference forward and
 // the exported float32 module, on the same agent's parameters.
@@ -294,6 +345,12 @@ TEST(ExportForward, MatchesTheModelsStreamingForward) {
   ASSERT_NE(model, nullptr);
   const uint64_t seeds[P] = {5, 6};
   sf_snn_init(model, seeds);
+  // Some negative thresholds (every fourth neuron of agent 1), as training
+  // leaves them.
+  for (int l = 0; l < 2; ++l) {
+    float *th = sf_param_at(&model->params.t[model->lif_theta[l]], 1);
+    for (int n = 0; n < cfg.hidden[l]; n += 4) th[n] = -0.02f - 0.2f * th[n];
+  }
   sf_snn_net net;
   char err[256];
   EXPECT_EQ(sf_snn_net_from_params(&net, &model->params, "actor", 2, err, sizeof err), -1);
@@ -307,11 +364,13 @@ TEST(ExportForward, MatchesTheModelsStreamingForward) {
   std::vector<float> obs = walk(T, 18, 3);
   for (float &x : obs) x *= 4.0f;  // drive the network into spiking
   std::vector<uint8_t> reset(T, 0);
+  reset[170] = 1;  // an episode start midway
   sf_obs_seq seq{obs.data(), reset.data(), T};
   std::vector<float> ref = reference(&net, seq), mod((size_t)T * 4), y_model((size_t)T * 4);
   ASSERT_EQ(sf_export_run_module(SF_EXPORT_FLOAT32, &net, nullptr, &seq, mod.data(), nullptr, nullptr), 0);
   std::vector<float> x(P * 18), y(P * 4);
   for (int t = 0; t < T; ++t) {
+    if (reset[t]) sf_snn_state_reset(st, 1, 0);
     for (int p = 0; p < P; ++p) std::memcpy(&x[p * 18], &obs[(size_t)t * 18], sizeof(float) * 18);
     ASSERT_EQ(sf_snn_step(model, st, x.data(), y.data()), 0);
     std::memcpy(&y_model[(size_t)t * 4], &y[4], sizeof(float) * 4);  // agent 1
