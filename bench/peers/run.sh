@@ -50,11 +50,13 @@ else
   sim_steps=300 loop_steps=100 updates=4 loop_envs="256 1024 4096" snn_batches="32 256" update_batches="50 350"
 fi
 export PEERS_REPS=1 PEERS_SIM_STEPS=$sim_steps PEERS_LOOP_STEPS=$loop_steps
-# Idle OpenMP threads sleep instead of spinning, for every process (spikefly,
-# PyTorch, l2f), as scripts/run.sh runs the main job: on a machine with other
-# work, spinning threads take the cores from the threads doing the work (2
-# threads measured 10-50x slower than 1 with spinning, faster with sleeping).
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# Idle OpenMP threads (spikefly's, PyTorch's, l2f's: all GNU libgomp) spin
+# for a bounded while, then sleep, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT
+# is set. Measured at 2 threads, closed loop at 1024 envs: on a quiet machine
+# bounded spinning gives 1.9x 1 thread, sleeping at once (passive) 1.0-1.5x;
+# on a machine with other work any spinning collapses (1e4-2e5 env steps/s
+# against 8e5 passive): there, run with OMP_WAIT_POLICY=passive.
+if [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then export GOMP_SPINCOUNT=30000; fi
 
 mkdir -p "$(dirname "$out")"
 printf 'rep\tthreads\tworkload\timpl\tvalue\n' > "$out"
