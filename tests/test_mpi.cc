@@ -43,7 +43,7 @@ std::vector<std::string> sweep(const std::string &out, const std::string &epochs
                                const std::string &eval_every = "1") {
   return {kBin, "train", "--algo", "td3", "--epochs", epochs, "--overwrite", "--out", out, "train.envs=2",
           "train.collect_steps=60", "train.updates=3", "train.batch=4", "train.hidden=8,8",
-          "train.eval_every=" + eval_every, "train.eval_episodes=2", "train.buffer=5000", "--sweep", "seed=1,2,3",
+          "train.eval_every=" + eval_every, "train.eval_episodes=2", "train.buffer=5000", "--sweep", "seed=1,2,3,4,5",
           "--sweep", "model.slope=2,5"};
 }
 
@@ -99,13 +99,13 @@ TEST(Mpi, RanksGiveTheAgentsOfOneProcess) {
   expect_same_rows(one, two);
   expect_same_rows(one, three);
   EXPECT_EQ(read_file(one + "/summary.csv"), read_file(two + "/summary.csv"));
-  // 6 agents: 3 + 3 on two ranks; 2 + 2 + 2 on three.
+  // 10 agents: 5 + 5 on two ranks; 4 + 3 + 3 on three (uneven).
   const std::string ck = one + "/checkpoint.safetensors";
-  expect_same_agents(ck, two + "/checkpoint.agents-0-2.safetensors", 0, 6);
-  expect_same_agents(ck, two + "/checkpoint.agents-3-5.safetensors", 3, 6);
-  for (int r = 0; r < 3; ++r)
-    expect_same_agents(ck, three + "/checkpoint.agents-" + std::to_string(2 * r) + "-" + std::to_string(2 * r + 1) +
-                               ".safetensors", 2 * r, 6);
+  expect_same_agents(ck, two + "/checkpoint.agents-0-4.safetensors", 0, 10);
+  expect_same_agents(ck, two + "/checkpoint.agents-5-9.safetensors", 5, 10);
+  expect_same_agents(ck, three + "/checkpoint.agents-0-3.safetensors", 0, 10);
+  expect_same_agents(ck, three + "/checkpoint.agents-4-6.safetensors", 4, 10);
+  expect_same_agents(ck, three + "/checkpoint.agents-7-9.safetensors", 7, 10);
 }
 
 TEST(Mpi, UnevenSharesAndTooManyRanks) {
