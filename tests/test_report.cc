@@ -38,7 +38,10 @@ std::vector<std::string> fields(const std::string &line) {
   return f;
 }
 
-const std::string kRoot = "/tmp/sf_test_report";
+// Each test's own directory: ctest runs the tests of this file in parallel.
+std::string root() {
+  return "/tmp/sf_test_report_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+}
 
 // Run A, online: setting "td3" with 3 seeds evaluated at epochs 2 and 4
 // (epochs 1 and 3 have no evaluation), and "td3 model.slope=5" with one.
@@ -51,7 +54,7 @@ const std::string kRoot = "/tmp/sf_test_report";
 // Run B, offline: "bc" with 2 seeds, final 200 and 300 (250 +- 70.71),
 // both reaching 100 at epoch 2.
 void make_known() {
-  std::system(("rm -rf " + kRoot).c_str());
+  std::system(("rm -rf " + root()).c_str());
   std::string a;
   for (int e = 1; e <= 4; ++e) {
     const int steps = 500 * e;
@@ -65,29 +68,29 @@ void make_known() {
     a += E + ",2," + S + "," + U + ",1," + r2 + "," + r2 + "," + s2 + ",td3 seed=2\n";
     a += E + ",3," + S + "," + U + ",1," + r3 + "," + r3 + "," + s3 + ",td3 model.slope=5 seed=0\n";
   }
-  make_run(kRoot + "/exp/A", "known", a);
-  make_run(kRoot + "/exp/B", "known",
+  make_run(root() + "/exp/A", "known", a);
+  make_run(root() + "/exp/B", "known",
            "1,0,0,10,1,nan,nan,nan,bc seed=0\n1,1,0,10,1,nan,nan,nan,bc seed=1\n"
            "2,0,0,20,1,120,120,0.5,bc seed=0\n2,1,0,20,1,130,130,0.7,bc seed=1\n"
            "3,0,0,30,1,200,200,0.8,bc seed=0\n3,1,0,30,1,300,300,1,bc seed=1\n");
-  write_file(kRoot + "/exp/populations.txt", "A\nB\n");
+  write_file(root() + "/exp/populations.txt", "A\nB\n");
 }
 
 TEST(Report, GivesTheHandComputedTable) {
   make_known();
   std::string out;
-  const std::string dir = kRoot + "/out";
-  ASSERT_EQ(run("report " + kRoot + "/exp/A " + kRoot + "/exp/B --out " + dir, &out), 0) << out;
+  const std::string dir = root() + "/out";
+  ASSERT_EQ(run("report " + root() + "/exp/A " + root() + "/exp/B --out " + dir, &out), 0) << out;
   const std::string md = read_file(dir + "/report.md");
   EXPECT_NE(md.find("# Experiment known, scale cpu"), std::string::npos) << md;
   EXPECT_NE(md.find("| td3 | 3 | 4 | 100.0 ± 45.8 | 0.400 ± 0.200 | 3.0 ± 1.4 (not reached by 1 of 3) | "
-                    "1500 ± 707 (not reached by 1 of 3) | " + kRoot + "/exp/A/config.ini |"),
+                    "1500 ± 707 (not reached by 1 of 3) | " + root() + "/exp/A/config.ini |"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("| td3 model.slope=5 | 1 | 4 | 20.0 | 0.100 | not reached by 1 of 1 | not reached by 1 of 1 |"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("| bc | 2 | 3 | 250.0 ± 70.7 | 0.900 ± 0.141 | 2.0 ± 0.0 | - (offline) | " + kRoot +
+  EXPECT_NE(md.find("| bc | 2 | 3 | 250.0 ± 70.7 | 0.900 ± 0.141 | 2.0 ± 0.0 | - (offline) | " + root() +
                     "/exp/B/config.ini |"),
             std::string::npos)
       << md;
@@ -118,7 +121,7 @@ TEST(Report, GivesTheHandComputedTable) {
   EXPECT_NEAR(num(0, "epochs_to_threshold_std"), std::sqrt(2.0), 1e-12);
   EXPECT_DOUBLE_EQ(num(0, "env_steps_to_threshold_mean"), 1500.0);
   EXPECT_NEAR(num(0, "env_steps_to_threshold_std"), std::sqrt(500000.0), 1e-9);
-  EXPECT_EQ(col(0, "config"), kRoot + "/exp/A/config.ini");
+  EXPECT_EQ(col(0, "config"), root() + "/exp/A/config.ini");
   EXPECT_EQ(col(1, "return_final_std"), "") << "one seed has no spread";
   EXPECT_EQ(col(1, "epochs_to_threshold_mean"), "");
   EXPECT_EQ(col(2, "setting"), "bc");
@@ -143,36 +146,36 @@ TEST(Report, GivesTheHandComputedTable) {
     EXPECT_GT(read_file(dir + "/" + png).size(), 1000u) << png;
 
   // The experiment directory stands for its populations: the same table.
-  ASSERT_EQ(run("report " + kRoot + "/exp --out " + kRoot + "/out2", &out), 0) << out;
-  EXPECT_EQ(read_file(kRoot + "/out2/report.csv"), read_file(dir + "/report.csv"));
+  ASSERT_EQ(run("report " + root() + "/exp --out " + root() + "/out2", &out), 0) << out;
+  EXPECT_EQ(read_file(root() + "/out2/report.csv"), read_file(dir + "/report.csv"));
 }
 
 TEST(Report, RefusesRunsOfDifferentExperiments) {
   make_known();
-  make_run(kRoot + "/other", "fig9", "1,0,100,1,1,5,5,0,td3 seed=0\n");
+  make_run(root() + "/other", "fig9", "1,0,100,1,1,5,5,0,td3 seed=0\n");
   std::string out;
-  EXPECT_EQ(run("report " + kRoot + "/exp/A " + kRoot + "/other --out " + kRoot + "/o", &out), 2) << out;
-  for (const std::string &named : std::vector<std::string>{"'known'", "'fig9'", kRoot + "/exp/A", kRoot + "/other"})
+  EXPECT_EQ(run("report " + root() + "/exp/A " + root() + "/other --out " + root() + "/o", &out), 2) << out;
+  for (const std::string &named : std::vector<std::string>{"'known'", "'fig9'", root() + "/exp/A", root() + "/other"})
     EXPECT_NE(out.find(named), std::string::npos) << "does not name " << named << ":\n" << out;
 }
 
 TEST(Report, RefusesAMissingDirectory) {
   make_known();
   std::string out;
-  EXPECT_EQ(run("report " + kRoot + "/exp/A " + kRoot + "/nonexistent --out " + kRoot + "/o", &out), 2) << out;
-  EXPECT_NE(out.find(kRoot + "/nonexistent"), std::string::npos) << out;
+  EXPECT_EQ(run("report " + root() + "/exp/A " + root() + "/nonexistent --out " + root() + "/o", &out), 2) << out;
+  EXPECT_NE(out.find(root() + "/nonexistent"), std::string::npos) << out;
   // A population listed in populations.txt that has not run.
-  write_file(kRoot + "/exp/populations.txt", "A\nB\nC\n");
-  EXPECT_EQ(run("report " + kRoot + "/exp --out " + kRoot + "/o", &out), 2) << out;
-  EXPECT_NE(out.find(kRoot + "/exp/C"), std::string::npos) << out;
+  write_file(root() + "/exp/populations.txt", "A\nB\nC\n");
+  EXPECT_EQ(run("report " + root() + "/exp --out " + root() + "/o", &out), 2) << out;
+  EXPECT_NE(out.find(root() + "/exp/C"), std::string::npos) << out;
 }
 
 TEST(Report, RefusesARunWithoutEvaluations) {
   make_known();
-  make_run(kRoot + "/noeval", "known", "1,0,100,1,1,nan,nan,nan,td3 seed=0\n2,0,200,2,1,nan,nan,nan,td3 seed=0\n");
+  make_run(root() + "/noeval", "known", "1,0,100,1,1,nan,nan,nan,td3 seed=0\n2,0,200,2,1,nan,nan,nan,td3 seed=0\n");
   std::string out;
-  EXPECT_EQ(run("report " + kRoot + "/exp/A " + kRoot + "/noeval --out " + kRoot + "/o", &out), 2) << out;
-  EXPECT_NE(out.find(kRoot + "/noeval"), std::string::npos) << out;
+  EXPECT_EQ(run("report " + root() + "/exp/A " + root() + "/noeval --out " + root() + "/o", &out), 2) << out;
+  EXPECT_NE(out.find(root() + "/noeval"), std::string::npos) << out;
   EXPECT_NE(out.find("no evaluation"), std::string::npos) << out;
 }
 
