@@ -171,7 +171,8 @@ typedef struct {
   sf_config **cfgs; /* [P] each agent's: base with its sweep point set */
   sf_agent_settings *agents;
   int P;
-  const char *resume; /* the run directory to resume, or NULL */
+  const char *resume; /* the run directory to resume (resume_dir), or NULL */
+  char resume_dir[512];
   int overrides;      /* keys given with --resume */
   sf_train_settings s;
   sf_env_model model;
@@ -292,11 +293,8 @@ static int read_population(const sf_cmd_spec *spec, sf_train_mode mode, sf_confi
   snprintf(a->population, sizeof a->population, "%s", population);
   a->sw = *sw;
   if (resume) {
-    static char dirs[64][512];
-    static int ndirs;
-    char *dir = dirs[ndirs++ % 64];
-    snprintf(dir, 512, "%s", resume);
-    a->resume = dir;
+    snprintf(a->resume_dir, sizeof a->resume_dir, "%s", resume);
+    const char *dir = a->resume = a->resume_dir;
     sf_config *restored = resume_config(a->base, dir, &a->sw, &a->overrides, spec->name);
     if (!restored) return SF_EXIT_USAGE;
     sf_cfg_free(a->base);
