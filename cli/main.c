@@ -1,48 +1,26 @@
-/* spikefly: the command-line entry point. Dispatches to one command. */
-#include <stdio.h>
+/* spikefly: the command-line entry point. */
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "core/sf_defs.h"
+#include "cli/sf_cli.h"
+#include "rl/sf_train_run.h"
 
-#define SF_COMMAND(ident, name, summary) int sf_cmd_##ident(int argc, char **argv);
-#include "cli/sf_commands.def"
-#undef SF_COMMAND
-
-typedef struct {
-  const char *name;
-  const char *summary;
-  int (*run)(int argc, char **argv);
-} command;
-
-static const command commands[] = {
-#define SF_COMMAND(ident, name, summary) {name, summary, sf_cmd_##ident},
-#include "cli/sf_commands.def"
-#undef SF_COMMAND
-};
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "spikefly: train spiking neural network controllers for the Crazyflie 2.1\n\n"
-          "usage: spikefly COMMAND [options]\n\ncommands:\n");
-  for (size_t i = 0; i < SF_ARRAY_LEN(commands); ++i)
-    fprintf(out, "  %-20s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "\n`spikefly COMMAND --help` describes a command's options.\n");
+/* Ctrl-C (or a batch system's SIGTERM) asks a training run to stop at its
+ * next piece of work, leaving a resumable run; a second one ends the
+ * program at once. */
+static void on_stop_signal(int sig) {
+  static const char msg[] = "\nspikefly: stopping at the next piece of work (again to quit now)\n";
+  sf_train_request_stop();
+  ssize_t w = write(2, msg, sizeof msg - 1);
+  (void)w;
+  signal(sig, SIG_DFL);
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return SF_EXIT_USAGE;
+  if (argc > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "train-guide"))) {
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
   }
-  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-    usage(stdout);
-    return SF_EXIT_OK;
-  }
-  /* The option every program answers: the same as the command. */
-  if (!strcmp(argv[1], "--version")) argv[1] = "version";
-  for (size_t i = 0; i < SF_ARRAY_LEN(commands); ++i)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "spikefly: unknown command '%s'\n\n", argv[1]);
-  usage(stderr);
-  return SF_EXIT_USAGE;
+  return sf_cli_main(argc, argv);
 }

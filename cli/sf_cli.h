@@ -55,6 +55,11 @@ int sf_cli_looks_like_option(const char *value);
 int sf_cli_take_value(const char *command, const char *flag, const char *meta, int argc, char **argv, int *i,
                       const char **value);
 
+/* Run the command argv[1] with its arguments (argv[0]: the program's name),
+ * as the `spikefly` program does; returns its exit code. Re-entrant: the
+ * Python package calls it for one command after another in one process. */
+int sf_cli_main(int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@ enum {
   SF_EXIT_OK = 0,
   SF_EXIT_FAIL = 1,  /* a run that started and failed (I/O, divergence) */
   SF_EXIT_USAGE = 2, /* bad input: command line, config, missing file */
+  SF_EXIT_INTERRUPTED = 130, /* stopped on request (Ctrl-C): a shell's 128 + SIGINT */
 };
 
 #define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,6 +1,7 @@
 #include "rl/sf_train_run.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,12 @@ static double now_s(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
+
+static atomic_int stop_requested;
+
+void sf_train_request_stop(void) { atomic_store(&stop_requested, 1); }
+void sf_train_clear_stop(void) { atomic_store(&stop_requested, 0); }
+int sf_train_stop_requested(void) { return atomic_load(&stop_requested); }
 
 /* What one epoch left behind, for its records and its line. */
 typedef struct {
@@ -182,19 +189,24 @@ typedef struct {
   double *first100, *first_target;
   double best_survive;
   int best_epoch;
+  int saved_epoch; /* of the last checkpoint; -1: none yet */
 } loop_state;
 
 enum { COLLECT_PIECE = 50, UPDATE_PIECE = 16, QUIET_S = 10 };
 
 /* The plan's collection and updates in pieces, so that a long epoch still
- * says how far it got every ~10 s. The pieces change nothing: the steps and
- * the updates run in the same order either way. 0 or -1. */
-static int collect_and_update(sf_trainer *t, sf_backend *b, const sf_plan *plan, loop_state *L, int *done) {
+ * says how far it got every ~10 s, and stops soon after a stop request (one
+ * process only: several stop together at an epoch's end). The pieces change
+ * nothing: the steps and the updates run in the same order either way. 0,
+ * -1, or 1 when stopped. */
+static int collect_and_update(sf_trainer *t, sf_backend *b, const sf_plan *plan, const sf_run_opts *o, loop_state *L,
+                              int *done) {
   sf_plan piece = *plan;
   double said = now_s(), t0 = said;
   const long steps0 = t->ag.env_steps[0];
   int k = 0;
   do {
+    if (!o->comm && sf_train_stop_requested()) return 1;
     piece.collect = plan->collect - k < COLLECT_PIECE ? plan->collect - k : COLLECT_PIECE;
     if (b->ops->collect(b, &piece) != 0) return -1;
     k += piece.collect;
@@ -207,6 +219,7 @@ static int collect_and_update(sf_trainer *t, sf_backend *b, const sf_plan *plan,
   memset(L->acc, 0, sizeof *L->acc * t->P);
   *done = 0;
   while (*done < plan->updates) {
+    if (!o->comm && sf_train_stop_requested()) return 1;
     int d = 0;
     piece.updates = plan->updates - *done < UPDATE_PIECE ? plan->updates - *done : UPDATE_PIECE;
     if (b->ops->update(b, &piece, L->piece, &d) != 0) return -1;
@@ -235,7 +248,9 @@ static int run_epoch(sf_trainer *t, sf_backend *b, const sf_run_opts *o, loop_st
   sf_plan_make(t, t->epoch, plan);
   if (o->print_plans) sf_plan_print(plan, stderr);
   epoch_result e = {plan, L->acc, 0, L->ev, 0};
-  if (collect_and_update(t, b, plan, L, &e.updates_done) != 0) {
+  const int cu = collect_and_update(t, b, plan, o, L, &e.updates_done);
+  if (cu > 0) return SF_EXIT_INTERRUPTED;
+  if (cu != 0) {
     fprintf(stderr, "spikefly %s: %s failed\n", o->cmd, e.updates_done ? "an update" : "collection or an update");
     return SF_EXIT_FAIL;
   }
@@ -263,6 +278,7 @@ static int run_epoch(sf_trainer *t, sf_backend *b, const sf_run_opts *o, loop_st
       fprintf(stderr, "spikefly %s: %s\n", o->cmd, err);
       return SF_EXIT_FAIL;
     }
+    L->saved_epoch = t->epoch;
   }
   e.wall = now_s() - t0;
   int all_survive = plan->evaluate;
@@ -335,8 +351,10 @@ int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_re
   /* Rows kept from before an interruption still count for the summary. */
   take_records(o, &L, kept, nkept);
   const int epoch0 = t->epoch;
+  L.saved_epoch = epoch0 > 0 ? epoch0 : -1; /* a resumed run starts from its checkpoint */
   while (rc == SF_EXIT_OK && t->epoch < t->s.epochs) {
     rc = run_epoch(t, b, o, &L, t0, wall_before, epoch0);
+    if (rc == SF_EXIT_INTERRUPTED) break; /* mid-epoch, one process: nothing of this epoch is kept */
     /* One rank that failed stops them all (they would wait for it); the
      * checkpoints every rank wrote take their places together. */
     if (o->comm) {
@@ -347,14 +365,27 @@ int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_re
       rc = SF_EXIT_FAIL;
       break;
     }
-    if (!logs) continue;
-    take_records(o, &L, L.all, o->agents);
-    for (int p = 0; p < o->agents && rc != SF_EXIT_FAIL; ++p)
-      if (sf_record_write(log, &L.all[p]) != 0) {
-        fprintf(stderr, "spikefly %s: cannot write the records of epoch %d\n", o->cmd, t->epoch);
-        rc = SF_EXIT_FAIL;
-      }
-    if (rc < 0) break; /* stopped early, done */
+    if (logs) {
+      take_records(o, &L, L.all, o->agents);
+      for (int p = 0; p < o->agents && rc != SF_EXIT_FAIL; ++p)
+        if (sf_record_write(log, &L.all[p]) != 0) {
+          fprintf(stderr, "spikefly %s: cannot write the records of epoch %d\n", o->cmd, t->epoch);
+          rc = SF_EXIT_FAIL;
+        }
+    }
+    if (rc != SF_EXIT_OK) break; /* failed, or stopped early and done */
+    /* A stop request at the epoch's end: every process sees the same answer. */
+    int stop = sf_train_stop_requested();
+    if (o->comm) stop = o->comm->agree(o->comm, stop);
+    if (stop) rc = SF_EXIT_INTERRUPTED;
+  }
+  if (rc == SF_EXIT_INTERRUPTED && logs) {
+    if (L.saved_epoch > 0)
+      fprintf(stderr, "spikefly %s: stopped on request after %d epochs; the checkpoint of epoch %d stays: `spikefly "
+              "train --resume %s` continues from it\n", o->cmd, t->epoch, L.saved_epoch, o->dir);
+    else
+      fprintf(stderr, "spikefly %s: stopped on request after %d epochs, before the first checkpoint: nothing to "
+              "resume from in %s\n", o->cmd, t->epoch, o->dir);
   }
   if (rc < 0) rc = SF_EXIT_OK;
   if (log && sf_record_close(log, err, sizeof err) != 0) {

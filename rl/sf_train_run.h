@@ -38,9 +38,22 @@ typedef struct {
   const sf_run_comm *comm; /* NULL: one process */
 } sf_run_opts;
 
+/* A request to stop training early: from the command line's Ctrl-C (a
+ * signal handler) or from another thread (the Python package). One process
+ * runs one training at a time and a signal is process-wide, so the request
+ * is a process-wide flag (lock-free atomic, safe in a signal handler). The
+ * loop stops at the next piece of collection or updates (at the end of the
+ * epoch when several processes train together: they stop together), leaves
+ * the last checkpoint as it is and returns SF_EXIT_INTERRUPTED; `train
+ * --resume` continues from that checkpoint. Clear it before a new run. */
+void sf_train_request_stop(void);
+void sf_train_clear_stop(void);
+int sf_train_stop_requested(void);
+
 /* Train t on b from epoch t->epoch to the last, continuing the records
  * kept[0..nkept) of an interrupted run (wall_before: its seconds). Returns
- * the process exit code (SF_EXIT_*). */
+ * the process exit code (SF_EXIT_*; SF_EXIT_INTERRUPTED after a stop
+ * request). */
 int sf_train_run(sf_trainer *t, sf_backend *b, const sf_run_opts *o, const sf_record *kept, int nkept,
                  double wall_before);
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages the build and the test suite need. EXTRA_PACKAGES adds more.
-packages=(build-essential cmake pkg-config libinih-dev libopenblas-dev libgtest-dev gnuplot-nox python3-venv clang libclang-rt-dev
+packages=(build-essential cmake pkg-config libinih-dev libopenblas-dev libgtest-dev gnuplot-nox python3-venv python3-torch clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm libopenmpi-dev openmpi-bin ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
@@ -28,3 +28,8 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${CMAKE_EXTRA_ARGS:-} >/dev/null
 cmake --build build -j "$jobs"
+
+# The project's Python environment (.venv: Debian's torch, the rest from
+# PyPI) with the spikefly package installed; the python-labelled tests use
+# it and fail (never skip) without it.
+bash scripts/pyenv.sh .venv --package || echo "setup: no Python environment in .venv; the python tests will fail" >&2

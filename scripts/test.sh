@@ -4,9 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-# The real safetensors and TensorBoard packages for the python-labelled
-# checks, in build/pyenv; without them those checks fail (never skip).
-bash tests/python/pyenv.sh build/pyenv || echo "test: no Python environment in build/pyenv; the python checks will fail" >&2
 status=0
 (cd build && ctest --output-on-failure -j "$jobs" "$@") || status=$?
 

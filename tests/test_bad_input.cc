@@ -303,7 +303,7 @@ void strip_checksums(const std::string &src, const std::string &dst, const std::
 
 // The project's Python environment with safetensors, or "".
 std::string python_with_safetensors() {
-  const std::string py = SF_SOURCE_DIR "/build/pyenv/bin/python";
+  const std::string py = SF_SOURCE_DIR "/.venv/bin/python";
   std::string out;
   return exists(py) && run_sh(py + " -c 'import safetensors.numpy'", &out) == 0 ? py : "";
 }
