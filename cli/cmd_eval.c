@@ -66,7 +66,7 @@ int sf_cmd_eval(int argc, char **argv) {
   }
   sf_cfg_free(cfg);
   if (!user_limit && model.task.traj != SF_TRAJ_HOVER)
-    model.task.time_limit = (int)ceilf(sf_traj_duration(&model.task) / model.quad.dt - 1e-3f);
+    model.task.time_limit = sf_traj_pass_steps(&model);
 
   char err[1024];
   uint64_t seed = 0;

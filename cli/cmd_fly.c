@@ -96,7 +96,7 @@ int sf_cmd_fly(int argc, char **argv) {
 
   const float dt = model.quad.dt;
   if (!user_limit && model.task.traj != SF_TRAJ_HOVER)
-    model.task.time_limit = (int)ceilf(sf_traj_duration(&model.task) / dt - 1e-3f);
+    model.task.time_limit = sf_traj_pass_steps(&model);
 
   FILE *csv = NULL;
   csv_sink sink;

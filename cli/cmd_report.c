@@ -17,6 +17,7 @@
 #include "core/sf_defs.h"
 #include "core/sf_fileio.h"
 #include "rl/sf_report.h"
+#include "rl/sf_report_eval.h"
 
 enum { REPORT_MAX_DIRS = 64 };
 
@@ -27,6 +28,9 @@ static const sf_flag flags[] = {
     {"width", "report.width", NULL, "W", "width of a PNG in pixels (default 1000)"},
     {"height", "report.height", NULL, "H", "height of a PNG in pixels (default 640)"},
     {"gnuplot", "report.gnuplot", NULL, "PROG", "the gnuplot program (default gnuplot, from PATH)"},
+    {"evaluate", "report.evaluate", NULL, "TRAJ,...", "also fly each seed's final checkpoint on these trajectories "
+                                                      "(hover, circle, figure8, square): the table of evaluations"},
+    {"episodes", "report.episodes", NULL, "E", "episodes per seed and trajectory with --evaluate (default 100)"},
     {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
@@ -51,8 +55,20 @@ static const sf_cmd_spec spec = {
     "  return_vs_epochs.png           return (final coefficients) against epochs,\n"
     "                                 offline settings (bc, td3bc) included\n"
     "  report.gp, curve_<n>.dat, gnuplot.log   the script, its data, its messages\n"
+    "With --evaluate TRAJ,... (the paper's Table 3: --evaluate\n"
+    "hover,circle,figure8,square), each seed's final checkpoint is flown\n"
+    "--episodes times on each trajectory, as `spikefly eval CHECKPOINT --agent K\n"
+    "--trajectory T` flies it (the environment of the run's config.ini, the\n"
+    "agent's training seed), and also written:\n"
+    "  evaluation.md, evaluation.csv  per setting and trajectory, over seeds: mean\n"
+    "                                 +- sample std of the error (hover error on\n"
+    "                                 hover, tracking error on the others; over\n"
+    "                                 surviving episodes), survival and return\n"
+    "  evaluation_seeds.csv           each seed's figures and checkpoint\n"
     "Refused (exit 2, naming the problem): a directory that does not exist, run\n"
-    "directories of different experiments or scales, a run without evaluations.\n"
+    "directories of different experiments or scales, a run without evaluations,\n"
+    "with --evaluate a run without its checkpoint or a word that is not a\n"
+    "trajectory.\n"
     "Needs gnuplot with the pngcairo terminal (Debian: gnuplot-nox)."};
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -66,6 +82,8 @@ typedef struct {
   double threshold;
   int band; /* 0 minmax, 1 std */
   int width, height;
+  int ntraj, traj[SF_TRAJ_N]; /* --evaluate: the trajectories, or none */
+  int episodes;
 } report_opts;
 
 static int read_options(int argc, char **argv, report_opts *o) {
@@ -86,6 +104,11 @@ static int read_options(int argc, char **argv, report_opts *o) {
   snprintf(o->gnuplot, sizeof o->gnuplot, "%s", sf_cfg_str(cfg, "report.gnuplot", "gnuplot"));
   if (!o->out[0] && !sf_cfg_error(cfg)) sf_cfg_fail(cfg, "config key 'report.out': give the output directory (--out DIR)");
   if (!o->gnuplot[0] && !sf_cfg_error(cfg)) sf_cfg_fail(cfg, "config key 'report.gnuplot': empty program name");
+  const char *traj = sf_cfg_str(cfg, "report.evaluate", NULL);
+  char why[256];
+  if (traj && sf_report_eval_parse(traj, o->traj, &o->ntraj, why, sizeof why) != 0 && !sf_cfg_error(cfg))
+    sf_cfg_fail(cfg, "config key 'report.evaluate': %s", why);
+  o->episodes = (int)sf_cfg_int(cfg, "report.episodes", 100, 1, 1 << 20);
   sf_device_from_config(cfg, 0, "reporting");
   rc = sf_cli_check(cfg, spec.name);
   sf_cfg_free(cfg);
@@ -249,6 +272,45 @@ static int write_figures(const report_opts *o, const sf_report *rep) {
   return 0;
 }
 
+/* Print a written file to stdout. */
+static void show_file(const char *path) {
+  void *text;
+  size_t n;
+  if (sf_read_file(path, &text, &n, NULL, 0) != 0) return;
+  fwrite(text, 1, n, stdout);
+  free(text);
+}
+
+/* --evaluate: every seed's final checkpoint on each trajectory, and the
+ * table of evaluations. SF_EXIT_*. */
+static int write_evaluations(const report_opts *o, const sf_report *rep) {
+  int seeds = 0;
+  for (int r = 0; r < rep->nrows; ++r) seeds += rep->rows[r].nseeds;
+  fprintf(stderr, "spikefly report: flying %d checkpoint%s x %d trajector%s x %d episodes\n", seeds,
+          seeds == 1 ? "" : "s", o->ntraj, o->ntraj == 1 ? "y" : "ies", o->episodes);
+  sf_report_evals ev;
+  char err[2048], md[1200], csv[1200], seeds_csv[1200];
+  if (sf_report_evaluate(rep, o->traj, o->ntraj, o->episodes, &ev, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly report: %s\n", err);
+    return SF_EXIT_USAGE;
+  }
+  snprintf(md, sizeof md, "%s/evaluation.md", o->out);
+  snprintf(csv, sizeof csv, "%s/evaluation.csv", o->out);
+  snprintf(seeds_csv, sizeof seeds_csv, "%s/evaluation_seeds.csv", o->out);
+  int rc = SF_EXIT_OK;
+  if (sf_report_write_eval_markdown(rep, &ev, md, err, sizeof err) != 0 ||
+      sf_report_write_eval_csv(rep, &ev, csv, err, sizeof err) != 0 ||
+      sf_report_write_eval_seeds_csv(rep, &ev, seeds_csv, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly report: %s\n", err);
+    rc = SF_EXIT_FAIL;
+  } else {
+    show_file(md);
+    printf("wrote %s, %s and %s\n", md, csv, seeds_csv);
+  }
+  sf_report_evals_free(&ev);
+  return rc;
+}
+
 int sf_cmd_report(int argc, char **argv) {
   report_opts o;
   int rc = read_options(argc, argv, &o);
@@ -274,14 +336,10 @@ int sf_cmd_report(int argc, char **argv) {
   }
   if (rc == SF_EXIT_OK && write_figures(&o, &rep) != 0) rc = SF_EXIT_FAIL;
   if (rc == SF_EXIT_OK) {
-    void *text;
-    size_t n;
-    if (sf_read_file(md, &text, &n, NULL, 0) == 0) {
-      fwrite(text, 1, n, stdout);
-      free(text);
-    }
+    show_file(md);
     printf("wrote %s and %s\n", md, csv);
   }
+  if (rc == SF_EXIT_OK && o.ntraj) rc = write_evaluations(&o, &rep);
   sf_report_free(&rep);
   return rc;
 }

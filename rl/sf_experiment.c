@@ -11,6 +11,51 @@ typedef struct {
   char *key, *value;
 } kv;
 
+/* A variant group (rl/sf_sweep.h) has a section for each of its values. */
+static int check_variants(const sf_config *base, const sf_sweep *sw, char *err, size_t errlen) {
+  for (int k = 0; k < sw->nkeys; ++k) {
+    if (!sf_sweep_variant_section(sw, k, -1, base)) continue;
+    for (int v = 0; v < sw->nvalues[k]; ++v)
+      if (!sf_sweep_variant_section(sw, k, v, base)) {
+        snprintf(err, errlen, "sweep '%s': its value '%s' has no section [%s.%s] (the variants of '%s' set their "
+                 "keys in such sections)", sw->key[k], sw->value[k][v], sw->key[k], sw->value[k][v], sw->key[k]);
+        return -1;
+      }
+  }
+  return 0;
+}
+
+/* Whether `key` is set by the command line or by the chosen scale. */
+static int overridden(const sf_config *given, const kv *all, int n, const char *scale, const char *key) {
+  if (sf_cfg_has(given, key)) return 1;
+  const size_t sl = strlen(scale);
+  for (int i = 0; i < n; ++i) {
+    const char *k = all[i].key;
+    if (!strncmp(k, "scale.", 6) && !strncmp(k + 6, scale, sl) && k[6 + sl] == '.' && !strcmp(k + 7 + sl, key))
+      return 1;
+  }
+  return 0;
+}
+
+/* The command line and the scale win over a variant's section as they win
+ * over the file's other keys (a smoke scale's tiny network holds for every
+ * variant): such a key takes their value in the sections too. */
+static void overrides_win(sf_config *base, const sf_config *given, const sf_sweep *sw, const kv *all, int n,
+                          const char *scale) {
+  const int nb = sf_cfg_count(base);
+  char(*fix)[256] = calloc(nb ? nb : 1, sizeof *fix);
+  int nfix = 0;
+  for (int i = 0; i < nb; ++i) {
+    const char *k, *v, *inner = NULL;
+    sf_cfg_entry(base, i, &k, &v);
+    if ((inner = sf_sweep_variant_key(sw, k)) && sf_cfg_has(base, inner) && overridden(given, all, n, scale, inner))
+      snprintf(fix[nfix++], 256, "%s", k);
+  }
+  /* Set after the walk: setting moves the table. */
+  for (int i = 0; i < nfix; ++i) sf_cfg_set(base, fix[i], sf_cfg_peek(base, sf_sweep_variant_key(sw, fix[i])));
+  free(fix);
+}
+
 int sf_experiment_apply(sf_config *base, const sf_config *given, sf_sweep *sw, char *err, size_t errlen) {
   const char *chosen = sf_cfg_peek(base, "experiment.scale");
   char scale[64];
@@ -52,6 +97,8 @@ int sf_experiment_apply(sf_config *base, const sf_config *given, sf_sweep *sw, c
              scales ? names : "it has none");
     rc = -1;
   }
+  if (rc == 0) rc = check_variants(base, sw, err, errlen);
+  if (rc == 0) overrides_win(base, given, sw, all, n, scale);
   for (int i = 0; i < n; ++i) free(all[i].key), free(all[i].value);
   free(all);
   return rc;

@@ -34,8 +34,7 @@ static void drop_seed(const char *setting, char *out, size_t len) {
   }
 }
 
-/* Mean and sample standard deviation (NaN for fewer than two values). */
-static void mean_sd(const double *x, int n, double *mean, double *sd) {
+void sf_report_stats(const double *x, int n, double *mean, double *sd) {
   double s = 0, q = 0;
   for (int i = 0; i < n; ++i) s += x[i];
   *mean = n ? s / n : NAN;
@@ -110,6 +109,8 @@ static void summarise(sf_report_row *row, const sf_record *recs, int n, double t
     if (!seen && na < 256) agents[na++] = a;
   }
   row->nseeds = na;
+  row->agents = malloc(sizeof(int) * (na ? na : 1));
+  memcpy(row->agents, agents, sizeof(int) * na);
   double ret[256], surv[256], ep[256], st[256];
   int nr = 0, any_steps = 0;
   row->last_epoch = 0;
@@ -132,11 +133,11 @@ static void summarise(sf_report_row *row, const sf_record *recs, int n, double t
     if (first) ep[nr] = first->epoch, st[nr++] = first->env_steps;
   }
   row->offline = !any_steps;
-  mean_sd(ret, na, &row->ret_mean, &row->ret_sd);
-  mean_sd(surv, na, &row->surv_mean, &row->surv_sd);
+  sf_report_stats(ret, na, &row->ret_mean, &row->ret_sd);
+  sf_report_stats(surv, na, &row->surv_mean, &row->surv_sd);
   row->reached = nr;
-  mean_sd(ep, nr, &row->epochs_mean, &row->epochs_sd);
-  mean_sd(st, nr, &row->steps_mean, &row->steps_sd);
+  sf_report_stats(ep, nr, &row->epochs_mean, &row->epochs_sd);
+  sf_report_stats(st, nr, &row->steps_mean, &row->steps_sd);
 
   /* The curve: every epoch at which some seed was evaluated. */
   int cap = 0;
@@ -162,10 +163,10 @@ static void summarise(sf_report_row *row, const sf_record *recs, int n, double t
       pt->n++;
     }
     double sd;
-    mean_sd(steps, pt->n, &pt->env_steps, &sd);
-    mean_sd(upd, pt->n, &pt->updates, &sd);
+    sf_report_stats(steps, pt->n, &pt->env_steps, &sd);
+    sf_report_stats(upd, pt->n, &pt->updates, &sd);
     for (int c = 0; c < 2; ++c) {
-      mean_sd(v[c], pt->n, &pt->mean[c], &pt->sd[c]);
+      sf_report_stats(v[c], pt->n, &pt->mean[c], &pt->sd[c]);
       pt->lo[c] = INFINITY, pt->hi[c] = -INFINITY;
       for (int k = 0; k < pt->n; ++k) pt->lo[c] = fmin(pt->lo[c], v[c][k]), pt->hi[c] = fmax(pt->hi[c], v[c][k]);
     }
@@ -256,7 +257,7 @@ done:
 }
 
 void sf_report_free(sf_report *rep) {
-  for (int r = 0; r < rep->nrows; ++r) free(rep->rows[r].curve);
+  for (int r = 0; r < rep->nrows; ++r) free(rep->rows[r].curve), free(rep->rows[r].agents);
   free(rep->rows);
   rep->rows = NULL;
   rep->nrows = 0;
@@ -306,8 +307,7 @@ int sf_report_write_markdown(const sf_report *rep, const char *path, char *err, 
   return finish(f, path, err, errlen);
 }
 
-/* A CSV field: quoted when it holds a comma, a quote or a line end. */
-static void csv_field(FILE *f, const char *s) {
+void sf_report_csv_field(FILE *f, const char *s) {
   if (!strpbrk(s, ",\"\n\r")) {
     fputs(s, f);
     return;
@@ -320,7 +320,7 @@ static void csv_field(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-static void csv_num(FILE *f, double x) {
+void sf_report_csv_num(FILE *f, double x) {
   if (isfinite(x)) fprintf(f, ",%.17g", x);
   else fputc(',', f);
 }
@@ -333,18 +333,18 @@ int sf_report_write_csv(const sf_report *rep, const char *path, char *err, size_
              "env_steps_to_threshold_mean,env_steps_to_threshold_std,offline,config\n");
   for (int i = 0; i < rep->nrows; ++i) {
     const sf_report_row *r = &rep->rows[i];
-    csv_field(f, rep->experiment);
+    sf_report_csv_field(f, rep->experiment);
     fputc(',', f);
-    csv_field(f, rep->scale);
+    sf_report_csv_field(f, rep->scale);
     fputc(',', f);
-    csv_field(f, r->setting);
+    sf_report_csv_field(f, r->setting);
     fprintf(f, ",%d,%d", r->nseeds, r->last_epoch);
-    csv_num(f, r->ret_mean), csv_num(f, r->ret_sd), csv_num(f, r->surv_mean), csv_num(f, r->surv_sd);
+    sf_report_csv_num(f, r->ret_mean), sf_report_csv_num(f, r->ret_sd), sf_report_csv_num(f, r->surv_mean), sf_report_csv_num(f, r->surv_sd);
     fprintf(f, ",%.17g,%d", rep->threshold, r->reached);
-    csv_num(f, r->epochs_mean), csv_num(f, r->epochs_sd);
-    csv_num(f, r->offline ? NAN : r->steps_mean), csv_num(f, r->offline ? NAN : r->steps_sd);
+    sf_report_csv_num(f, r->epochs_mean), sf_report_csv_num(f, r->epochs_sd);
+    sf_report_csv_num(f, r->offline ? NAN : r->steps_mean), sf_report_csv_num(f, r->offline ? NAN : r->steps_sd);
     fprintf(f, ",%d,", r->offline);
-    csv_field(f, r->config);
+    sf_report_csv_field(f, r->config);
     fputc('\n', f);
   }
   return finish(f, path, err, errlen);

@@ -18,6 +18,7 @@
 #define SF_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,7 @@ typedef struct {
   char dir[512];     /* the run directory */
   char config[1024]; /* its config.ini */
   int nseeds;
+  int *agents;      /* [nseeds]: each seed's agent index in the run (progress.csv's agent column) */
   int last_epoch;   /* the latest evaluated epoch over the seeds */
   int offline;      /* no environment steps (bc, td3bc): curves against epochs only */
   double ret_mean, ret_sd, surv_mean, surv_sd;
@@ -70,6 +72,15 @@ int sf_report_write_csv(const sf_report *rep, const char *path, char *err, size_
  * epoch n env_steps updates, then mean sd lo hi of return_final, then of
  * return_current. 0, or -1 with a message. */
 int sf_report_write_curve(const sf_report_row *row, const char *path, char *err, size_t errlen);
+
+/* Mean and sample standard deviation (n - 1) of x[0..n): NaN mean for
+ * none, NaN sd for fewer than two. */
+void sf_report_stats(const double *x, int n, double *mean, double *sd);
+
+/* A CSV field (quoted when it holds a comma, a quote or a line end), and a
+ * number after a comma: in full, nothing when not finite. */
+void sf_report_csv_field(FILE *f, const char *s);
+void sf_report_csv_num(FILE *f, double x);
 
 /* "12.3 ± 4.5" (or "12.3" when sd is NaN) with `prec` decimals. */
 void sf_report_mean_sd(double mean, double sd, int prec, char *out, size_t len);

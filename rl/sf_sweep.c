@@ -69,14 +69,62 @@ int sf_sweep_index(const sf_sweep *s, int point, int k) {
   return (point / stride) % s->nvalues[k];
 }
 
-sf_config *sf_sweep_config(const sf_sweep *s, const sf_config *base, int point) {
-  sf_config *c = sf_cfg_new();
-  for (int i = 0; i < sf_cfg_count(base); ++i) {
-    const char *k, *v;
-    sf_cfg_entry(base, i, &k, &v);
-    sf_cfg_set(c, k, v);
+/* Whether config key `ck` lies in section [KEY.VALUE] of sweep key k
+ * (value index v, or any value when v < 0); *suffix then points at the key
+ * inside the section. */
+static int in_variant_section(const sf_sweep *s, int k, int v, const char *ck, const char **suffix) {
+  const size_t kl = strlen(s->key[k]);
+  if (strncmp(ck, s->key[k], kl) || ck[kl] != '.') return 0;
+  for (int i = v < 0 ? 0 : v; i < (v < 0 ? s->nvalues[k] : v + 1); ++i) {
+    const size_t vl = strlen(s->value[k][i]);
+    if (!strncmp(ck + kl + 1, s->value[k][i], vl) && ck[kl + 1 + vl] == '.') {
+      *suffix = ck + kl + 2 + vl;
+      return 1;
+    }
   }
-  for (int k = 0; k < s->nkeys; ++k) sf_cfg_set(c, s->key[k], s->value[k][sf_sweep_index(s, point, k)]);
+  return 0;
+}
+
+int sf_sweep_variant_section(const sf_sweep *s, int k, int v, const sf_config *base) {
+  for (int i = 0; i < sf_cfg_count(base); ++i) {
+    const char *ck, *val, *suffix;
+    sf_cfg_entry(base, i, &ck, &val);
+    if (in_variant_section(s, k, v, ck, &suffix)) return 1;
+  }
+  return 0;
+}
+
+const char *sf_sweep_variant_key(const sf_sweep *s, const char *cfgkey) {
+  const char *suffix;
+  for (int k = 0; k < s->nkeys; ++k)
+    if (in_variant_section(s, k, -1, cfgkey, &suffix)) return suffix;
+  return NULL;
+}
+
+sf_config *sf_sweep_config(const sf_sweep *s, const sf_config *base, int point) {
+  int variant[SF_SWEEP_MAX_KEYS];
+  for (int k = 0; k < s->nkeys; ++k) variant[k] = sf_sweep_variant_section(s, k, -1, base);
+  sf_config *c = sf_cfg_new();
+  /* The variants' sections stay behind: the point's own is applied below. */
+  for (int i = 0; i < sf_cfg_count(base); ++i) {
+    const char *k, *v, *suffix;
+    sf_cfg_entry(base, i, &k, &v);
+    int section = 0;
+    for (int j = 0; j < s->nkeys && !section; ++j) section = variant[j] && in_variant_section(s, j, -1, k, &suffix);
+    if (!section) sf_cfg_set(c, k, v);
+  }
+  for (int k = 0; k < s->nkeys; ++k) {
+    const int v = sf_sweep_index(s, point, k);
+    if (!variant[k]) {
+      sf_cfg_set(c, s->key[k], s->value[k][v]);
+      continue;
+    }
+    for (int i = 0; i < sf_cfg_count(base); ++i) {
+      const char *ck, *val, *suffix;
+      sf_cfg_entry(base, i, &ck, &val);
+      if (in_variant_section(s, k, v, ck, &suffix)) sf_cfg_set(c, suffix, val);
+    }
+  }
   return c;
 }
 

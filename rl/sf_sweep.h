@@ -29,8 +29,19 @@ int sf_sweep_add(sf_sweep *s, const char *spec, char *err, size_t errlen);
 int sf_sweep_size(const sf_sweep *s);
 /* Value index of sweep key k at grid point i. */
 int sf_sweep_index(const sf_sweep *s, int point, int k);
-/* A copy of base with point i's values set. */
+/* A copy of base with point i's values set. A sweep key whose values name
+ * sections of base is a variant group: `actor = snn, ann` with sections
+ * [actor.snn] and [actor.ann] sets, at each point, the keys of that value's
+ * section (several keys that vary together, where a grid of each would be
+ * a Cartesian product), and the copy holds no [actor.*] section. */
 sf_config *sf_sweep_config(const sf_sweep *s, const sf_config *base, int point);
+/* Whether base has the section [KEY.VALUE] of value v of sweep key k (of
+ * any of its values when v < 0: then k is a variant group). */
+int sf_sweep_variant_section(const sf_sweep *s, int k, int v, const sf_config *base);
+/* The key that config key `cfgkey` sets when it lies in a section
+ * [KEY.VALUE] of a sweep key's value ("train.hidden" for
+ * "actor.snn.train.hidden"), or NULL. */
+const char *sf_sweep_variant_key(const sf_sweep *s, const char *cfgkey);
 /* "key=value key=value" of point i, leaving out the key `skip` (e.g. "seed",
  * to group seeds of one setting); empty with no sweep. */
 void sf_sweep_label(const sf_sweep *s, int point, const char *skip, char *out, size_t len);

@@ -1,9 +1,16 @@
 #include "sim/sf_eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/sf_score.h"
+#include "sim/sf_trajectory.h"
+
+int sf_traj_pass_steps(const sf_env_model *m) {
+  /* The small margin keeps an exact multiple of dt from rounding up a step. */
+  return (int)ceilf(sf_traj_duration(&m->task) / m->quad.dt - 1e-3f);
+}
 
 /* Episodes are flown in rounds of o->envs environments; the scorer's sums
  * add them in episode order, so the figures do not depend on o->envs. */

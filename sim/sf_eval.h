@@ -48,6 +48,10 @@ extern const char sf_flight_csv_header[];
 void sf_flight_csv_row(FILE *f, long episode, long env, int step, double dt, const sf_quad_state *s,
                        const float tp[3], const float tv[3], const float a[4], float reward);
 
+/* One pass of the model's trajectory in steps: the episode length of an
+ * evaluation on a moving target unless env.time_limit is given. */
+int sf_traj_pass_steps(const sf_env_model *m);
+
 /* Fly `o->episodes` episodes of m->task.time_limit steps. Returns 0, or -1
  * when memory runs out. */
 int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_eval_opts *o, sf_eval_result *r);
