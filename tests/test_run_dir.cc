@@ -4,6 +4,7 @@
 // reads are resolved and checksummed; bad input exits 2 and leaves nothing.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +127,39 @@ TEST(RunDir, BadInputExitsTwoAndLeavesNothing) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("unknown config key 'foo.bar'"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(d));
+}
+
+// Ctrl-C (SIGINT) stops a training run at its next piece of work with exit
+// code 130, leaving its last checkpoint; --resume continues from it, and the
+// records then equal those of a run never interrupted (the same 20 epochs:
+// the plan of an epoch depends on the run's length).
+TEST(RunDir, CtrlCStopsAtTheNextPieceLeavingAResumableRun) {
+  const std::string d = "/tmp/sf_test_rd_ctrlc", whole = "/tmp/sf_test_rd_ctrlc_whole";
+  const std::string log = "/tmp/sf_test_rd_ctrlc." + std::to_string(getpid()) + ".txt";
+  std::system(("rm -rf " + d + " " + whole).c_str()); /* an earlier run's records would end the wait at once */
+  std::vector<std::string> args = tiny(d, "20");
+  args.push_back("train.eval_every=1");
+  pid_t pid = spawn(args, log);
+  for (int i = 0; i < 1200 && (!exists(d + "/progress.csv") || read_records(d).size() < 3); ++i) usleep(50000);
+  ASSERT_GE(read_records(d).size(), 3u) << read_file(log);
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid), 130) << read_file(log);
+  EXPECT_NE(read_file(log).find("stopped on request"), std::string::npos) << read_file(log);
+  const size_t kept = read_records(d).size();
+  ASSERT_LT(kept, 20u) << "the run did not stop";
+  Result r = run({kBin, "train", "--resume", d});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> w = tiny(whole, "20");
+  w.push_back("train.eval_every=1");
+  ASSERT_EQ(run(w).code, 0);
+  auto a = read_records(d), b = read_records(whole);
+  ASSERT_EQ(a.size(), 20u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].epoch, b[i].epoch);
+    EXPECT_EQ(a[i].return_final, b[i].return_final) << "epoch " << a[i].epoch;
+    EXPECT_EQ(a[i].critic_loss, b[i].critic_loss) << "epoch " << a[i].epoch;
+  }
 }
 
 // An experiment file: its [sweep] grid splits into populations by the keys
