@@ -74,21 +74,23 @@ class _Sim:
     def seed(self, seed):
         lib.sf_py_env_seed(self.handle, _check_seed(seed))
 
-    def reset(self, mask=None):
+    def _outputs(self, privileged):
         obs = np.empty((self.n, OBS_DIM), np.float32)
-        priv = np.empty((self.n, PRIV_DIM), np.float32)
-        lib.sf_py_env_reset(self.handle, ptr(mask, "uint8_t *"), wptr(obs, "float *"), wptr(priv, "float *"))
+        priv = np.empty((self.n, PRIV_DIM), np.float32) if privileged else None
+        return obs, priv, wptr(obs, "float *"), wptr(priv, "float *") if privileged else ffi.NULL
+
+    def reset(self, mask=None, privileged=True):
+        obs, priv, po, pp = self._outputs(privileged)
+        lib.sf_py_env_reset(self.handle, ptr(mask, "uint8_t *"), po, pp)
         return obs, priv
 
-    def step(self, actions, reset=None):
+    def step(self, actions, reset=None, privileged=True):
         rew = np.empty(self.n, np.float32)
         term = np.empty(self.n, np.uint8)
         trunc = np.empty(self.n, np.uint8)
-        obs = np.empty((self.n, OBS_DIM), np.float32)
-        priv = np.empty((self.n, PRIV_DIM), np.float32)
+        obs, priv, po, pp = self._outputs(privileged)
         lib.sf_py_env_step(self.handle, ptr(actions, "float *"), ptr(reset, "uint8_t *"), wptr(rew, "float *"),
-                           wptr(term, "uint8_t *"), wptr(trunc, "uint8_t *"), wptr(obs, "float *"),
-                           wptr(priv, "float *"))
+                           wptr(term, "uint8_t *"), wptr(trunc, "uint8_t *"), po, pp)
         return obs, rew, term.view(np.bool_), trunc.view(np.bool_), priv
 
     def states(self):
@@ -129,7 +131,8 @@ _ACT_SPACE = spaces.Box(-1.0, 1.0, (ACT_DIM,), np.float32)
 class VecEnv(gym.vector.VectorEnv):
     """`num_envs` quadrotors stepped together by the C simulator.
 
-    VecEnv(num_envs, model="cf21", seed=0, sim=None, autoreset_mode=NEXT_STEP, **env_keys)
+    VecEnv(num_envs, model="cf21", seed=0, sim=None, autoreset_mode=NEXT_STEP, privileged=True,
+           **env_keys)
 
     - model: the quadrotor's parameter set ("cf21", "l2f2023"); sim: more
       `sim.*` keys as a dict (e.g. {"mass": 0.03}).
@@ -143,18 +146,21 @@ class VecEnv(gym.vector.VectorEnv):
       episode ended returns the reset observation, reward 0, and ignores
       that env's action) or SAME_STEP (reset at once; the final observation
       and info in info["final_obs"] and info["final_info"]).
+    - privileged: whether info holds "privileged" (False saves computing it:
+      146 values per env and step).
     - `progress` (settable, [0, 1]): curriculum progress of the reward.
     - `states()`: the true states [num_envs][17] (position, quaternion w x y
       z, velocity, angular velocity, motor states).
     """
 
     def __init__(self, num_envs, model="cf21", seed=0, sim=None, autoreset_mode=AutoresetMode.NEXT_STEP,
-                 **env_keys):
+                 privileged=True, **env_keys):
         mode = AutoresetMode(autoreset_mode)
         if mode is AutoresetMode.DISABLED:
             raise ValueError("autoreset_mode: NEXT_STEP or SAME_STEP (reset(options={'reset_mask': m}) resets "
                              "chosen envs in either)")
         self._sim = _Sim(num_envs, model, seed, sim, env_keys)
+        self._privileged = bool(privileged)
         self.num_envs = self._sim.n
         self.metadata = {"autoreset_mode": mode, "render_modes": []}
         self.render_mode = None
@@ -188,6 +194,8 @@ class VecEnv(gym.vector.VectorEnv):
         return self._sim.states()
 
     def _info(self, priv):
+        if priv is None:
+            return {}
         return {"privileged": priv, "_privileged": np.ones(self.num_envs, np.bool_)}
 
     def reset(self, *, seed=None, options=None):
@@ -207,7 +215,7 @@ class VecEnv(gym.vector.VectorEnv):
             if not self._started and not mask.all():
                 raise ValueError("the first reset resets every env: reset_mask must be all True")
             mask = np.ascontiguousarray(mask.view(np.uint8))
-        obs, priv = self._sim.reset(mask)
+        obs, priv = self._sim.reset(mask, self._privileged)
         self._pending[:] = 0 if mask is None else self._pending * (1 - mask)
         self._started = True
         return obs, self._info(priv)
@@ -217,10 +225,11 @@ class VecEnv(gym.vector.VectorEnv):
             raise RuntimeError("call reset() before step()")
         a = _actions(actions, (self.num_envs, ACT_DIM))
         if self.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP:
-            obs, rew, term, trunc, priv = self._sim.step(a, self._pending if self._pending.any() else None)
+            obs, rew, term, trunc, priv = self._sim.step(a, self._pending if self._pending.any() else None,
+                                                         self._privileged)
             self._pending = (term | trunc).view(np.uint8).copy()
             return obs, rew, term, trunc, self._info(priv)
-        obs, rew, term, trunc, priv = self._sim.step(a)
+        obs, rew, term, trunc, priv = self._sim.step(a, None, self._privileged)
         info = self._info(priv)
         done = term | trunc
         if done.any():
@@ -228,8 +237,8 @@ class VecEnv(gym.vector.VectorEnv):
             final_info = np.empty(self.num_envs, dtype=object)
             for i in np.flatnonzero(done):
                 final_obs[i] = obs[i].copy()
-                final_info[i] = {"privileged": priv[i].copy()}
-            obs, priv = self._sim.reset(np.ascontiguousarray(done.view(np.uint8)))
+                final_info[i] = {} if priv is None else {"privileged": priv[i].copy()}
+            obs, priv = self._sim.reset(np.ascontiguousarray(done.view(np.uint8)), self._privileged)
             info = self._info(priv)
             info.update(final_obs=final_obs, _final_obs=done.copy(), final_info=final_info, _final_info=done.copy())
         return obs, rew, term, trunc, info

@@ -140,6 +140,10 @@ def test_vector_api_and_spaces():
     assert states.shape == (5, 17) and np.allclose(np.linalg.norm(states[:, 3:7], axis=1), 1, atol=1e-5)
     env.progress = 1.0
     assert env.progress == 1.0
+    # Without the privileged observation: the same observations, no info.
+    lean = spikefly.VecEnv(5, seed=3, trajectory="figure8", privileged=False)
+    lean_obs, lean_info = lean.reset()
+    assert lean_info == {} and np.array_equal(bits(lean_obs), bits(obs))
 
 
 def test_partial_reset_option_resets_only_the_masked_envs():
