@@ -113,8 +113,8 @@ class _Sim:
 def _actions(actions, shape):
     """Actions as a C-contiguous float32 array of `shape` (no copy when they are one)."""
     a = np.asarray(actions)
-    if a.dtype.kind not in "fiu" or a.dtype.kind == "b":
-        raise TypeError(f"actions must be numbers (float32 preferred), got dtype {a.dtype}")
+    if a.dtype.kind != "f":
+        raise TypeError(f"actions must be floats (float32; float64 is converted), got dtype {a.dtype}")
     if a.shape != shape:
         raise ValueError(f"actions must have shape {shape}, got {a.shape}")
     a = np.ascontiguousarray(a, dtype=np.float32)

@@ -170,3 +170,47 @@ def test_curriculum_progress_changes_the_reward():
         env.reset()
         rewards.append(env.step(np.full((3, 4), 0.5, np.float32))[1])
     assert not np.array_equal(rewards[0], rewards[1])
+
+
+def test_bad_arguments_raise_clear_exceptions():
+    env = spikefly.VecEnv(3, seed=1)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.zeros((3, 4), np.float32))
+    env.reset()
+    with pytest.raises(ValueError, match=r"shape \(3, 4\)"):
+        env.step(np.zeros((3, 3), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        env.step(np.zeros(12, np.float32))
+    with pytest.raises(TypeError, match="float"):
+        env.step(np.zeros((3, 4), np.int64))
+    with pytest.raises(TypeError, match="float"):
+        env.step([["a"] * 4] * 3)
+    nan = np.zeros((3, 4), np.float32)
+    nan[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"finite.*\(1, 2\)"):
+        env.step(nan)
+    env.step(np.zeros((3, 4)))  # float64 is converted; the env still works after the refusals
+    with pytest.raises(ValueError, match="env.no_such_key"):
+        spikefly.VecEnv(2, no_such_key=1)
+    with pytest.raises(ValueError, match="env.time_limit"):
+        spikefly.VecEnv(2, time_limit=-5)
+    with pytest.raises(ValueError, match="sim.model"):
+        spikefly.VecEnv(2, model="no-such-drone")
+    with pytest.raises(ValueError, match="num_envs"):
+        spikefly.VecEnv(0)
+    with pytest.raises(ValueError, match="seed"):
+        spikefly.VecEnv(2, seed=-1)
+    with pytest.raises(TypeError, match="seed"):
+        spikefly.VecEnv(2, seed=1.5)
+    with pytest.raises(ValueError, match="one int"):
+        env.reset(seed=[1, 2, 3])
+    with pytest.raises(ValueError, match="reset_mask"):
+        env.reset(options={"reset_mask": np.ones(2, bool)})
+    with pytest.raises(ValueError, match="progress"):
+        env.progress = 1.5
+    with pytest.raises(ValueError, match="autoreset_mode"):
+        spikefly.VecEnv(2, autoreset_mode=AutoresetMode.DISABLED)
+    one = spikefly.Env()
+    one.reset()
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        one.step(np.zeros((1, 4), np.float32))
