@@ -113,7 +113,8 @@ typedef struct {
   uint8_t *s_fl;
 } collect_bufs;
 
-static void bufs_alloc(collect_bufs *b, int N, int L) {
+/* 0, or -1 when memory cannot be had (bufs_free frees what was). */
+static int bufs_alloc(collect_bufs *b, int N, int L) {
   b->N = N;
   b->L = L;
   b->obs = malloc(sizeof(float) * N * SF_OBS_DIM), b->priv = malloc(sizeof(float) * N * SF_PRIV_DIM);
@@ -124,6 +125,10 @@ static void bufs_alloc(collect_bufs *b, int N, int L) {
   b->s_priv = malloc(sizeof(float) * N * (L + 1) * SF_PRIV_DIM);
   b->s_act = malloc(sizeof(float) * N * (L + 1) * SF_ACT_DIM), b->s_rew = malloc(sizeof(float) * N * (L + 1));
   b->s_fl = calloc((size_t)N * (L + 1), 1);
+  return b->obs && b->priv && b->x && b->act && b->rew && b->term && b->trunc && b->done && b->s_obs && b->s_priv &&
+                 b->s_act && b->s_rew && b->s_fl
+             ? 0
+             : -1;
 }
 
 static void bufs_free(collect_bufs *b) {
@@ -231,27 +236,28 @@ static int fly_episodes(collect_opts *o, sf_env_data *d, sf_actor *net, sf_actor
 static int collect_dataset(collect_opts *o, sf_actor *g) {
   const int N = o->N;
   sf_env_data *d = sf_env_data_new(1, N, &o->seed);
-  d->progress[0] = 1.0f;
-  collect_bufs b;
-  bufs_alloc(&b, N, o->model.task.time_limit);
+  collect_bufs b = {0};
   sf_actor_state st = {NULL};
-  if (g && g->P == 1 && sf_actor_state_init(&st, g, N) != 0) g = NULL;
   sf_dataset ds;
   sf_dataset_init(&ds);
   collect_tally t = {0, 0, 0};
+  /* The guide rebuilt for N rows (sf_actor_load gives a network for few
+   * rows), with its streaming state. */
+  sf_actor *net = g ? sf_actor_new(&g->cfg, 1, N) : NULL;
+  int rc = SF_EXIT_FAIL, ready = d && bufs_alloc(&b, N, o->model.task.time_limit) == 0 && (!g || net);
+  if (ready && net) {
+    memcpy(net->params->data, g->params->data, sizeof(float) * g->params->n);
+    ready = sf_actor_state_init(&st, net, N) == 0;
+  }
+  if (!ready) {
+    fprintf(stderr, "spikefly collect: out of memory for %d environments\n", N);
+    goto out;
+  }
+  d->progress[0] = 1.0f;
   sf_env_reset_all(&o->model, d);
   sf_env_observe(&o->model, d, b.obs);
   sf_env_observe_privileged(&o->model, d, b.priv);
   for (int i = 0; i < N; ++i) record_start(&b, i);
-  /* Rebuilt for N rows: sf_actor_load gives a network for few rows. */
-  sf_actor *net = NULL;
-  if (g) {
-    net = sf_actor_new(&g->cfg, 1, N);
-    memcpy(net->params->data, g->params->data, sizeof(float) * g->params->n);
-    sf_actor_state_free(&st);
-    sf_actor_state_init(&st, net, N);
-  }
-  int rc = SF_EXIT_FAIL;
   if (fly_episodes(o, d, net, &st, &b, &ds, &t) == 0) {
     const char *meta[] = {"spikefly.policy", o->guide[0] ? o->guide : "pid", NULL};
     char err[1024];
@@ -264,6 +270,7 @@ static int collect_dataset(collect_opts *o, sf_actor *g) {
       rc = SF_EXIT_OK;
     }
   }
+out:
   sf_dataset_free(&ds);
   sf_actor_state_free(&st);
   sf_actor_free(net);
