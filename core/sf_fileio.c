@@ -89,8 +89,7 @@ uint32_t sf_crc32c(uint32_t crc, const void *data, size_t n) {
   return ~crc;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+void sf_set_err(char *err, size_t errlen, const char *fmt, ...) {
   if (!err || !errlen) return;
   va_list ap;
   va_start(ap, fmt);
@@ -123,18 +122,18 @@ static void afile_free(sf_afile *f) {
 
 sf_afile *sf_afile_open(const char *path, char *err, size_t errlen) {
   if (!path || !path[0]) {
-    set_err(err, errlen, "empty file name");
+    sf_set_err(err, errlen, "empty file name");
     return NULL;
   }
   sf_afile *f = calloc(1, sizeof *f);
   if (!f || !(f->path = concat(path, "")) || !(f->tmp = concat(path, ".tmp"))) {
-    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    sf_set_err(err, errlen, "cannot write '%s': out of memory", path);
     if (f) afile_free(f);
     return NULL;
   }
   f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (f->fd < 0) {
-    set_err(err, errlen, "cannot create '%s': %s", f->tmp, strerror(errno));
+    sf_set_err(err, errlen, "cannot create '%s': %s", f->tmp, strerror(errno));
     afile_free(f);
     return NULL;
   }
@@ -215,12 +214,12 @@ int sf_afile_commit(sf_afile *f, char *err, size_t errlen) {
     snprintf(f->err, sizeof f->err, "cannot rename '%s' to '%s': %s", f->tmp, f->path, strerror(errno));
   }
   if (f->failed) {
-    set_err(err, errlen, "%s", f->err);
+    sf_set_err(err, errlen, "%s", f->err);
     sf_afile_abort(f);
     return -1;
   }
   int e = fsync_parent(f->path);
-  if (e) set_err(err, errlen, "cannot sync the directory of '%s': %s", f->path, strerror(e));
+  if (e) sf_set_err(err, errlen, "cannot sync the directory of '%s': %s", f->path, strerror(e));
   afile_free(f);
   return e ? -1 : 0;
 }
@@ -234,16 +233,16 @@ int sf_write_file_atomic(const char *path, const void *data, size_t n, char *err
 
 FILE *sf_afopen(const char *path, char *err, size_t errlen) {
   if (!path || !path[0]) {
-    set_err(err, errlen, "empty file name");
+    sf_set_err(err, errlen, "empty file name");
     return NULL;
   }
   char *tmp = concat(path, ".tmp");
   if (!tmp) {
-    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    sf_set_err(err, errlen, "cannot write '%s': out of memory", path);
     return NULL;
   }
   FILE *f = fopen(tmp, "w");
-  if (!f) set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+  if (!f) sf_set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
   free(tmp);
   return f;
 }
@@ -252,7 +251,7 @@ int sf_afclose(FILE *f, const char *path, int commit, char *err, size_t errlen) 
   char *tmp = concat(path, ".tmp");
   if (!tmp) {
     fclose(f);
-    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    sf_set_err(err, errlen, "cannot write '%s': out of memory", path);
     return -1;
   }
   int e = 0;
@@ -265,38 +264,38 @@ int sf_afclose(FILE *f, const char *path, int commit, char *err, size_t errlen) 
   }
   if (fclose(f) != 0 && commit && !e) e = errno, what = "close";
   if (commit && !e && rename(tmp, path) != 0) {
-    set_err(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+    sf_set_err(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
     unlink(tmp);
     free(tmp);
     return -1;
   }
   if (!commit || e) {
-    if (e) set_err(err, errlen, "cannot %s '%s': %s", what, tmp, strerror(e));
+    if (e) sf_set_err(err, errlen, "cannot %s '%s': %s", what, tmp, strerror(e));
     unlink(tmp);
     free(tmp);
     return commit ? -1 : 0;
   }
   free(tmp);
   e = fsync_parent(path);
-  if (e) set_err(err, errlen, "cannot sync the directory of '%s': %s", path, strerror(e));
+  if (e) sf_set_err(err, errlen, "cannot sync the directory of '%s': %s", path, strerror(e));
   return e ? -1 : 0;
 }
 
 int sf_check_output_file(const char *path, char *err, size_t errlen) {
   struct stat st;
   if (!path || !path[0]) {
-    set_err(err, errlen, "empty file name");
+    sf_set_err(err, errlen, "empty file name");
     return -1;
   }
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    set_err(err, errlen, "'%s' is a directory, not a file", path);
+    sf_set_err(err, errlen, "'%s' is a directory, not a file", path);
     return -1;
   }
   /* The temporary file an atomic write will use: creating and removing it
    * asks the filesystem itself (permission bits say little to root). */
   char *tmp = concat(path, ".tmp");
   if (!tmp) {
-    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    sf_set_err(err, errlen, "cannot write '%s': out of memory", path);
     return -1;
   }
   int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -307,7 +306,7 @@ int sf_check_output_file(const char *path, char *err, size_t errlen) {
   }
   free(tmp);
   if (e) {
-    set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
+    sf_set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
     return -1;
   }
   return 0;
@@ -318,19 +317,19 @@ int sf_read_file(const char *path, void **data, size_t *n, char *err, size_t err
   *n = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    set_err(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    sf_set_err(err, errlen, "cannot open '%s': %s", path, strerror(errno));
     return -1;
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    set_err(err, errlen, "'%s' is not a regular file", path);
+    sf_set_err(err, errlen, "'%s' is not a regular file", path);
     close(fd);
     return -1;
   }
   size_t size = (size_t)st.st_size;
   char *buf = malloc(size + 1);
   if (!buf) {
-    set_err(err, errlen, "cannot read '%s': out of memory for %zu bytes", path, size);
+    sf_set_err(err, errlen, "cannot read '%s': out of memory for %zu bytes", path, size);
     close(fd);
     return -1;
   }
@@ -339,11 +338,11 @@ int sf_read_file(const char *path, void **data, size_t *n, char *err, size_t err
     ssize_t r = read(fd, buf + got, size - got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
-      set_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+      sf_set_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
       break;
     }
     if (r == 0) {
-      set_err(err, errlen, "'%s' shrank while being read", path);
+      sf_set_err(err, errlen, "'%s' shrank while being read", path);
       break;
     }
     got += (size_t)r;
@@ -361,12 +360,12 @@ int sf_read_file(const char *path, void **data, size_t *n, char *err, size_t err
 
 int sf_mkdirs(const char *path, char *err, size_t errlen) {
   if (!path || !path[0]) {
-    set_err(err, errlen, "empty directory name");
+    sf_set_err(err, errlen, "empty directory name");
     return -1;
   }
   char *p = concat(path, "");
   if (!p) {
-    set_err(err, errlen, "out of memory");
+    sf_set_err(err, errlen, "out of memory");
     return -1;
   }
   /* Create each prefix ending before a '/', then the whole path. */
@@ -375,7 +374,7 @@ int sf_mkdirs(const char *path, char *err, size_t errlen) {
     char c = *s;
     *s = 0;
     if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-      set_err(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
+      sf_set_err(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
       free(p);
       return -1;
     }
@@ -385,7 +384,7 @@ int sf_mkdirs(const char *path, char *err, size_t errlen) {
   free(p);
   struct stat st;
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    set_err(err, errlen, "'%s' is not a directory", path);
+    sf_set_err(err, errlen, "'%s' is not a directory", path);
     return -1;
   }
   return 0;
@@ -396,12 +395,12 @@ int sf_dir_check_writable(const char *dir, uint64_t min_free, char *err, size_t 
   char probe[4096];
   int len = snprintf(probe, sizeof probe, "%s/.sf_write_probe.%ld", dir, (long)getpid());
   if (len < 0 || (size_t)len >= sizeof probe) {
-    set_err(err, errlen, "directory name too long: '%s'", dir);
+    sf_set_err(err, errlen, "directory name too long: '%s'", dir);
     return -1;
   }
   int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    set_err(err, errlen, "directory '%s' is not writable: %s", dir, strerror(errno));
+    sf_set_err(err, errlen, "directory '%s' is not writable: %s", dir, strerror(errno));
     return -1;
   }
   /* One block written and synced: a full disk shows here, not hours later. */
@@ -416,17 +415,17 @@ int sf_dir_check_writable(const char *dir, uint64_t min_free, char *err, size_t 
   close(fd);
   unlink(probe);
   if (e) {
-    set_err(err, errlen, "directory '%s' is not writable: %s", dir, strerror(e));
+    sf_set_err(err, errlen, "directory '%s' is not writable: %s", dir, strerror(e));
     return -1;
   }
   struct statvfs vfs;
   if (statvfs(dir, &vfs) != 0) {
-    set_err(err, errlen, "cannot query free space of '%s': %s", dir, strerror(errno));
+    sf_set_err(err, errlen, "cannot query free space of '%s': %s", dir, strerror(errno));
     return -1;
   }
   uint64_t avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
   if (avail < min_free) {
-    set_err(err, errlen, "directory '%s' has %.1f MiB free, %.1f MiB needed", dir, avail / 1048576.0,
+    sf_set_err(err, errlen, "directory '%s' has %.1f MiB free, %.1f MiB needed", dir, avail / 1048576.0,
             min_free / 1048576.0);
     return -1;
   }

@@ -20,6 +20,11 @@
 extern "C" {
 #endif
 
+/* Write a printf-style message into a caller's error buffer err of errlen
+ * bytes (nothing when err is NULL or errlen 0): how every function here and
+ * the library's loaders report. */
+void sf_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* CRC32C (Castagnoli polynomial 0x1EDC6F41, reflected, init and final xor
  * 0xFFFFFFFF). Start with crc = 0 and feed the data in pieces:
  * sf_crc32c(sf_crc32c(0, a, na), b, nb) == CRC32C of a followed by b.

@@ -38,15 +38,6 @@ static int dtype_from_name(const char *s) {
   return -1;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
   char *r = malloc(n);
@@ -382,14 +373,14 @@ static uint64_t get_le64(const unsigned char *p) {
 
 int sf_st_write(sf_st_writer *w, const char *path, char *err, size_t errlen) {
   if (w->err[0]) {
-    set_err(err, errlen, "cannot write '%s': %s", path, w->err);
+    sf_set_err(err, errlen, "cannot write '%s': %s", path, w->err);
     return -1;
   }
   /* Data order: decreasing element size, stable, so every tensor starts at
    * an offset that is a multiple of its element size. */
   int *order = malloc((size_t)(w->n ? w->n : 1) * sizeof *order);
   if (!order) {
-    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    sf_set_err(err, errlen, "cannot write '%s': out of memory", path);
     return -1;
   }
   int k = 0;
@@ -428,7 +419,7 @@ int sf_st_write(sf_st_writer *w, const char *path, char *err, size_t errlen) {
     free(h.p);
     free(ci);
     free(order);
-    set_err(err, errlen, "cannot write '%s': out of memory", path);
+    sf_set_err(err, errlen, "cannot write '%s': out of memory", path);
     return -1;
   }
 
@@ -484,9 +475,9 @@ int sf_st_checksummed(const sf_st_file *f) { return f->checksummed; }
 
 void sf_st_note_unchecked(const sf_st_file *f, const char *path, char *err, size_t errlen) {
   if (f->checksummed)
-    set_err(err, errlen, "%s", "");
+    sf_set_err(err, errlen, "%s", "");
   else
-    set_err(err, errlen,
+    sf_set_err(err, errlen,
             "note: %s is not checksummed (no spikefly checksum: written or re-saved by another tool); its tensors "
             "were checked for names, dtypes, shapes and finite values", path);
 }
@@ -526,7 +517,7 @@ static int jfail(sf_jp *p, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   /* Offsets count from the start of the file (the header starts at 8). */
-  set_err(p->err, p->errlen, "%s: bad header at byte %zu: %s", p->label, p->i + 8, msg);
+  sf_set_err(p->err, p->errlen, "%s: bad header at byte %zu: %s", p->label, p->i + 8, msg);
   return -1;
 }
 
@@ -944,23 +935,23 @@ static int check_layout(const sf_header *h, uint64_t data_len, sf_rtensor **sort
     shape_str(s, sizeof s, t->ndim, shape);
     uint64_t numel, nbytes;
     if (shape_size(t->ndim, shape, dtypes[t->dtype].size, &numel, &nbytes) != 0) {
-      set_err(err, errlen, "%s: tensor '%s' has shape %s, too large", label, t->name, s);
+      sf_set_err(err, errlen, "%s: tensor '%s' has shape %s, too large", label, t->name, s);
       return -1;
     }
     if (t->end < t->begin) {
-      set_err(err, errlen, "%s: tensor '%s' has data_offsets [%llu,%llu] that run backwards", label, t->name,
+      sf_set_err(err, errlen, "%s: tensor '%s' has data_offsets [%llu,%llu] that run backwards", label, t->name,
               (unsigned long long)t->begin, (unsigned long long)t->end);
       return -1;
     }
     if (t->end - t->begin != nbytes) {
-      set_err(err, errlen,
+      sf_set_err(err, errlen,
               "%s: tensor '%s' has dtype %s and shape %s (%llu bytes) but data_offsets [%llu,%llu] span %llu bytes",
               label, t->name, dtypes[t->dtype].name, s, (unsigned long long)nbytes, (unsigned long long)t->begin,
               (unsigned long long)t->end, (unsigned long long)(t->end - t->begin));
       return -1;
     }
     if (t->end > data_len) {
-      set_err(err, errlen, "%s: tensor '%s' has data_offsets [%llu,%llu] past the end of the %llu-byte data section",
+      sf_set_err(err, errlen, "%s: tensor '%s' has data_offsets [%llu,%llu] past the end of the %llu-byte data section",
               label, t->name, (unsigned long long)t->begin, (unsigned long long)t->end,
               (unsigned long long)data_len);
       return -1;
@@ -971,19 +962,19 @@ static int check_layout(const sf_header *h, uint64_t data_len, sf_rtensor **sort
   uint64_t at = 0;
   for (int i = 0; i < h->n; ++i) {
     if (sorted[i]->begin < at) {
-      set_err(err, errlen, "%s: tensors '%s' and '%s' overlap in the data section", label, sorted[i - 1]->name,
+      sf_set_err(err, errlen, "%s: tensors '%s' and '%s' overlap in the data section", label, sorted[i - 1]->name,
               sorted[i]->name);
       return -1;
     }
     if (sorted[i]->begin > at) {
-      set_err(err, errlen, "%s: %llu bytes of the data section before tensor '%s' belong to no tensor", label,
+      sf_set_err(err, errlen, "%s: %llu bytes of the data section before tensor '%s' belong to no tensor", label,
               (unsigned long long)(sorted[i]->begin - at), sorted[i]->name);
       return -1;
     }
     at = sorted[i]->end;
   }
   if (at != data_len) {
-    set_err(err, errlen, "%s: the data section has %llu bytes but the tensors cover %llu", label,
+    sf_set_err(err, errlen, "%s: the data section has %llu bytes but the tensors cover %llu", label,
             (unsigned long long)data_len, (unsigned long long)at);
     return -1;
   }
@@ -1008,7 +999,7 @@ static int crc_digits(const sf_header *h, int m, uint32_t *out, const char *labe
     x = x * 16 + (uint32_t)(d < 0 ? 0 : d);
   }
   if (!ok) {
-    set_err(err, errlen, "%s: checksum '%s' ('%s') is not 8 lowercase hex digits", label, v, h->mkey[m]);
+    sf_set_err(err, errlen, "%s: checksum '%s' ('%s') is not 8 lowercase hex digits", label, v, h->mkey[m]);
     return -1;
   }
   *out = x;
@@ -1058,7 +1049,7 @@ static uint32_t header_content_crc(const sf_header *h, const unsigned char *data
 static int stored_crc(const sf_header *h, int m, uint32_t *out, const char *label, char *err, size_t errlen) {
   if (crc_digits(h, m, out, label, err, errlen) != 0) return -1;
   if (h->mrawend[m] - h->mraw[m] != 8) {
-    set_err(err, errlen, "%s: checksum '%s' is not 8 lowercase hex digits", label, h->mval[m]);
+    sf_set_err(err, errlen, "%s: checksum '%s' is not 8 lowercase hex digits", label, h->mval[m]);
     return -1;
   }
   return 0;
@@ -1075,7 +1066,7 @@ static int check_crc(const sf_header *h, const unsigned char *buf, size_t n, siz
   *checked = 0;
   if (m < 0 && mc < 0) {
     if (flags & SF_ST_ALLOW_NO_CRC) return 0;
-    set_err(err, errlen, "%s: no checksum ('%s' metadata): the file was not written by spikefly or is damaged",
+    sf_set_err(err, errlen, "%s: no checksum ('%s' metadata): the file was not written by spikefly or is damaged",
             label, SF_ST_CRC_KEY);
     return -1;
   }
@@ -1085,11 +1076,11 @@ static int check_crc(const sf_header *h, const unsigned char *buf, size_t n, siz
     if (stored_crc(h, mc, &stored, label, err, errlen) != 0) return -1;
     computed = header_content_crc(h, buf + data_start, &oom);
     if (oom) {
-      set_err(err, errlen, "%s: out of memory", label);
+      sf_set_err(err, errlen, "%s: out of memory", label);
       return -1;
     }
     if (computed != stored) {
-      set_err(err, errlen, "%s: content checksum mismatch (stored %08x, computed %08x): the file is corrupted",
+      sf_set_err(err, errlen, "%s: content checksum mismatch (stored %08x, computed %08x): the file is corrupted",
               label, stored, computed);
       return -1;
     }
@@ -1099,7 +1090,7 @@ static int check_crc(const sf_header *h, const unsigned char *buf, size_t n, siz
     if (stored_crc(h, m, &stored, label, err, errlen) != 0) return -1;
     computed = file_crc(h, m, mc, buf, n);
     if (computed != stored && !*checked) {
-      set_err(err, errlen, "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", label,
+      sf_set_err(err, errlen, "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", label,
               stored, computed);
       return -1;
     }
@@ -1112,19 +1103,19 @@ static int check_crc(const sf_header *h, const unsigned char *buf, size_t n, siz
 static sf_st_file *parse_owned(unsigned char *buf, size_t n, const char *label, unsigned flags, char *err,
                                size_t errlen) {
   if (n < 8) {
-    set_err(err, errlen, "%s: %zu bytes, too short for a safetensors file (8-byte header length)", label, n);
+    sf_set_err(err, errlen, "%s: %zu bytes, too short for a safetensors file (8-byte header length)", label, n);
     free(buf);
     return NULL;
   }
   uint64_t hlen = get_le64(buf);
   if (hlen > n - 8) {
-    set_err(err, errlen, "%s: header length %llu exceeds the file's %zu bytes after the length (truncated file?)",
+    sf_set_err(err, errlen, "%s: header length %llu exceeds the file's %zu bytes after the length (truncated file?)",
             label, (unsigned long long)hlen, n - 8);
     free(buf);
     return NULL;
   }
   if (hlen > SF_ST_MAX_HEADER) {
-    set_err(err, errlen, "%s: header length %llu exceeds the limit of %llu", label, (unsigned long long)hlen,
+    sf_set_err(err, errlen, "%s: header length %llu exceeds the limit of %llu", label, (unsigned long long)hlen,
             SF_ST_MAX_HEADER);
     free(buf);
     return NULL;
@@ -1139,11 +1130,11 @@ static sf_st_file *parse_owned(unsigned char *buf, size_t n, const char *label, 
     if (!names) goto oom;
     for (int i = 0; i < h.n; ++i) names[i] = h.t[i].name;
     const char *dup = find_duplicate(names, h.n);
-    if (dup) set_err(err, errlen, "%s: tensor '%s' appears twice", label, dup);
+    if (dup) sf_set_err(err, errlen, "%s: tensor '%s' appears twice", label, dup);
     if (!dup) {
       for (int i = 0; i < h.nm; ++i) names[i] = h.mkey[i];
       dup = find_duplicate(names, h.nm);
-      if (dup) set_err(err, errlen, "%s: metadata key '%s' appears twice", label, dup);
+      if (dup) sf_set_err(err, errlen, "%s: metadata key '%s' appears twice", label, dup);
     }
     free(names);
     if (dup) goto fail;
@@ -1196,7 +1187,7 @@ static sf_st_file *parse_owned(unsigned char *buf, size_t n, const char *label, 
   return f;
 
 oom:
-  set_err(err, errlen, "%s: out of memory", label);
+  sf_set_err(err, errlen, "%s: out of memory", label);
 fail:
   header_free(&h);
   free(sorted);
@@ -1208,7 +1199,7 @@ fail:
 sf_st_file *sf_st_parse(const void *buf, size_t n, const char *label, unsigned flags, char *err, size_t errlen) {
   unsigned char *copy = malloc(n ? n : 1);
   if (!copy) {
-    set_err(err, errlen, "%s: out of memory for %zu bytes", label, n);
+    sf_set_err(err, errlen, "%s: out of memory for %zu bytes", label, n);
     return NULL;
   }
   if (n) memcpy(copy, buf, n);
@@ -1238,12 +1229,12 @@ const sf_st_tensor *sf_st_get(const sf_st_file *f, const char *name, sf_st_dtype
                               const int64_t *shape, char *err, size_t errlen) {
   const sf_st_tensor *t = sf_st_find(f, name);
   if (!t) {
-    set_err(err, errlen, "%s: no tensor '%s'", f->label, name);
+    sf_set_err(err, errlen, "%s: no tensor '%s'", f->label, name);
     return NULL;
   }
   if (t->dtype != dt) {
     const char *want = sf_st_dtype_name(dt);
-    set_err(err, errlen, "%s: tensor '%s' has dtype %s, expected %s", f->label, name, dtypes[t->dtype].name,
+    sf_set_err(err, errlen, "%s: tensor '%s' has dtype %s, expected %s", f->label, name, dtypes[t->dtype].name,
             want ? want : "?");
     return NULL;
   }
@@ -1253,7 +1244,7 @@ const sf_st_tensor *sf_st_get(const sf_st_file *f, const char *name, sf_st_dtype
     char found[200], want[200];
     shape_str(found, sizeof found, t->ndim, t->shape);
     shape_str(want, sizeof want, ndim >= 0 && ndim <= SF_ST_MAX_DIMS ? ndim : 0, shape);
-    set_err(err, errlen, "%s: tensor '%s' has shape %s, expected %s", f->label, name, found, want);
+    sf_set_err(err, errlen, "%s: tensor '%s' has shape %s, expected %s", f->label, name, found, want);
     return NULL;
   }
   return t;
@@ -1282,6 +1273,6 @@ const char *sf_st_meta(const sf_st_file *f, const char *key) {
 
 const char *sf_st_meta_require(const sf_st_file *f, const char *key, char *err, size_t errlen) {
   const char *v = sf_st_meta(f, key);
-  if (!v) set_err(err, errlen, "%s: no metadata '%s'", f->label, key);
+  if (!v) sf_set_err(err, errlen, "%s: no metadata '%s'", f->label, key);
   return v;
 }

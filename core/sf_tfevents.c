@@ -41,15 +41,6 @@ double sf_tb_now(void) {
 const char *sf_tb_path(const sf_tb_writer *w) { return w->path; }
 const char *sf_tb_error(const sf_tb_writer *w) { return w->failed ? w->err : NULL; }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 static int tb_fail(sf_tb_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int tb_fail(sf_tb_writer *w, const char *fmt, ...) {
   if (!w->failed) {
@@ -141,7 +132,7 @@ int sf_tb_close(sf_tb_writer *w, char *err, size_t errlen) {
   if (!w->failed && fsync(fileno(w->f)) != 0) tb_fail(w, "cannot sync '%s': %s", w->path, strerror(errno));
   if (fclose(w->f) != 0) tb_fail(w, "cannot close '%s': %s", w->path, strerror(errno));
   int rc = w->failed ? -1 : 0;
-  if (rc) set_err(err, errlen, "%s", w->err);
+  if (rc) sf_set_err(err, errlen, "%s", w->err);
   free(w->path);
   free(w);
   return rc;
@@ -159,7 +150,7 @@ sf_tb_writer *sf_tb_open(const char *run_dir, char *err, size_t errlen) {
   char *path = malloc(cap);
   sf_tb_writer *w = calloc(1, sizeof *w);
   if (!path || !w) {
-    set_err(err, errlen, "cannot create an event file in '%s': out of memory", run_dir);
+    sf_set_err(err, errlen, "cannot create an event file in '%s': out of memory", run_dir);
     free(path);
     free(w);
     return NULL;
@@ -172,7 +163,7 @@ sf_tb_writer *sf_tb_open(const char *run_dir, char *err, size_t errlen) {
     if (fd < 0 && errno != EEXIST) break;
   }
   if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
-    set_err(err, errlen, "cannot create event file '%s': %s", path, strerror(errno));
+    sf_set_err(err, errlen, "cannot create event file '%s': %s", path, strerror(errno));
     if (fd >= 0) close(fd);
     free(path);
     free(w);
@@ -185,7 +176,7 @@ sf_tb_writer *sf_tb_open(const char *run_dir, char *err, size_t errlen) {
   size_t ne = put_double(ev, 1, sf_tb_now());
   ne += put_bytes(ev + ne, 3, version, sizeof version - 1);
   if (write_record(w, ev, ne) != 0 || sf_tb_flush(w) != 0) {
-    set_err(err, errlen, "%s", w->err);
+    sf_set_err(err, errlen, "%s", w->err);
     fclose(w->f);
     unlink(path);
     free(path);

@@ -2,7 +2,6 @@
  * batched environment of sim/, the actors of rl/ and the commands of cli/. */
 #include "python/csrc/sf_pyapi.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "cli/sf_cli.h"
 #include "core/sf_config.h"
 #include "core/sf_defs.h"
+#include "core/sf_fileio.h"
 #include "rl/sf_actor.h"
 #include "rl/sf_train_run.h"
 #include "sim/sf_env.h"
@@ -19,14 +19,6 @@ _Static_assert((int)SF_PY_OBS_DIM == (int)SF_OBS_DIM && (int)SF_PY_PRIV_DIM == (
                    (int)SF_PY_ACT_DIM == (int)SF_ACT_DIM &&
                    (int)SF_PY_STATE_DIM == (int)SF_QX_N,
                "the Python API's dimensions are the library's");
-
-static void say(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 const char *sf_py_version(void) { return SF_VERSION; }
 
@@ -41,12 +33,12 @@ static int model_from_keys(const char *keys, sf_env_model *model, char *err, siz
   sf_config *cfg = sf_cfg_new();
   char *copy = keys ? strdup(keys) : NULL;
   int rc = cfg && (!keys || copy) ? 0 : -1;
-  if (rc) say(err, errlen, "out of memory");
+  if (rc) sf_set_err(err, errlen, "out of memory");
   for (char *save = NULL, *line = copy ? strtok_r(copy, "\n", &save) : NULL; !rc && line;
        line = strtok_r(NULL, "\n", &save))
     if (sf_cfg_set_override(cfg, line) != 0) rc = -1;
   if (!rc && (sf_env_model_from_config(cfg, model) != 0 || sf_cfg_check_unused(cfg) != 0)) rc = -1;
-  if (rc && cfg && sf_cfg_error(cfg)) say(err, errlen, "%s", sf_cfg_error(cfg));
+  if (rc && cfg && sf_cfg_error(cfg)) sf_set_err(err, errlen, "%s", sf_cfg_error(cfg));
   free(copy);
   sf_cfg_free(cfg);
   return rc;
@@ -54,12 +46,12 @@ static int model_from_keys(const char *keys, sf_env_model *model, char *err, siz
 
 sf_py_env *sf_py_env_new(int num_envs, uint64_t seed, const char *keys, char *err, size_t errlen) {
   if (num_envs <= 0) {
-    say(err, errlen, "num_envs must be positive, got %d", num_envs);
+    sf_set_err(err, errlen, "num_envs must be positive, got %d", num_envs);
     return NULL;
   }
   sf_py_env *e = calloc(1, sizeof *e);
   if (!e) {
-    say(err, errlen, "out of memory");
+    sf_set_err(err, errlen, "out of memory");
     return NULL;
   }
   e->N = num_envs;
@@ -68,7 +60,7 @@ sf_py_env *sf_py_env_new(int num_envs, uint64_t seed, const char *keys, char *er
     return NULL;
   }
   if (!(e->d = sf_env_data_new(1, num_envs, &seed))) {
-    say(err, errlen, "out of memory for %d environments", num_envs);
+    sf_set_err(err, errlen, "out of memory for %d environments", num_envs);
     free(e);
     return NULL;
   }
@@ -157,11 +149,11 @@ sf_py_actor *sf_py_actor_load(const char *path, int agent, char *desc, size_t de
   char why[1024] = "";
   sf_py_actor *h = calloc(1, sizeof *h);
   if (!h) {
-    say(err, errlen, "out of memory");
+    sf_set_err(err, errlen, "out of memory");
     return NULL;
   }
   if (!(h->a = sf_actor_load(path, agent, NULL, why, sizeof why))) {
-    say(err, errlen, "%s", why);
+    sf_set_err(err, errlen, "%s", why);
     free(h);
     return NULL;
   }
@@ -181,11 +173,11 @@ int sf_py_actor_step(sf_py_actor *h, int n, const float *obs, const float *priv,
                      char *err, size_t errlen) {
   sf_actor *a = h->a;
   if (n <= 0) {
-    say(err, errlen, "the number of envs must be positive, got %d", n);
+    sf_set_err(err, errlen, "the number of envs must be positive, got %d", n);
     return -1;
   }
   if (a->cfg.input != SF_INPUT_OBS && !priv) {
-    say(err, errlen, "this actor reads the privileged observation (input %s): pass priv",
+    sf_set_err(err, errlen, "this actor reads the privileged observation (input %s): pass priv",
         sf_actor_input_names[a->cfg.input]);
     return -1;
   }
@@ -210,12 +202,12 @@ int sf_py_actor_step(sf_py_actor *h, int n, const float *obs, const float *priv,
     if (reset[i]) sf_actor_state_reset(&h->st, 0, i);
   sf_actor_make_input(a->cfg.input, n, obs, priv, h->x);
   if (sf_actor_step(a, &h->st, n, h->x, actions) != 0) {
-    say(err, errlen, "the actor's step failed (out of memory?)");
+    sf_set_err(err, errlen, "the actor's step failed (out of memory?)");
     return -1;
   }
   return 0;
 oom:
-  say(err, errlen, "out of memory for %d envs", n);
+  sf_set_err(err, errlen, "out of memory for %d envs", n);
   return -1;
 }
 

@@ -124,11 +124,24 @@ def _actions(actions, shape):
     return a
 
 
+class _Curriculum:
+    """The reward's curriculum progress of an environment over _Sim."""
+
+    @property
+    def progress(self):
+        """Curriculum progress of the reward coefficients, in [0, 1]."""
+        return self._sim.progress
+
+    @progress.setter
+    def progress(self, value):
+        self._sim.progress = value
+
+
 _OBS_SPACE = spaces.Box(-np.inf, np.inf, (OBS_DIM,), np.float32)
 _ACT_SPACE = spaces.Box(-1.0, 1.0, (ACT_DIM,), np.float32)
 
 
-class VecEnv(gym.vector.VectorEnv):
+class VecEnv(_Curriculum, gym.vector.VectorEnv):
     """`num_envs` quadrotors stepped together by the C simulator.
 
     VecEnv(num_envs, model="cf21", seed=0, sim=None, autoreset_mode=NEXT_STEP, privileged=True,
@@ -170,15 +183,6 @@ class VecEnv(gym.vector.VectorEnv):
         self.action_space = batch_space(_ACT_SPACE, self.num_envs)
         self._pending = np.zeros(self.num_envs, np.uint8)  # NEXT_STEP: envs that reset on the next step
         self._started = False
-
-    @property
-    def progress(self):
-        """Curriculum progress of the reward coefficients, in [0, 1]."""
-        return self._sim.progress
-
-    @progress.setter
-    def progress(self, value):
-        self._sim.progress = value
 
     @property
     def time_limit(self):
@@ -244,7 +248,7 @@ class VecEnv(gym.vector.VectorEnv):
         return obs, rew, term, trunc, info
 
 
-class Env(gym.Env):
+class Env(_Curriculum, gym.Env):
     """One quadrotor as a `gymnasium.Env` (no autoreset: call reset after an
     episode ends). The same keys as VecEnv."""
 
@@ -254,14 +258,6 @@ class Env(gym.Env):
         self._sim = _Sim(1, model, seed, sim, env_keys)
         self.observation_space = _OBS_SPACE
         self.action_space = _ACT_SPACE
-
-    @property
-    def progress(self):
-        return self._sim.progress
-
-    @progress.setter
-    def progress(self, value):
-        self._sim.progress = value
 
     def state(self):
         """The true state [17]."""
