@@ -13,6 +13,19 @@
 #define SF_HD static inline
 #endif
 
+/* SF_UNROLL_FULL: unroll the constant-trip loop that follows completely,
+ * so that a CPU loop over envs around the function can run in vector lanes
+ * (GCC vectorises only a loop whose body has no loops left). */
+#if defined(__CUDA_ARCH__) || defined(__clang__)
+#define SF_UNROLL_FULL _Pragma("unroll")
+#elif defined(__CUDACC__) /* the host side of a .cu file: no loop over envs */
+#define SF_UNROLL_FULL
+#elif defined(__GNUC__)
+#define SF_UNROLL_FULL _Pragma("GCC unroll 32")
+#else
+#define SF_UNROLL_FULL
+#endif
+
 /* Exit codes of the command-line program. */
 enum {
   SF_EXIT_OK = 0,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_fmath.h"
 
 typedef struct {
   uint32_t v[4];
@@ -23,7 +24,7 @@ SF_HD uint32_t sf_mulhilo32(uint32_t a, uint32_t b, uint32_t *hi) {
 
 /* Ten rounds of Philox4x32 on counter c with key (k0, k1). */
 SF_HD sf_u32x4 sf_philox4x32(sf_u32x4 c, uint32_t k0, uint32_t k1) {
-  for (int r = 0; r < 10; ++r) {
+  SF_UNROLL_FULL for (int r = 0; r < 10; ++r) {
     uint32_t hi0, hi1;
     uint32_t lo0 = sf_mulhilo32(0xD2511F53u, c.v[0], &hi0);
     uint32_t lo1 = sf_mulhilo32(0xCD9E8D57u, c.v[2], &hi1);
@@ -66,12 +67,14 @@ SF_HD float sf_uniform(uint32_t bits, float lo, float hi) {
   return lo + (hi - lo) * sf_u01(bits);
 }
 
-/* Two independent N(0,1) numbers from two uniforms (Box-Muller). */
+/* Two independent N(0,1) numbers from two uniforms (Box-Muller), with the
+ * portable logarithm and sine/cosine of core/sf_fmath.h: the same bits on
+ * the CPU and the GPU. */
 SF_HD void sf_box_muller(uint32_t b0, uint32_t b1, float *z0, float *z1) {
-  float r = sqrtf(-2.0f * logf(sf_u01(b0)));
-  float t = 6.2831853071795864f * sf_u01(b1);
-  *z0 = r * cosf(t);
-  *z1 = r * sinf(t);
+  float r = sqrtf(-2.0f * sf_log_pos(sf_u01(b0))), s, c;
+  sf_sincos_turn(sf_u01(b1), &s, &c);
+  *z0 = r * c;
+  *z1 = r * s;
 }
 
 /* Four N(0,1) numbers from one Philox block. */

@@ -94,9 +94,47 @@ void sf_env_step(const sf_env_model *m, sf_env_data *d, const float *actions, fl
   }
 }
 
+/* Rows of a block's noise: SF_OBS_DIM rounded up to whole Philox blocks. */
+#define SF_NOISE_ROWS ((SF_OBS_DIM + 3) / 4 * 4)
+
+/* The observation noise's normals of envs [i0, i1) of one agent, [value][env
+ * - i0]: the numbers sf_env_obs_noise_draw gives env by env (four per
+ * Philox block, Box-Muller on its two pairs), here with one env per vector
+ * lane. Stage by stage, without arrays local to an env, so GCC vectorises
+ * it; the portable maths of core/sf_fmath.h vectorise where the library's
+ * logf and sinf did not. tests/test_sim_env.cc checks the bits. */
+SF_CLONES __attribute__((flatten)) static void obs_noise_block(const sf_env_data *d, long i0, long i1,
+                                                              float z[SF_NOISE_ROWS][SF_STEP_BLOCK]) {
+  const uint64_t seed = d->seed[i0 / d->N];
+  const uint32_t env0 = (uint32_t)(i0 % d->N), *ctr = d->rng_ctr + i0;
+  const int n = (int)(i1 - i0);
+  for (int b = 0; b < SF_NOISE_ROWS / 4; ++b) {
+#pragma omp simd
+    for (int l = 0; l < n; ++l) {
+      const sf_u32x4 r = sf_rng_bits(seed, env0 + (uint32_t)l, ctr[l], SF_STREAM(SF_RNG_OBS_NOISE, b), 0);
+      sf_box_muller(r.v[0], r.v[1], &z[4 * b][l], &z[4 * b + 1][l]);
+      sf_box_muller(r.v[2], r.v[3], &z[4 * b + 2][l], &z[4 * b + 3][l]);
+    }
+  }
+}
+
 void sf_env_observe(const sf_env_model *m, const sf_env_data *d, float *obs) {
-#pragma omp parallel for schedule(dynamic, 64) if (d->n >= SF_OMP_MIN)
-  for (long i = 0; i < d->n; ++i) sf_env_observe_one(m, d, i, obs + i * SF_OBS_DIM);
+  const long nb = (d->n + SF_STEP_BLOCK - 1) / SF_STEP_BLOCK;
+  const int noisy = sf_env_obs_noisy(&m->task);
+#pragma omp parallel for schedule(dynamic, 1) if (d->n >= SF_OMP_MIN)
+  for (long b = 0; b < nb; ++b) {
+    const long i0 = b * SF_STEP_BLOCK, i1 = i0 + SF_STEP_BLOCK < d->n ? i0 + SF_STEP_BLOCK : d->n;
+    if (!noisy || i0 / d->N != (i1 - 1) / d->N) { /* a block across two agents: env by env */
+      for (long i = i0; i < i1; ++i) sf_env_observe_one(m, d, i, obs + i * SF_OBS_DIM);
+      continue;
+    }
+    float z[SF_NOISE_ROWS][SF_STEP_BLOCK];
+    obs_noise_block(d, i0, i1, z);
+    for (long i = i0; i < i1; ++i) {
+      sf_env_observe_clean_one(m, d, i, obs + i * SF_OBS_DIM);
+      sf_env_obs_noise_add(&m->task, &z[0][i - i0], SF_STEP_BLOCK, obs + i * SF_OBS_DIM);
+    }
+  }
 }
 
 void sf_env_observe_privileged(const sf_env_model *m, const sf_env_data *d, float *obs) {

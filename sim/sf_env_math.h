@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/sf_defs.h"
+#include "core/sf_fmath.h"
 #include "core/sf_philox.h"
 #include "sim/sf_env_config.h"
 #include "sim/sf_quad_math.h"
@@ -43,20 +44,41 @@ SF_HD void sf_env_obs_clean(const sf_quad_state *s, const float tp[3], const flo
   for (int k = 0; k < 3; ++k) o[15 + k] = s->w[k];
 }
 
+/* The observation noise's standard normals of one env: 18 from five
+ * Philox blocks of stream SF_RNG_OBS_NOISE at the env's draw counter
+ * `ctr`. */
+SF_HD void sf_env_obs_noise_draw(uint64_t seed, uint32_t env, uint32_t ctr, float z[SF_OBS_DIM]) {
+  for (int b = 0; b * 4 < SF_OBS_DIM; ++b) {
+    float w[4];
+    sf_normal4(sf_rng_bits(seed, env, ctr, SF_STREAM(SF_RNG_OBS_NOISE, b), 0), w);
+    for (int j = 0; j < 4 && b * 4 + j < SF_OBS_DIM; ++j) z[b * 4 + j] = w[j];
+  }
+}
+
+/* Whether the observation is noisy at all. */
+SF_HD int sf_env_obs_noisy(const sf_env_config *e) {
+  const float *sg = e->obs_sigma;
+  return !(sg[0] == 0.0f && sg[1] == 0.0f && sg[2] == 0.0f && sg[3] == 0.0f);
+}
+
+/* Add the normals z, scaled by the per-group sigmas, to an observation;
+ * zstride: the distance between z's successive values (1 for one env's
+ * array, a block's width for the CPU's blocks of envs). */
+SF_HD void sf_env_obs_noise_add(const sf_env_config *e, const float *z, long zstride, float o[SF_OBS_DIM]) {
+  const float *sg = e->obs_sigma;
+  for (int i = 0; i < SF_OBS_DIM; ++i) {
+    int g = i < 3 ? SF_OBS_POS : (i < 12 ? SF_OBS_ROT : (i < 15 ? SF_OBS_VEL : SF_OBS_ANGVEL));
+    o[i] += sg[g] * z[i * zstride];
+  }
+}
+
 /* Add Gaussian noise with the per-group sigmas; draws from stream
  * SF_RNG_OBS_NOISE at the env's draw counter `ctr`. */
 SF_HD void sf_env_obs_noise(const sf_env_config *e, uint64_t seed, uint32_t env, uint32_t ctr, float o[SF_OBS_DIM]) {
-  const float *sg = e->obs_sigma;
-  if (sg[0] == 0.0f && sg[1] == 0.0f && sg[2] == 0.0f && sg[3] == 0.0f) return;
-  for (int b = 0; b * 4 < SF_OBS_DIM; ++b) {
-    float z[4];
-    sf_normal4(sf_rng_bits(seed, env, ctr, SF_STREAM(SF_RNG_OBS_NOISE, b), 0), z);
-    for (int j = 0; j < 4 && b * 4 + j < SF_OBS_DIM; ++j) {
-      int i = b * 4 + j;
-      int g = i < 3 ? SF_OBS_POS : (i < 12 ? SF_OBS_ROT : (i < 15 ? SF_OBS_VEL : SF_OBS_ANGVEL));
-      o[i] += sg[g] * z[j];
-    }
-  }
+  if (!sf_env_obs_noisy(e)) return;
+  float z[SF_OBS_DIM];
+  sf_env_obs_noise_draw(seed, env, ctr, z);
+  sf_env_obs_noise_add(e, z, 1, o);
 }
 
 /* Rotation angle (rad) between attitude q and the level, zero-yaw desired
@@ -96,25 +118,6 @@ SF_HD int sf_env_terminated(const sf_env_config *e, const sf_quad_state *s, cons
   for (int k = 0; k < 4; ++k) bad |= !isfinite(s->q[k]) || !isfinite(s->u[k]);
   for (int k = 0; k < 3; ++k) bad |= !isfinite(s->v[k]) || !isfinite(s->w[k]);
   return bad;
-}
-
-/* sin and cos of 2 pi r for r in [0, 1], from polynomials (Taylor to the
- * 13th/14th power on a quarter turn, error below 1e-7): the same bits on
- * every device, unlike the math library's sinf and cosf. */
-SF_HD void sf_sincos_turn(float r, float *s, float *c) {
-  float x = 4.0f * (r - floorf(r));
-  int quad = (int)x;
-  float a = (x - (float)quad) * 1.57079632679489662f, a2 = a * a;
-  float sn = a * (1.0f + a2 * (-1.0f / 6 + a2 * (1.0f / 120 + a2 * (-1.0f / 5040 + a2 * (1.0f / 362880 +
-             a2 * (-1.0f / 39916800 + a2 * (1.0f / 6227020800.0f)))))));
-  float cs = 1.0f + a2 * (-0.5f + a2 * (1.0f / 24 + a2 * (-1.0f / 720 + a2 * (1.0f / 40320 +
-             a2 * (-1.0f / 3628800 + a2 * (1.0f / 479001600 + a2 * (-1.0f / 87178291200.0f)))))));
-  switch (quad & 3) {
-    case 0: *s = sn, *c = cs; break;
-    case 1: *s = cs, *c = -sn; break;
-    case 2: *s = -sn, *c = -cs; break;
-    default: *s = -cs, *c = sn; break;
-  }
 }
 
 /* A state of the reset distribution around the target (tp, tv) at t = 0:

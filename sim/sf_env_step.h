@@ -87,12 +87,17 @@ SF_HD void sf_env_step_one(const sf_env_model *m, const sf_env_data *d, long i, 
   sf_env_step_rest(m, d, i, action, reward, terminated, truncated);
 }
 
-SF_HD void sf_env_observe_one(const sf_env_model *m, const sf_env_data *d, long i, float *o) {
+/* Env i's observation before its noise. */
+SF_HD void sf_env_observe_clean_one(const sf_env_model *m, const sf_env_data *d, long i, float *o) {
   sf_quad_state s;
   sf_quad_load(d->x, d->n, i, &s);
   float tp[3], tv[3], ta[3];
   sf_traj_target(&m->task, (float)d->ep_step[i] * m->quad.dt, tp, tv, ta);
   sf_env_obs_clean(&s, tp, tv, o);
+}
+
+SF_HD void sf_env_observe_one(const sf_env_model *m, const sf_env_data *d, long i, float *o) {
+  sf_env_observe_clean_one(m, d, i, o);
   sf_env_obs_noise(&m->task, d->seed[i / d->N], (uint32_t)(i % d->N), d->rng_ctr[i], o);
 }
 

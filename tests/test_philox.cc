@@ -44,6 +44,25 @@ TEST(Philox, UniformsAreOpenIntervalAndNormalsHaveUnitMoments) {
   EXPECT_NEAR(s2 / n, 1.0, 0.02);
 }
 
+// Box-Muller's logarithm is the portable one (core/sf_fmath.h, the same
+// bits on CPU and GPU); it must be as good as the library's logf over every
+// value a uniform can take, and on other positive floats.
+TEST(Philox, PortableLogarithmOverEveryUniform) {
+  double worst = 0, worst_lib = 0;
+  for (uint32_t k = 0; k < (1u << 23); ++k) {
+    const float u = sf_u01(k << 9);
+    const double want = std::log((double)u);
+    worst = std::fmax(worst, std::fabs((sf_log_pos(u) - want) / want));
+    worst_lib = std::fmax(worst_lib, std::fabs((logf(u) - want) / want));
+  }
+  for (float x : {1e-30f, 0.7071f, 1.0f, 1.4142f, 1.5f, 2.0f, 3.0f, 1e3f, 3e38f}) {
+    const double want = std::log((double)x);
+    EXPECT_NEAR(sf_log_pos(x), want, 2e-7 * std::fmax(1.0, std::fabs(want))) << x;
+  }
+  printf("sf_log_pos: max relative error %.3g over the uniforms (logf: %.3g)\n", worst, worst_lib);
+  EXPECT_LT(worst, 3e-7);
+}
+
 TEST(Philox, DifferentSeedsEnvsStepsStreamsDiffer) {
   sf_u32x4 a = sf_rng_bits(1, 0, 0, 0, 0);
   sf_u32x4 variants[] = {sf_rng_bits(2, 0, 0, 0, 0), sf_rng_bits(1, 1, 0, 0, 0), sf_rng_bits(1, 0, 1, 0, 0),

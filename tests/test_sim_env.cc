@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "sim/sf_env.h"
+#include "sim/sf_env_step.h"
 }
 
 namespace {
@@ -242,6 +243,30 @@ TEST(EnvReset, PolynomialSineAndCosine) {
   }
   printf("sf_sincos_turn: max error %.3g\n", worst);
   EXPECT_LT(worst, 3e-7);
+}
+
+// The batched observation draws its noise a block of envs at a time in vector
+// lanes; it must give the bits of the per-env function the GPU runs, in
+// whole blocks, a partial block and a block across two agents.
+TEST(EnvObserve, BlocksGiveThePerEnvBits) {
+  sf_env_model m = default_model();
+  uint64_t seeds[2] = {11, 12};
+  sf_env_data *d = sf_env_data_new(2, 100, seeds);
+  sf_env_reset_all(&m, d);
+  std::vector<float> a, batch(d->n * SF_OBS_DIM), one(d->n * SF_OBS_DIM);
+  for (int k = 0; k < 30; ++k) {
+    actions_at(d->n, k, &a);
+    sf_env_step(&m, d, a.data(), NULL, NULL, NULL);
+  }
+  sf_env_observe(&m, d, batch.data());
+  for (long i = 0; i < d->n; ++i) sf_env_observe_one(&m, d, i, one.data() + i * SF_OBS_DIM);
+  EXPECT_EQ(0, std::memcmp(batch.data(), one.data(), sizeof(float) * batch.size()));
+  // Noise is on (the test would be empty without it).
+  sf_env_model quiet = m;
+  for (float &sg : quiet.task.obs_sigma) sg = 0.0f;
+  sf_env_observe(&quiet, d, one.data());
+  EXPECT_NE(0, std::memcmp(batch.data(), one.data(), sizeof(float) * batch.size()));
+  sf_env_data_free(d);
 }
 
 TEST(EnvReset, MaskedResetTouchesOnlyMaskedEnvs) {
