@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages the build and the test suite need. EXTRA_PACKAGES adds more.
-packages=(build-essential cmake pkg-config libinih-dev libopenblas-dev libgtest-dev gnuplot-nox python3-venv python3-torch clang libclang-rt-dev
+packages=(build-essential cmake pkg-config libinih-dev libopenblas-dev libgtest-dev gnuplot-nox python3-venv python3-torch ninja-build clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm libopenmpi-dev openmpi-bin ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
