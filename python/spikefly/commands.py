@@ -8,6 +8,7 @@ prints is forwarded to sys.stdout / sys.stderr (a notebook shows it); a
 command that fails raises `SpikeflyError` (`ValueError` for bad input, exit
 code 2) with the command's message.
 """
+import configparser
 import io
 import os
 import pathlib
@@ -106,11 +107,22 @@ class _Forward:
         return False
 
 
+# One command at a time in a process: they share file descriptors 1 and 2
+# while their output is forwarded, and a stop request is process-wide.
+_one_at_a_time = threading.Lock()
+
+
 def run(command, *args):
     """Run `spikefly COMMAND ARGS...` in this process; returns 0 or raises.
 
     `BadInputError` (also a ValueError) for exit code 2, `SpikeflyError`
-    for others, KeyboardInterrupt after Ctrl-C stopped a training run."""
+    for others, KeyboardInterrupt after Ctrl-C stopped a training run.
+    Calls from several threads run one after the other."""
+    with _one_at_a_time:
+        return _run(command, args)
+
+
+def _run(command, args):
     argv_text = ["spikefly", command, *(os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args)]
     keep = [ffi.new("char[]", a.encode()) for a in argv_text]
     argv = ffi.new("char *[]", keep + [ffi.NULL])
@@ -170,7 +182,20 @@ def train(config=None, out=None, *, resume=None, sweep=None, guide_mode=False, *
     run("train-guide" if guide_mode else "train", *args)
     if resume is not None:
         return pathlib.Path(resume)
-    return pathlib.Path(out if out is not None else "runs/train")
+    return pathlib.Path(out if out is not None else _config_out(config))
+
+
+def _config_out(config):
+    """The run directory a config names ([train] out), else the default."""
+    if config is not None:
+        ini = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
+        try:
+            ini.read(config)
+            if ini.has_option("train", "out"):
+                return ini.get("train", "out")
+        except configparser.Error:
+            pass
+    return "runs/train"
 
 
 def report(*run_dirs, out):
