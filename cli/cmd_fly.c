@@ -26,6 +26,9 @@ static const sf_flag fly_flags[] = {
     {"progress", "fly.progress", NULL, "X", "curriculum progress of the reward coefficients, 0..1 (default 1: final)"},
     {"csv", "fly.csv", NULL, "FILE", "write the flights as CSV (one row per env and step)"},
     {"csv-envs", "fly.csv_envs", NULL, "K", "how many envs the CSV holds (default 1: env 0)"},
+    {"breakdown", "fly.breakdown", "true", NULL, "print where the episodes end: crash rates by the start's tilt, "
+                                                 "position, speed, angular speed, and the crashes' times"},
+    {"breakdown-csv", "fly.breakdown_csv", NULL, "FILE", "write each episode's start and end as CSV"},
     {"device", "device", NULL, "DEV", "cpu | auto (this command runs on the CPU; cuda is an error)"},
 };
 
@@ -47,6 +50,8 @@ static const sf_cmd_spec fly_spec = {
     "                  second is the recovery from the random start)\n"
     "The CSV has one row per env and step: episode, env, step, t, the true state\n"
     "(p, q, v, w, motors), the target (p*, v*), the actions and the reward.\n"
+    "--breakdown prints where the episodes end, as `spikefly eval --breakdown`\n"
+    "does for a trained actor (the same tables, to set side by side).\n"
     "Other keys: sim.* (model), env.* (task), pid.* (gains)."};
 
 typedef struct {
@@ -61,88 +66,130 @@ static void trace_csv(void *user, long episode, long env, int step, const sf_qua
   sf_flight_csv_row(k->f, episode, env, step, k->dt, s, tp, tv, a, reward);
 }
 
-int sf_cmd_fly(int argc, char **argv) {
+typedef struct {
+  sf_eval_opts run;
+  sf_env_model model;
+  sf_pid pid;
+  char model_name[64];
+  char *csv_path, *breakdown_csv; /* outlive the config */
+  int breakdown;
+} fly_opts;
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* The options; SF_EXIT_OK, SF_EXIT_USAGE, or -1 after --help. */
+static int read_options(int argc, char **argv, fly_opts *o) {
+  memset(o, 0, sizeof *o);
   sf_config *cfg = sf_cfg_new();
   const char *pos[1];
   int npos;
   int rc = sf_cli_parse(&fly_spec, argc, argv, cfg, pos, &npos);
   if (rc != SF_CLI_OK) {
     sf_cfg_free(cfg);
-    return rc == SF_CLI_HELP ? SF_EXIT_OK : SF_EXIT_USAGE;
+    return rc == SF_CLI_HELP ? -1 : SF_EXIT_USAGE;
   }
   int user_limit = sf_cfg_has(cfg, "env.time_limit");
-  char model_name[64];
-  snprintf(model_name, sizeof model_name, "%s", sf_cfg_peek(cfg, "sim.model") ? sf_cfg_peek(cfg, "sim.model") : "cf21");
+  snprintf(o->model_name, sizeof o->model_name, "%s",
+           sf_cfg_peek(cfg, "sim.model") ? sf_cfg_peek(cfg, "sim.model") : "cf21");
   sf_cfg_choice(cfg, "fly.controller", "pid", controllers);
-  sf_eval_opts opts = {0};
-  opts.envs = sf_cfg_int(cfg, "fly.envs", 100, 1, 1L << 24);
-  opts.episodes = sf_cfg_int(cfg, "fly.episodes", 100, 1, 1L << 30);
-  opts.seed = (uint64_t)sf_cfg_int(cfg, "fly.seed", 1, 0, 0x7fffffffffffffffL);
-  opts.progress = (float)sf_cfg_float(cfg, "fly.progress", 1.0, 0.0, 1.0);
-  const char *csv_key = sf_cfg_str(cfg, "fly.csv", NULL);
-  char *csv_path = csv_key ? strdup(csv_key) : NULL; /* outlives the config */
-  opts.trace_envs = sf_cfg_int(cfg, "fly.csv_envs", 1, 1, 1L << 24);
-  sf_env_model model;
-  sf_env_model_from_config(cfg, &model);
-  sf_pid pid;
-  if (!sf_cfg_error(cfg)) sf_pid_from_config(cfg, &model.quad, &pid);
+  o->run.envs = sf_cfg_int(cfg, "fly.envs", 100, 1, 1L << 24);
+  o->run.episodes = sf_cfg_int(cfg, "fly.episodes", 100, 1, 1L << 30);
+  o->run.seed = (uint64_t)sf_cfg_int(cfg, "fly.seed", 1, 0, 0x7fffffffffffffffL);
+  o->run.progress = (float)sf_cfg_float(cfg, "fly.progress", 1.0, 0.0, 1.0);
+  o->csv_path = dup_or_null(sf_cfg_str(cfg, "fly.csv", NULL));
+  o->run.trace_envs = sf_cfg_int(cfg, "fly.csv_envs", 1, 1, 1L << 24);
+  o->breakdown_csv = dup_or_null(sf_cfg_str(cfg, "fly.breakdown_csv", NULL));
+  o->breakdown = sf_cfg_bool(cfg, "fly.breakdown", 0) || o->breakdown_csv;
+  sf_env_model_from_config(cfg, &o->model);
+  if (!sf_cfg_error(cfg)) sf_pid_from_config(cfg, &o->model.quad, &o->pid);
   sf_device_from_config(cfg, 0, "flying with a flight log");
-  if ((rc = sf_cli_check(cfg, fly_spec.name)) != 0) {
-    sf_cfg_free(cfg);
-    free(csv_path);
-    return rc;
-  }
+  rc = sf_cli_check(cfg, fly_spec.name);
   sf_cfg_free(cfg);
+  if (!user_limit && o->model.task.traj != SF_TRAJ_HOVER) o->model.task.time_limit = sf_traj_pass_steps(&o->model);
+  return rc;
+}
 
-  const float dt = model.quad.dt;
-  if (!user_limit && model.task.traj != SF_TRAJ_HOVER)
-    model.task.time_limit = sf_traj_pass_steps(&model);
-
-  FILE *csv = NULL;
-  csv_sink sink;
+/* The output files checked, and the flight CSV opened (written beside its
+ * target and renamed over it when complete: a failed write leaves an
+ * earlier file as it was). 0 or -1. */
+static int open_outputs(fly_opts *o, FILE **csv, csv_sink *sink) {
   char err[600];
-  if (csv_path) {
-    /* Written beside the target and renamed over it when complete: a failed
-     * write leaves an earlier file as it was. */
-    if (sf_check_output_file(csv_path, err, sizeof err) != 0 || !(csv = sf_afopen(csv_path, err, sizeof err))) {
-      fprintf(stderr, "spikefly fly: %s (fly.csv)\n", err);
-      free(csv_path);
-      return SF_EXIT_USAGE;
-    }
-    fputs(sf_flight_csv_header, csv);
-    sink.f = csv;
-    sink.dt = dt;
-    opts.trace = trace_csv;
-    opts.trace_user = &sink;
+  if (o->breakdown_csv && sf_check_output_file(o->breakdown_csv, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly fly: %s (fly.breakdown_csv)\n", err);
+    return -1;
   }
-
-  sf_eval_result r;
-  if (sf_eval_run(&model, sf_pid_policy, &pid, &opts, &r) != 0) {
-    fprintf(stderr, "spikefly fly: out of memory for %ld environments\n", opts.envs);
-    if (csv) sf_afclose(csv, csv_path, 0, NULL, 0);
-    free(csv_path);
-    return SF_EXIT_FAIL;
+  if (!o->csv_path) return 0;
+  if (sf_check_output_file(o->csv_path, err, sizeof err) != 0 || !(*csv = sf_afopen(o->csv_path, err, sizeof err))) {
+    fprintf(stderr, "spikefly fly: %s (fly.csv)\n", err);
+    return -1;
   }
-  int csv_failed = csv && sf_afclose(csv, csv_path, 1, err, sizeof err) != 0;
+  fputs(sf_flight_csv_header, *csv);
+  sink->f = *csv;
+  sink->dt = o->model.quad.dt;
+  o->run.trace = trace_csv;
+  o->run.trace_user = sink;
+  return 0;
+}
 
-  int steps = model.task.time_limit;
+static void print_result(const fly_opts *o, const sf_eval_result *r) {
+  const int steps = o->model.task.time_limit;
   printf("spikefly fly: controller pid, trajectory %s, model %s, %ld episodes of %d steps (%.2f s), seed %llu\n",
-         sf_traj_names[model.task.traj], model_name, r.episodes, steps, steps * (double)dt,
-         (unsigned long long)opts.seed);
+         sf_traj_names[o->model.task.traj], o->model_name, r->episodes, steps, steps * (double)o->model.quad.dt,
+         (unsigned long long)o->run.seed);
   printf("  mean return      %.2f   (reward coefficients at progress %.2f; mean length %.1f steps)\n",
-         r.mean_return, opts.progress, r.mean_length);
-  printf("  survival rate    %.3f  (%ld of %ld)\n", (double)r.survived / r.episodes, r.survived, r.episodes);
-  if (r.survived) {
-    printf("  hover error      %.4f m (mean |p - p*|, last 1 s of surviving episodes)\n", r.hover_error);
+         r->mean_return, o->run.progress, r->mean_length);
+  printf("  survival rate    %.3f  (%ld of %ld)\n", (double)r->survived / r->episodes, r->survived, r->episodes);
+  if (r->survived) {
+    printf("  hover error      %.4f m (mean |p - p*|, last 1 s of surviving episodes)\n", r->hover_error);
     printf("  tracking error   %.4f m (mean |p - p*|, after the first 1 s of surviving episodes)\n",
-           r.tracking_error);
+           r->tracking_error);
   } else {
     printf("  hover error      n/a (no episode survived)\n  tracking error   n/a\n");
   }
-  if (csv_failed)
-    fprintf(stderr, "spikefly fly: %s; the flights were not written\n", err);
-  else if (csv_path)
-    printf("  flights written to %s\n", csv_path);
-  free(csv_path);
-  return csv_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
+}
+
+/* The breakdown's table and CSV. 0, or -1 when the CSV cannot be written. */
+static int write_breakdown(const fly_opts *o, const sf_breakdown *bd) {
+  sf_breakdown_print(stdout, bd);
+  char err[600];
+  if (!o->breakdown_csv) return 0;
+  if (sf_breakdown_write_csv(bd, o->breakdown_csv, err, sizeof err) != 0) {
+    fprintf(stderr, "spikefly fly: %s (fly.breakdown_csv)\n", err);
+    return -1;
+  }
+  printf("  episodes written to %s\n", o->breakdown_csv);
+  return 0;
+}
+
+int sf_cmd_fly(int argc, char **argv) {
+  fly_opts o;
+  int rc = read_options(argc, argv, &o);
+  FILE *csv = NULL;
+  csv_sink sink;
+  if (rc == 0 && open_outputs(&o, &csv, &sink) != 0) rc = SF_EXIT_USAGE;
+  if (rc != 0) {
+    free(o.csv_path), free(o.breakdown_csv);
+    return rc < 0 ? SF_EXIT_OK : rc;
+  }
+  sf_breakdown bd = {0};
+  if (o.breakdown) o.run.breakdown = &bd;
+  sf_eval_result r;
+  char err[600];
+  if (sf_eval_run(&o.model, sf_pid_policy, &o.pid, &o.run, &r) != 0) {
+    fprintf(stderr, "spikefly fly: out of memory for %ld environments\n", o.run.envs);
+    if (csv) sf_afclose(csv, o.csv_path, 0, NULL, 0);
+    rc = SF_EXIT_FAIL;
+  } else {
+    int csv_failed = csv && sf_afclose(csv, o.csv_path, 1, err, sizeof err) != 0;
+    print_result(&o, &r);
+    if (csv_failed)
+      fprintf(stderr, "spikefly fly: %s; the flights were not written\n", err);
+    else if (o.csv_path)
+      printf("  flights written to %s\n", o.csv_path);
+    rc = csv_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
+    if (o.breakdown && write_breakdown(&o, &bd) != 0) rc = SF_EXIT_FAIL;
+  }
+  sf_breakdown_free(&bd);
+  free(o.csv_path), free(o.breakdown_csv);
+  return rc;
 }

@@ -6,6 +6,14 @@
 
 int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,
                 int warmup_steps, sf_eval_stats *stats, FILE *csv, int csv_agent, int csv_envs) {
+  const sf_evaluate_log log = {csv, csv_agent, csv_envs, NULL, 0};
+  return sf_evaluate_logged(actor, model, seeds, episodes, progress, warmup_steps, stats, &log);
+}
+
+int sf_evaluate_logged(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes,
+                       float progress, int warmup_steps, sf_eval_stats *stats, const sf_evaluate_log *log) {
+  FILE *csv = log->csv;
+  const int csv_agent = log->csv_agent, csv_envs = log->csv_envs;
   const int P = actor->P, N = episodes, steps = model->task.time_limit;
   const long n = (long)P * N;
   const float dt = model->quad.dt;
@@ -24,6 +32,7 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
     goto out;
   for (int p = 0; p < P; ++p) d->progress[p] = progress;
   sf_env_reset_all(model, d);
+  if (log->breakdown && sf_breakdown_starts(log->breakdown, model, d, (long)log->breakdown_agent * N, N) != 0) goto out;
   sf_actor_state_reset_all(&st);
   for (int k = 0; k < steps; ++k) {
     sf_env_observe(model, d, obs);
@@ -40,6 +49,7 @@ int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seed
     }
   }
   sf_eval_finish(acc, P, N, warmup_steps, stats);
+  if (log->breakdown) sf_breakdown_ends(log->breakdown, acc + (long)log->breakdown_agent * N, N);
   rc = 0;
 out:
   sf_actor_state_free(&st);

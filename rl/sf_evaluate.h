@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "rl/sf_actor.h"
+#include "sim/sf_breakdown.h"
 #include "sim/sf_env.h"
 #include "sim/sf_score.h"
 
@@ -25,6 +26,20 @@ extern "C" {
  * cannot be had. */
 int sf_evaluate(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes, float progress,
                 int warmup_steps, sf_eval_stats *stats, FILE *csv, int csv_agent, int csv_envs);
+
+/* What an evaluation writes down besides its statistics, all optional: the
+ * flights of `csv_envs` episodes of agent csv_agent, and each episode's
+ * start and end of agent breakdown_agent (sim/sf_breakdown.h). */
+typedef struct {
+  FILE *csv;
+  int csv_agent, csv_envs;
+  sf_breakdown *breakdown;
+  int breakdown_agent;
+} sf_evaluate_log;
+
+/* sf_evaluate with what `log` asks for written down. */
+int sf_evaluate_logged(sf_actor *actor, const sf_env_model *model, const uint64_t *seeds, int episodes,
+                       float progress, int warmup_steps, sf_eval_stats *stats, const sf_evaluate_log *log);
 
 /* The seed of an agent's evaluation environments: apart from its training
  * environments' streams. */

@@ -39,6 +39,10 @@ int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_
     const long flown = sum.episodes;
     long active = o->episodes - flown < envs ? o->episodes - flown : envs;
     sf_env_reset_all(m, d);
+    if (o->breakdown && sf_breakdown_starts(o->breakdown, m, d, 0, active) != 0) {
+      rc = -1;
+      goto out;
+    }
     memset(acc, 0, sizeof *acc * envs);
     long running = active;
     for (int k = 0; k < steps && running > 0; ++k) {
@@ -56,6 +60,7 @@ int sf_eval_run(const sf_env_model *m, sf_policy_fn policy, void *ctx, const sf_
       }
     }
     sf_score_add(&sum, acc, active, 0);
+    if (o->breakdown) sf_breakdown_ends(o->breakdown, acc, active);
   }
   sf_eval_stats st;
   sf_score_stats(&sum, &st);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/sf_breakdown.h"
 #include "sim/sf_env.h"
 
 #ifdef __cplusplus
@@ -32,6 +33,7 @@ typedef struct {
   sf_trace_fn trace;    /* may be NULL */
   long trace_envs;
   void *trace_user;
+  sf_breakdown *breakdown; /* may be NULL: each episode's start and end appended */
 } sf_eval_opts;
 
 typedef struct {
