@@ -154,16 +154,12 @@ static int compare_pid(const eval_opts *o, uint64_t seed, const sf_breakdown *bd
 /* The breakdown's table and CSV, and the reference controller's beside it.
  * 0, or -1 (message printed). */
 static int write_breakdown(const eval_opts *o, uint64_t seed, const sf_breakdown *bd) {
-  sf_breakdown_print(stdout, bd);
   char err[1024];
-  if (o->compare_pid && compare_pid(o, seed, bd) != 0) return -1;
-  if (!o->breakdown_csv) return 0;
-  if (sf_breakdown_write_csv(bd, o->breakdown_csv, err, sizeof err) != 0) {
+  if (sf_breakdown_report(stdout, bd, o->breakdown_csv, err, sizeof err) != 0) {
     fprintf(stderr, "spikefly eval: %s (eval.breakdown_csv)\n", err);
     return -1;
   }
-  printf("  episodes written to %s\n", o->breakdown_csv);
-  return 0;
+  return o->compare_pid ? compare_pid(o, seed, bd) : 0;
 }
 
 /* The output files checked, and the flight CSV opened (written beside its

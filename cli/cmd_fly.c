@@ -148,19 +148,6 @@ static void print_result(const fly_opts *o, const sf_eval_result *r) {
   }
 }
 
-/* The breakdown's table and CSV. 0, or -1 when the CSV cannot be written. */
-static int write_breakdown(const fly_opts *o, const sf_breakdown *bd) {
-  sf_breakdown_print(stdout, bd);
-  char err[600];
-  if (!o->breakdown_csv) return 0;
-  if (sf_breakdown_write_csv(bd, o->breakdown_csv, err, sizeof err) != 0) {
-    fprintf(stderr, "spikefly fly: %s (fly.breakdown_csv)\n", err);
-    return -1;
-  }
-  printf("  episodes written to %s\n", o->breakdown_csv);
-  return 0;
-}
-
 int sf_cmd_fly(int argc, char **argv) {
   fly_opts o;
   int rc = read_options(argc, argv, &o);
@@ -187,7 +174,10 @@ int sf_cmd_fly(int argc, char **argv) {
     else if (o.csv_path)
       printf("  flights written to %s\n", o.csv_path);
     rc = csv_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
-    if (o.breakdown && write_breakdown(&o, &bd) != 0) rc = SF_EXIT_FAIL;
+    if (o.breakdown && sf_breakdown_report(stdout, &bd, o.breakdown_csv, err, sizeof err) != 0) {
+      fprintf(stderr, "spikefly fly: %s (fly.breakdown_csv)\n", err);
+      rc = SF_EXIT_FAIL;
+    }
   }
   sf_breakdown_free(&bd);
   free(o.csv_path), free(o.breakdown_csv);

@@ -207,3 +207,11 @@ int sf_breakdown_write_csv(const sf_breakdown *b, const char *path, char *err, s
   }
   return sf_afclose(f, path, 1, err, errlen);
 }
+
+int sf_breakdown_report(FILE *out, const sf_breakdown *b, const char *csv_path, char *err, size_t errlen) {
+  sf_breakdown_print(out, b);
+  if (!csv_path) return 0;
+  if (sf_breakdown_write_csv(b, csv_path, err, errlen) != 0) return -1;
+  fprintf(out, "  episodes written to %s\n", csv_path);
+  return 0;
+}

@@ -67,6 +67,11 @@ int sf_breakdown_print_paired(FILE *f, const sf_breakdown *a, const char *name_a
 /* One CSV row per episode (its start and end). 0, or -1 with a message. */
 int sf_breakdown_write_csv(const sf_breakdown *b, const char *path, char *err, size_t errlen);
 
+/* What `--breakdown` gives: the tables on `out`, and the CSV at csv_path
+ * unless it is NULL (saying so on `out`). 0, or -1 with a message when the
+ * CSV cannot be written. */
+int sf_breakdown_report(FILE *out, const sf_breakdown *b, const char *csv_path, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,4 +83,14 @@ inline void write_file(const std::string &path, const std::string &text) {
   EXPECT_TRUE(f.good()) << "cannot write " << path;
 }
 
+// The fields of one CSV line (no quoted commas), a trailing empty one kept.
+inline std::vector<std::string> csv_fields(const std::string &line) {
+  std::vector<std::string> f;
+  std::stringstream s(line);
+  std::string x;
+  while (std::getline(s, x, ',')) f.push_back(x);
+  if (!line.empty() && line.back() == ',') f.push_back("");
+  return f;
+}
+
 #endif

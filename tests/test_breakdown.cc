@@ -196,10 +196,7 @@ void csv_totals(const std::string &path, long *n, long *crashed, double *mean_re
   *n = 0, *crashed = 0;
   double sum = 0;
   while (std::getline(s, line)) {
-    std::vector<std::string> f;
-    std::stringstream ls(line);
-    std::string x;
-    while (std::getline(ls, x, ',')) f.push_back(x);
+    const std::vector<std::string> f = csv_fields(line);
     if (f.size() != 9) continue;
     ++*n, *crashed += std::atoi(f[7].c_str()), sum += std::atof(f[8].c_str());
   }

@@ -107,17 +107,9 @@ std::vector<std::map<std::string, std::string>> csv_rows(const std::string &path
   std::string line;
   std::vector<std::string> head;
   std::vector<std::map<std::string, std::string>> rows;
-  auto split = [](const std::string &l) {
-    std::vector<std::string> f;
-    std::stringstream ls(l);
-    std::string x;
-    while (std::getline(ls, x, ',')) f.push_back(x);
-    if (!l.empty() && l.back() == ',') f.push_back("");
-    return f;
-  };
-  if (std::getline(s, line)) head = split(line);
+  if (std::getline(s, line)) head = csv_fields(line);
   while (std::getline(s, line)) {
-    const auto f = split(line);
+    const auto f = csv_fields(line);
     std::map<std::string, std::string> row;
     for (size_t i = 0; i < head.size() && i < f.size(); ++i) row[head[i]] = f[i];
     rows.push_back(row);

@@ -28,16 +28,6 @@ void make_run(const std::string &dir, const std::string &name, const std::string
   write_file(dir + "/progress.csv", std::string(kHeader) + rows);
 }
 
-// The fields of one CSV line (no quoted commas in these tests).
-std::vector<std::string> fields(const std::string &line) {
-  std::vector<std::string> f;
-  std::stringstream s(line);
-  std::string x;
-  while (std::getline(s, x, ',')) f.push_back(x);
-  if (!line.empty() && line.back() == ',') f.push_back("");
-  return f;
-}
-
 // Each test's own directory: ctest runs the tests of this file in parallel.
 std::string root() {
   return "/tmp/sf_test_report_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -99,9 +89,9 @@ TEST(Report, GivesTheHandComputedTable) {
   std::stringstream csv(read_file(dir + "/report.csv"));
   std::string line;
   std::getline(csv, line);
-  auto head = fields(line);
+  auto head = csv_fields(line);
   std::vector<std::vector<std::string>> rows;
-  while (std::getline(csv, line)) rows.push_back(fields(line));
+  while (std::getline(csv, line)) rows.push_back(csv_fields(line));
   ASSERT_EQ(rows.size(), 3u);
   auto col = [&](int r, const std::string &name) {
     for (size_t i = 0; i < head.size(); ++i)
