@@ -28,24 +28,33 @@ def _torch():
     return torch, snntorch, surrogate
 
 
-def _read(path):
-    """The file's metadata and tensors (numpy), after the C loader's checks."""
-    from safetensors import safe_open
-
+def _check(path):
+    """The C loader's checks of the file (checksum, names, shapes, finite
+    values): a damaged checkpoint fails with `spikefly eval`'s message."""
     err, desc = ErrorBuffer(), ffi.new("char[]", 256)
     handle = lib.sf_py_actor_load(str(path).encode(), 0, desc, 256, err.buf, err.size)
     if handle == ffi.NULL:
         raise ValueError(f"{path}: {err.text()}")
     lib.sf_py_actor_free(handle)
-    tensors = {}
+
+
+def _read(path, part):
+    """The file's metadata, the network's tensor prefix (`part`, or the
+    actor's name), every tensor name, and the tensors of that network and
+    the slopes (numpy). Only those are read: a training checkpoint also
+    holds its replay buffer."""
+    from safetensors import safe_open
+
+    _check(path)
     with safe_open(str(path), framework="numpy") as f:
         meta = f.metadata() or {}
-        for k in f.keys():
-            tensors[k] = f.get_tensor(k)
-    return meta, tensors
+        prefix = part or meta.get("spikefly.actor_name", "actor")
+        names = list(f.keys())
+        tensors = {k: f.get_tensor(k) for k in names if k.startswith(prefix + ".") or k == "slope.state"}
+    return meta, prefix, names, tensors
 
 
-def _layers(tensors, prefix, agent):
+def _layers(tensors, names, prefix, agent):
     """fc1..fcK weights and biases of `prefix` for one agent."""
     layers = []
     while f"{prefix}.fc{len(layers) + 1}.weight" in tensors:
@@ -55,8 +64,8 @@ def _layers(tensors, prefix, agent):
             raise ValueError(f"agent {agent}: the checkpoint holds {w.shape[0]} agents")
         layers.append((w[agent], b[agent]))
     if not layers:
-        names = sorted({k.rsplit(".fc", 1)[0] for k in tensors if ".fc" in k})
-        raise ValueError(f"no network named {prefix!r} in the checkpoint; it holds {names}")
+        nets = sorted({k.rsplit(".fc", 1)[0] for k in names if ".fc" in k})
+        raise ValueError(f"no network named {prefix!r} in the checkpoint; it holds {nets}")
     return layers
 
 
@@ -140,8 +149,11 @@ def _mlp_class():
 
 def describe(path):
     """The checkpoint's metadata as a dict (spikefly.* keys)."""
-    meta, _ = _read(path)
-    return dict(meta)
+    from safetensors import safe_open
+
+    _check(path)
+    with safe_open(str(path), framework="numpy") as f:
+        return dict(f.metadata() or {})
 
 
 def load(path, agent=0, part=None):
@@ -152,13 +164,12 @@ def load(path, agent=0, part=None):
     in a guide file), "target." + that for its target copy, or another MLP's
     name such as "critic1", "critic2", "target.critic1".
     """
-    meta, tensors = _read(path)
     if isinstance(agent, bool) or not isinstance(agent, (int, np.integer)) or agent < 0:
         raise ValueError(f"agent must be an int >= 0, got {agent!r}")
+    meta, prefix, names, tensors = _read(path, part)
     desc = meta.get("spikefly.actor", "")
     name = meta.get("spikefly.actor_name", "actor")
-    prefix = part or name
-    layers = _layers(tensors, prefix, int(agent))
+    layers = _layers(tensors, names, prefix, int(agent))
     if prefix not in (name, "target." + name):
         return _mlp_class()(layers, tanh_out=False).eval()
     kind, input_kind, _ = (desc.split(":") + ["", "", ""])[:3]
