@@ -31,7 +31,7 @@ static const sf_cmd_spec train_spec = {
     "agents side by side in one process, e.g. --sweep model.slope=1,2,5,10,100\n"
     "--sweep seed=0,1,2, and writes summary.csv (final return mean and spread per\n"
     "setting, epochs until the return first reached 100).\n"
-    "Keys (train.*): algo actor actor_input hidden envs epochs collect_steps\n"
+    "Keys (train.*): algo actor actor_input hidden frame_stack substeps envs epochs collect_steps\n"
     "updates batch seq_len warmup stride buffer eval_every eval_episodes\n"
     "survive_steps jumpstart bc bc_target h_start h_end h_epochs policy_delay tau\n"
     "guide learn_from_start dataset out overwrite; per agent: seed actor_lr critic_lr gamma alpha\n"
@@ -42,6 +42,10 @@ static const sf_cmd_spec train_spec = {
     "TD3BC: the guide's where it flew, the actor's own noisy action elsewhere);\n"
     "guide imitates the guide's action in every stored state, also those the\n"
     "actor flew into (the privileged guide labels the actor's own states).\n"
+    "Frame-stack mode (train.frame_stack = F >= 1, the paper's single-transition\n"
+    "setting): the SNN starts from rest at every control step, sees the last F\n"
+    "observations side by side for train.substeps SNN steps, and acts on its mean\n"
+    "readout; it needs train.warmup >= F - 1 and runs on the CPU.\n"
     "The run directory holds config.ini, progress.csv (a row per epoch and agent),\n"
     "TensorBoard events, checkpoint.safetensors and summary.csv."};
 

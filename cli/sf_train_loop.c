@@ -311,7 +311,7 @@ static int read_population(const sf_cmd_spec *spec, sf_train_mode mode, sf_confi
   a->opts.cmd = spec->name;
   a->opts.guide = mode == SF_TRAIN_GUIDE;
   a->opts.dir = sf_cfg_str(c, "train.out", "runs/train");
-  a->device = sf_device_from_config(c, 1, "training");
+  a->device = sf_device_from_config(c, a->s.actor.frames == 0, "training a frame-stack actor (train.frame_stack)");
   a->overwrite = sf_cfg_bool(c, "train.overwrite", 0);
   a->opts.survive_goal = sf_cfg_float(c, "train.survive_goal", 0.95, 0.0, 1.0);
   a->opts.target_return = sf_cfg_float(c, "train.target_return", 400.0, -1e9, 1e9);

@@ -113,6 +113,9 @@ static int actor_unsupported(const sf_st_file *f, const char *path, char *err, s
   else if (strncmp(in, ":obs:", 5) != 0)
     snprintf(err, errlen, "%s: the actor '%s' takes the input '%.*s'; an exported controller takes the 18-value "
              "observation (train.actor_input = obs)", path, desc, (int)(widths - in - 1), in + 1);
+  else if (strchr(widths + 1, ':'))
+    snprintf(err, errlen, "%s: the actor '%s' runs in frame-stack mode (from rest at every control step); export "
+             "and metrics take a streaming SNN, whose state carries over (train.frame_stack = 0)", path, desc);
   else if (layers != 2)
     snprintf(err, errlen, "%s: the actor '%s' has %d LIF layer%s; export and metrics take exactly two "
              "(train.hidden = W1,W2)", path, desc, layers, layers == 1 ? "" : "s");

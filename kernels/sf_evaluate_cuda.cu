@@ -36,6 +36,10 @@ extern "C" int sf_cuda_evaluate(const sf_actor *actor, const sf_env_model *model
   const int P = actor->P, N = episodes, steps = model->task.time_limit;
   const long n = (long)P * N;
   const sf_score_spec spec = sf_score_spec_of(model);
+  if (actor->cfg.frames > 0) {
+    snprintf(err, errlen, "a frame-stack actor is evaluated on the CPU only (device=cpu): the GPU kernels stream");
+    return -1;
+  }
   nvtxRangePushA("evaluate");
   // A host copy sized for N envs per agent: the device networks take their
   // shape and row bound from it.

@@ -994,6 +994,10 @@ static void gpu_free(sf_backend *b) {
 static const sf_backend_ops gpu_ops = {gpu_collect, gpu_update, gpu_evaluate, gpu_pull, gpu_push, gpu_free};
 
 extern "C" sf_backend *sf_cuda_backend_new(sf_trainer *t, char *err, size_t errlen) {
+  if (t->actor->cfg.frames > 0) {
+    snprintf(err, errlen, "a frame-stack actor (train.frame_stack) trains on the CPU only: the GPU kernels stream");
+    return NULL;
+  }
   sf_cuda_trainer *g = sf_cuda_trainer_new(t, err, errlen);
   if (!g) return NULL;
   sf_backend *b = (sf_backend *)calloc(1, sizeof *b);

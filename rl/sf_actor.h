@@ -9,7 +9,18 @@
  *
  * What the actor sees is built from the two observations the environment
  * gives: the noisy 18 values (what the drone has), optionally with the last
- * 32 actions, or the privileged 146 (the guide). */
+ * 32 actions, or the privileged 146 (the guide).
+ *
+ * Frame-stack mode (frames > 0, spiking actors only; the paper's setting for
+ * its slope analysis with single transitions): no state is carried between
+ * control steps. Each step the SNN starts from rest, sees the last `frames`
+ * inputs side by side (oldest first; after an episode starts, the first
+ * input fills the older slots) for `substeps` SNN steps, and the action is
+ * tanh of its readout averaged over those steps (a rate readout: the
+ * readout's mean is W * mean spike count + b). Streaming keeps the last
+ * frames in the state; a sequence call builds each step's stack from the
+ * steps before it in the sequence, the first step filling the older slots,
+ * so a sequence that starts an episode gives the streaming bits exactly. */
 #ifndef SF_ACTOR_H
 #define SF_ACTOR_H
 
@@ -39,6 +50,8 @@ typedef struct {
   sf_actor_input input;
   int hidden[SF_SNN_MAX_LAYERS]; /* hidden widths */
   int nhidden;
+  int frames;    /* frame-stack mode: inputs stacked (0: streaming with carried state) */
+  int substeps;  /* frame-stack mode: SNN steps per control step (>= 1) */
   char name[16]; /* tensor prefix: "actor", "guide" */
 } sf_actor_config;
 
@@ -55,9 +68,14 @@ int sf_actor_config_check_exportable(const sf_actor_config *c, char *why, size_t
  * actor before it starts rather than after it finished). */
 void sf_actor_config_require_exportable(const sf_actor_config *c, sf_config *cfg);
 
-/* Width of the actor's input. */
+/* Width of the actor's input at one control step (in frame-stack mode the
+ * network's first layer takes frames times this). */
 int sf_actor_in_dim(sf_actor_input input);
-/* "snn:obs:256,128" - stored in checkpoints to rebuild the network. */
+/* Why a configuration with frames/substeps set cannot be built (0 when it
+ * can): frame-stack mode is for spiking actors. */
+int sf_actor_config_check_stack(const sf_actor_config *c, char *why, size_t n);
+/* "snn:obs:256,128", "snn:obs:256,128:stack=4x4" in frame-stack mode (4
+ * frames, 4 sub-steps) - stored in checkpoints to rebuild the network. */
 void sf_actor_describe(const sf_actor_config *c, char *out, size_t len);
 /* Parse such a description. Returns 0 or -1. */
 int sf_actor_parse(const char *desc, const char *name, sf_actor_config *c);
@@ -68,6 +86,12 @@ typedef struct {
   sf_snn *snn;
   sf_mlp *mlp;
   sf_params *params; /* the network's parameters (either kind) */
+  /* frame-stack mode's sequence workspace: the stacked input repeated per
+   * sub-step [P][substeps][rows][frames * in_dim], the readout per sub-step
+   * [P][substeps][rows][4] and the actions of the stored sequence [P][rows][4]
+   * (what the backward's tanh needs) */
+  float *xs, *ys, *ya;
+  long seq_rows; /* T * B of the stored sequence (0: none) */
 } sf_actor;
 
 /* max_rows bounds T * B of sequence calls (and N of streaming calls for an
@@ -82,9 +106,15 @@ void sf_actor_set_slope(sf_actor *a, int p, float k);
  * [rows][146] (either may be NULL when the input does not use it). */
 void sf_actor_make_input(sf_actor_input input, long rows, const float *obs, const float *priv, float *x);
 
-/* Streaming state for N envs per agent; NULL for an MLP (none needed). */
+/* Streaming state for N envs per agent; snn NULL for an MLP (none needed).
+ * In frame-stack mode snn holds the sub-steps of the current control step
+ * only, and ring the last frames of each env. */
 typedef struct {
   sf_snn_state *snn;
+  int P, N, width;      /* frame-stack mode: width = frames * in_dim */
+  float *ring;          /* [P][N][width] the last frames, oldest first */
+  unsigned char *fresh; /* [P][N] 1: the next input starts an episode */
+  float *y, *acc;       /* [P][N][4] one sub-step's readout, their sum */
 } sf_actor_state;
 int sf_actor_state_init(sf_actor_state *st, const sf_actor *a, int N);
 void sf_actor_state_free(sf_actor_state *st);

@@ -40,6 +40,11 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
     for (int i = 0; i < nh; ++i) s->actor.hidden[i] = (int)hidden[i];
   }
   sf_actor_config_require_exportable(&s->actor, cfg);
+  s->actor.frames = (int)sf_cfg_int(cfg, "train.frame_stack", 0, 0, 1000);
+  s->actor.substeps = (int)sf_cfg_int(cfg, "train.substeps", 1, 1, 1000);
+  char why[160];
+  if (!sf_cfg_error(cfg) && sf_actor_config_check_stack(&s->actor, why, sizeof why) != 0)
+    sf_cfg_fail(cfg, "config key '%s': %s", s->actor.frames ? "train.frame_stack" : "train.substeps", why);
   s->envs = (int)sf_cfg_int(cfg, "train.envs", 16, 1, 1 << 20);
   s->epochs = (int)sf_cfg_int(cfg, "train.epochs", 100, 1, 1 << 24);
   s->collect_steps = (int)sf_cfg_int(cfg, "train.collect_steps", 500, 1, 1 << 24);
@@ -70,6 +75,10 @@ void sf_train_settings_read(sf_config *cfg, sf_train_settings *s) {
   if (s->warmup >= s->seq_len)
     sf_cfg_fail(cfg, "config key 'train.warmup': %d leaves no step to learn from in sequences of %d (train.seq_len)",
                 s->warmup, s->seq_len);
+  else if (s->actor.frames > 1 && s->warmup < s->actor.frames - 1)
+    sf_cfg_fail(cfg, "config key 'train.warmup': %d is too short for %d stacked frames (train.frame_stack): a "
+                "sequence's first %d steps lack the earlier observations their stack holds in flight; use at least %d",
+                s->warmup, s->actor.frames, s->actor.frames - 1, s->actor.frames - 1);
   else if (s->jumpstart && !online)
     sf_cfg_fail(cfg, "config key 'train.jumpstart': the jump start needs an online algorithm (td3bc_jsrl, td3)");
   else if (s->jumpstart && !s->guide[0])

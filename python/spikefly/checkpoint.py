@@ -172,7 +172,10 @@ def load(path, agent=0, part=None):
     layers = _layers(tensors, names, prefix, int(agent))
     if prefix not in (name, "target." + name):
         return _mlp_class()(layers, tanh_out=False).eval()
-    kind, input_kind, _ = (desc.split(":") + ["", "", ""])[:3]
+    kind, input_kind, _, stack = (desc.split(":") + ["", "", "", ""])[:4]
+    if stack:
+        raise ValueError(f"{path}: the actor {desc!r} runs in frame-stack mode (from rest at every control "
+                         "step); load() builds streaming modules; spikefly.Policy steps it in C")
     if input_kind not in _INPUTS:
         raise ValueError(f"{path}: unknown actor description {desc!r}")
     if kind == "mlp":

@@ -35,10 +35,9 @@ def fly(policy, envs, steps=None):
     return rows, trace
 
 
-def test_policy_flies_evals_flight_exactly(trained, cli, tmp_path):
+def retraces_eval(ckpt, cli, tmp_path):
     """The vector env stepped with the C actor retraces `spikefly eval`'s
     flights: every state, action and reward as eval's CSV prints them."""
-    ckpt = trained / "checkpoint.safetensors"
     subprocess.run([str(cli), "eval", str(ckpt), "--episodes", str(EVAL_ENVS), "--seed", str(EVAL_SEED), "--csv",
                     str(tmp_path / "f.csv"), "--csv-envs", str(EVAL_ENVS)], check=True, capture_output=True)
     want = {}
@@ -53,6 +52,22 @@ def test_policy_flies_evals_flight_exactly(trained, cli, tmp_path):
     assert got.keys() == want.keys()
     for key in want:
         assert got[key] == want[key], key
+
+
+def test_policy_flies_evals_flight_exactly(trained, cli, tmp_path):
+    retraces_eval(trained / "checkpoint.safetensors", cli, tmp_path)
+
+
+def test_frame_stack_actor_flies_in_c_and_is_not_loaded_into_torch(cli, tmp_path):
+    """A frame-stack actor (from rest every control step) flies through
+    Policy exactly as eval flies it; load() refuses it with the reason."""
+    run = spikefly.train(out=tmp_path / "stack", guide="pid", epochs=2, envs=4, collect_steps=100, updates=4,
+                         batch=4, eval_every=1, eval_episodes=2, hidden=[32, 16], frame_stack=3, substeps=2,
+                         seq_len=3, warmup=2, stride=1)
+    ckpt = run / "checkpoint.safetensors"
+    retraces_eval(ckpt, cli, tmp_path)
+    with pytest.raises(ValueError, match="frame-stack mode"):
+        spikefly.load(ckpt)
 
 
 def test_snntorch_module_matches_the_c_actor(trained):
