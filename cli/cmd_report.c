@@ -101,6 +101,8 @@ static int read_options(int argc, char **argv, report_opts *o) {
   o->height = (int)sf_cfg_int(cfg, "report.height", 640, 150, 10000);
   const char *out = sf_cfg_str(cfg, "report.out", "");
   snprintf(o->out, sizeof o->out, "%s", out);
+  /* "results/fig4/" names the same directory; keep the paths it prints single-slashed */
+  for (size_t n = strlen(o->out); n > 1 && o->out[n - 1] == '/'; --n) o->out[n - 1] = 0;
   snprintf(o->gnuplot, sizeof o->gnuplot, "%s", sf_cfg_str(cfg, "report.gnuplot", "gnuplot"));
   if (!o->out[0] && !sf_cfg_error(cfg)) sf_cfg_fail(cfg, "config key 'report.out': give the output directory (--out DIR)");
   if (!o->gnuplot[0] && !sf_cfg_error(cfg)) sf_cfg_fail(cfg, "config key 'report.gnuplot': empty program name");
