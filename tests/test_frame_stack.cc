@@ -10,9 +10,11 @@
 //   - one frame and one sub-step is the plain SNN from rest;
 //   - the backward matches finite differences of the actor's loss (smooth
 //     spikes, exact reset, so the gradient is the true one);
+//   - 1 and 2 threads give the same bits (the stacking loops are per row);
 //   - descriptions round-trip and bad ones are refused; training refuses
 //     settings the mode cannot honour, and export refuses the actor.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -205,6 +207,29 @@ TEST(FrameStack, BackwardMatchesFiniteDifferences) {
   EXPECT_GT(checked, 40);
   EXPECT_GT(gmax, 1e-2);
   sf_actor_free(a);
+}
+
+std::vector<float> stack_run(int threads) {
+  omp_set_num_threads(threads);
+  const int P = 2, T = 5, B = 33, F = 3, S = 3;
+  sf_actor *a = stack_actor(P, F, S, (long)T * B);
+  std::vector<float> x = uniform((size_t)P * T * B * IN, 10, -1.5f, 1.5f), dy = uniform((size_t)P * T * B * A, 11, -1, 1);
+  std::vector<float> out = stream(a, T, B, x, 2, 3), y((size_t)P * T * B * A);
+  EXPECT_EQ(sf_actor_forward(a, T, B, x.data(), y.data()), 0);
+  sf_params_zero_grad(a->params);
+  EXPECT_EQ(sf_actor_backward(a, T, B, 0, dy.data()), 0);
+  out.insert(out.end(), y.begin(), y.end());
+  out.insert(out.end(), a->params->grad, a->params->grad + (size_t)P * a->params->n);
+  sf_actor_free(a);
+  return out;
+}
+
+TEST(FrameStack, SameBitsOnOneAndTwoThreads) {
+  const int saved = omp_get_max_threads();
+  std::vector<float> one = stack_run(1), two = stack_run(2);
+  omp_set_num_threads(saved);
+  ASSERT_EQ(one.size(), two.size());
+  EXPECT_TRUE(same_bits(one.data(), two.data(), one.size()));
 }
 
 TEST(FrameStack, DescriptionRoundTripsAndBadOnesAreRefused) {
