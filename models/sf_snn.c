@@ -355,26 +355,34 @@ int sf_snn_step(sf_snn *net, sf_snn_state *st, const float *x, float *y) {
   if (st->P != net->P || st->nlayers != c->nlayers) return -1;
   for (int l = 0; l < c->nlayers; ++l)
     if (st->hidden[l] != c->hidden[l]) return -1;
-  const int P = net->P, B = st->B, L = c->nlayers, H = max_hidden(c);
+  const int P = net->P, B = st->B, L = c->nlayers, H = max_hidden(c), O = c->out;
   prepare(net);
-  const float *in = x;
-  long in_stride = (long)B * c->in;
-  for (int l = 0; l < L; ++l) {
-    const int N = c->hidden[l];
-    linear_forward(net, l, B, in, in_stride, st->cur, (long)B * H);
-    const long nblk = (B + ROW_BLOCK - 1) / ROW_BLOCK;
-#pragma omp parallel for schedule(dynamic, 1) if ((long)P * B * N > PAR_MIN_WORK)
-    for (long t = 0; t < P * nblk; ++t) {
-      const int p = (int)(t / nblk);
-      const long r0 = t % nblk * ROW_BLOCK, nr = B - r0 < ROW_BLOCK ? B - r0 : ROW_BLOCK;
+  long macs = 0;
+  for (int l = 0; l <= L; ++l) macs += (long)layer_in(c, l) * layer_out(c, l);
+  /* Rows are independent within a step: each block of rows goes through
+   * every layer in one task, so a step is one parallel region (a few
+   * hundred envs per call leave little work to share per region).
+   * sf_linear_rows gives a row the same bits whatever block it is in. */
+  const long nblk = (B + ROW_BLOCK - 1) / ROW_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1) if ((long)P * B * macs > PAR_MIN_WORK)
+  for (long t = 0; t < P * nblk; ++t) {
+    const int p = (int)(t / nblk);
+    const long r0 = t % nblk * ROW_BLOCK, nr = B - r0 < ROW_BLOCK ? B - r0 : ROW_BLOCK;
+    const float *in = x + ((long)p * B + r0) * c->in;
+    for (int l = 0; l <= L; ++l) {
+      const int K = layer_in(c, l), N = layer_out(c, l);
+      /* the block's own H * nr floats of cur, whatever the layer's width */
+      float *out = l < L ? st->cur + ((long)p * B + r0) * H : y + ((long)p * B + r0) * O;
+      sf_linear_rows(nr, K, N, in, net->wt + (long)p * net->wt_size + net->wt_off[l], param(net, net->fc_b[l], p),
+                     out);
+      if (l == L) break;
       const long o = (long)p * B * N + r0 * N;
-      sf_lif_step_rows(c->mode, net->slope[p], nr, N, beta_c(net, l, p), param(net, net->lif_theta[l], p),
-                       st->cur + (long)p * B * H + r0 * N, st->u[l] + o, st->s[l] + o);
+      sf_lif_step_rows(c->mode, net->slope[p], nr, N, beta_c(net, l, p), param(net, net->lif_theta[l], p), out,
+                       st->u[l] + o, st->s[l] + o);
+      in = st->s[l] + o;
     }
-    in = st->s[l];
-    in_stride = (long)B * N;
+    if (c->tanh_out)
+      for (long i = 0; i < nr * O; ++i) y[((long)p * B + r0) * O + i] = sf_tanh(y[((long)p * B + r0) * O + i]);
   }
-  linear_forward(net, L, B, in, in_stride, y, (long)B * c->out);
-  readout_activation(net, B, y, (long)B * c->out);
   return 0;
 }
