@@ -37,6 +37,12 @@ void sf_trainer_add_state(sf_trainer *t, sf_st_writer *w, void **owned, int *now
       sf_st_add(w, name, SF_ST_F32, 1, sh, st->s[l]);
     }
   }
+  if (t->st.ring) { /* frame-stack mode: each env's last frames, and which start an episode next */
+    sh[0] = (int64_t)t->st.P * t->st.N * t->st.width;
+    sf_st_add(w, "state.frames", SF_ST_F32, 1, sh, t->st.ring);
+    sh[0] = (int64_t)t->st.P * t->st.N;
+    sf_st_add(w, "state.fresh", SF_ST_U8, 1, sh, t->st.fresh);
+  }
   sf_buffer_save(&t->layout[SF_BUFS_STAGE], &t->stage, w);
   sf_replay_save(t->rb, w, owned, nowned);
 }
@@ -126,6 +132,12 @@ int sf_trainer_load(sf_trainer *t, const char *path, char *err, size_t errlen) {
         snprintf(name, sizeof name, "state.s%d", l + 1);
         if (sf_st_read(f, name, SF_ST_F32, 1, sh, st->s[l], err, errlen)) goto out;
       }
+    }
+    if (t->st.ring) {
+      sh[0] = (int64_t)t->st.P * t->st.N * t->st.width;
+      if (sf_st_read(f, "state.frames", SF_ST_F32, 1, sh, t->st.ring, err, errlen)) goto out;
+      sh[0] = (int64_t)t->st.P * t->st.N;
+      if (sf_st_read(f, "state.fresh", SF_ST_U8, 1, sh, t->st.fresh, err, errlen)) goto out;
     }
     if (sf_buffer_load(&t->layout[SF_BUFS_STAGE], &t->stage, f, err, errlen)) goto out;
     if (sf_replay_load(t->rb, f, path, err, errlen) != 0) goto out;

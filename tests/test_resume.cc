@@ -20,10 +20,13 @@ namespace {
 
 const std::string kBin = SF_BINARY_DIR "/spikefly";
 
-std::vector<std::string> train_args(const std::string &out) {
-  return {kBin, "train", "--algo", "td3", "--epochs", "4", "--overwrite", "--out", out, "train.envs=4",
-          "train.collect_steps=150", "train.updates=6", "train.batch=8", "train.hidden=32,16", "train.eval_every=2",
-          "train.eval_episodes=4", "train.buffer=20000", "seed=5", "--sweep", "model.slope=2,10"};
+std::vector<std::string> train_args(const std::string &out, const std::vector<std::string> &extra = {}) {
+  std::vector<std::string> a = {kBin, "train", "--algo", "td3", "--epochs", "4", "--overwrite", "--out", out,
+                                "train.envs=4", "train.collect_steps=150", "train.updates=6", "train.batch=8",
+                                "train.hidden=32,16", "train.eval_every=2", "train.eval_episodes=4",
+                                "train.buffer=20000", "seed=5", "--sweep", "model.slope=2,10"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
 }
 
 // progress.csv without its wall-time column (the fifth).
@@ -50,11 +53,11 @@ bool has_epoch_row(const std::string &path, int epoch) {
   return false;
 }
 
-TEST(Resume, KilledRunResumesWithTheSameRows) {
-  const std::string a = "/tmp/sf_resume_whole", b = "/tmp/sf_resume_killed";
-  ASSERT_EQ(wait_exit(spawn(train_args(a))), 0);
+void expect_killed_run_resumes_with_the_same_rows(const std::string &a, const std::string &b,
+                                                  const std::vector<std::string> &extra) {
+  ASSERT_EQ(wait_exit(spawn(train_args(a, extra))), 0);
   std::system(("rm -rf " + b).c_str());
-  pid_t pid = spawn(train_args(b));
+  pid_t pid = spawn(train_args(b, extra));
   // The epoch-2 rows appear after its checkpoint is written: kill during epoch 3.
   auto start = std::chrono::steady_clock::now();
   while (!has_epoch_row(b + "/progress.csv", 2)) {
@@ -68,6 +71,18 @@ TEST(Resume, KilledRunResumesWithTheSameRows) {
   std::string whole = rows_without_wall(a + "/progress.csv"), resumed = rows_without_wall(b + "/progress.csv");
   EXPECT_TRUE(has_epoch_row(b + "/progress.csv", 4));
   EXPECT_EQ(whole, resumed);
+}
+
+TEST(Resume, KilledRunResumesWithTheSameRows) {
+  expect_killed_run_resumes_with_the_same_rows("/tmp/sf_resume_whole", "/tmp/sf_resume_killed", {});
+}
+
+// Frame-stack mode: the checkpoint also holds each env's last frames (an
+// episode in progress at the checkpoint goes on with its stack).
+TEST(Resume, KilledFrameStackRunResumesWithTheSameRows) {
+  expect_killed_run_resumes_with_the_same_rows(
+      "/tmp/sf_resume_stack_whole", "/tmp/sf_resume_stack_killed",
+      {"train.frame_stack=3", "train.substeps=2", "train.seq_len=3", "train.warmup=2", "train.stride=1"});
 }
 
 TEST(Resume, MissingOrDamagedRunIsRefused) {
