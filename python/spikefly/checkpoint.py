@@ -104,6 +104,11 @@ def _spiking_actor_class():
                 for be, th in zip(betas, thresholds))
 
         def forward(self, x, mem=None):
+            y, mem = self.readout(x, mem)
+            return torch.tanh(y), mem
+
+        def readout(self, x, mem=None):
+            """One step before the tanh: (readout [B][4], membranes)."""
             if mem is None:
                 mem = [torch.zeros(x.shape[0], lif.threshold.shape[0], dtype=x.dtype, device=x.device)
                        for lif in self.lif]
@@ -111,7 +116,7 @@ def _spiking_actor_class():
             for fc, lif, m in zip(self.fc, self.lif, mem):
                 h, m = lif(fc(h), m)
                 out.append(m)
-            return torch.tanh(self.fc[-1](h)), out
+            return self.fc[-1](h), out
 
         def sequence(self, x):
             mem, ys = None, []
@@ -120,6 +125,40 @@ def _spiking_actor_class():
                 ys.append(y)
             return torch.stack(ys)
 
+    class FrameStackActor(torch.nn.Module):
+        """A spiking actor in frame-stack mode (train.frame_stack): at every
+        control step the SNN (`net`, a SpikingActor) starts from rest, sees
+        the last `frames` inputs side by side, oldest first, for `substeps`
+        steps, and acts on tanh of its readout averaged over them.
+
+        - `forward(stack)`: stack [B][frames * in] -> actions [B][4];
+          `last_mem` then holds the membranes of the last sub-step.
+        - `sequence(x)`: [T][B][in] from an episode's start -> [T][B][4];
+          the first input fills the older slots, as in flight.
+        """
+
+        def __init__(self, net, frames, substeps):
+            super().__init__()
+            self.net, self.frames, self.substeps = net, int(frames), int(substeps)
+            self.input = net.input
+            self.last_mem = None
+
+        def forward(self, stack):
+            mem, total = None, None
+            for _ in range(self.substeps):
+                y, mem = self.net.readout(stack, mem)
+                total = y if total is None else total + y
+            self.last_mem = mem
+            return torch.tanh(total / self.substeps)
+
+        def sequence(self, x):
+            ys = []
+            for t in range(x.shape[0]):
+                older = [x[max(t - self.frames + 1 + f, 0)] for f in range(self.frames)]
+                ys.append(self(torch.cat(older, dim=-1)))
+            return torch.stack(ys)
+
+    SpikingActor.FrameStack = FrameStackActor
     return SpikingActor
 
 
@@ -162,7 +201,9 @@ def load(path, agent=0, part=None):
     path: a training run's checkpoint.safetensors or a guide file; agent: the
     agent of a sweep (0 .. agents-1); part: None for the actor (or the guide
     in a guide file), "target." + that for its target copy, or another MLP's
-    name such as "critic1", "critic2", "target.critic1".
+    name such as "critic1", "critic2", "target.critic1". A frame-stack
+    actor (train.frame_stack) comes as a FrameStackActor around the spiking
+    network: forward(stack [B][frames * in]) and sequence(x [T][B][in]).
     """
     if isinstance(agent, bool) or not isinstance(agent, (int, np.integer)) or agent < 0:
         raise ValueError(f"agent must be an int >= 0, got {agent!r}")
@@ -173,9 +214,12 @@ def load(path, agent=0, part=None):
     if prefix not in (name, "target." + name):
         return _mlp_class()(layers, tanh_out=False).eval()
     kind, input_kind, _, stack = (desc.split(":") + ["", "", "", ""])[:4]
+    frames = substeps = 0
     if stack:
-        raise ValueError(f"{path}: the actor {desc!r} runs in frame-stack mode (from rest at every control "
-                         "step); load() builds streaming modules; spikefly.Policy steps it in C")
+        try:
+            frames, substeps = (int(v) for v in stack.removeprefix("stack=").split("x"))
+        except ValueError:
+            raise ValueError(f"{path}: unknown actor description {desc!r}") from None
     if input_kind not in _INPUTS:
         raise ValueError(f"{path}: unknown actor description {desc!r}")
     if kind == "mlp":
@@ -186,7 +230,9 @@ def load(path, agent=0, part=None):
     betas = [tensors[f"{prefix}.lif{i}.beta"][agent] for i in range(1, nlif + 1)]
     thresholds = [tensors[f"{prefix}.lif{i}.threshold"][agent] for i in range(1, nlif + 1)]
     slope = float(tensors["slope.state"][agent][0]) if "slope.state" in tensors else 1.0
-    return _spiking_actor_class()(layers, betas, thresholds, slope, input_kind).eval()
+    cls = _spiking_actor_class()
+    net = cls(layers, betas, thresholds, slope, input_kind)
+    return (cls.FrameStack(net, frames, substeps) if frames else net).eval()
 
 
 class Policy:

@@ -58,16 +58,35 @@ def test_policy_flies_evals_flight_exactly(trained, cli, tmp_path):
     retraces_eval(trained / "checkpoint.safetensors", cli, tmp_path)
 
 
-def test_frame_stack_actor_flies_in_c_and_is_not_loaded_into_torch(cli, tmp_path):
-    """A frame-stack actor (from rest every control step) flies through
-    Policy exactly as eval flies it; load() refuses it with the reason."""
-    run = spikefly.train(out=tmp_path / "stack", guide="pid", epochs=2, envs=4, collect_steps=100, updates=4,
-                         batch=4, eval_every=1, eval_episodes=2, hidden=[32, 16], frame_stack=3, substeps=2,
-                         seq_len=3, warmup=2, stride=1)
-    ckpt = run / "checkpoint.safetensors"
-    retraces_eval(ckpt, cli, tmp_path)
-    with pytest.raises(ValueError, match="frame-stack mode"):
-        spikefly.load(ckpt)
+@pytest.fixture(scope="module")
+def stack_trained(tmp_path_factory):
+    """A small actor trained in frame-stack mode (3 frames, 2 sub-steps)."""
+    out = tmp_path_factory.mktemp("stack") / "snn"
+    return spikefly.train(out=out, guide="pid", epochs=2, envs=4, collect_steps=100, updates=4, batch=4,
+                          eval_every=1, eval_episodes=2, hidden=[32, 16], frame_stack=3, substeps=2, seq_len=3,
+                          warmup=2, stride=1)
+
+
+def test_frame_stack_policy_flies_evals_flight_exactly(stack_trained, cli, tmp_path):
+    retraces_eval(stack_trained / "checkpoint.safetensors", cli, tmp_path)
+
+
+def test_frame_stack_module_matches_the_c_actor(stack_trained):
+    """The snnTorch frame-stack module on an episode's observations (its
+    `sequence`, which builds the stacks) against the C actor flying them;
+    the tolerance is the one of the streaming test below."""
+    ckpt = stack_trained / "checkpoint.safetensors"
+    module = spikefly.load(ckpt)
+    assert (module.frames, module.substeps, module.input) == (3, 2, "obs")
+    _, trace = fly(spikefly.Policy(ckpt), 8, steps=200)
+    obs = torch.from_numpy(np.stack([o for o, _, _ in trace]))
+    act = np.stack([a for _, _, a in trace])
+    with torch.no_grad():
+        y = module.sequence(obs).numpy()
+        module(torch.cat([obs[10], obs[11], obs[12]], dim=-1))
+    spikes = [int((m > lif.threshold).sum()) for m, lif in zip(module.last_mem, module.net.lif)]
+    assert spikes[0] > 0 and spikes[1] > 0, spikes
+    assert np.abs(y - act).max() < 1e-5, np.abs(y - act).max()
 
 
 def test_snntorch_module_matches_the_c_actor(trained):
