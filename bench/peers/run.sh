@@ -57,6 +57,8 @@ export PEERS_REPS=1 PEERS_SIM_STEPS=$sim_steps PEERS_LOOP_STEPS=$loop_steps
 # on a machine with other work any spinning collapses (1e4-2e5 env steps/s
 # against 8e5 passive): there, run with OMP_WAIT_POLICY=passive.
 if [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then export GOMP_SPINCOUNT=30000; fi
+source "$(dirname "$0")/../../scripts/blas_env.sh"
+echo "OpenBLAS kernels: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
 
 mkdir -p "$(dirname "$out")"
 printf 'rep\tthreads\tworkload\timpl\tvalue\n' > "$out"
