@@ -1,7 +1,5 @@
 #include "models/sf_cpu_kernels.h"
 
-#include <cblas.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "models/sf_lif_math.h"
@@ -279,41 +277,6 @@ void sf_colsum_add(long rows, int N, const float *a, float *out) {
       for (int j = 0; j < w; ++j) acc[j] += ar[j];
     }
     for (int j = 0; j < w; ++j) out[n0 + j] = (float)(out[n0 + j] + acc[j]);
-  }
-}
-
-/* OpenBLAS is told once to run every call on the calling thread: OpenMP is
- * the engine's one threading model. A BLAS pool of its own beside the
- * OpenMP team would put two spinning pools on the same cores (2 threads
- * slower than 1), and BLAS threads inside an OpenMP region oversubscribe. */
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single_threaded(void) { openblas_set_num_threads(1); }
-
-/* The blocks sf_gemm cuts C into: rows when C has at least as many rows as
- * columns, else columns; 64 wide, or 256 rows for tall C. A function of the
- * shape only, so every element of C comes from the same call shape (the same
- * OpenBLAS kernel and summation order) on any number of threads. */
-#define GEMM_BLOCK 64
-#define GEMM_TALL_BLOCK 256
-#define GEMM_PAR_MIN (1L << 18)
-
-void sf_gemm(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B, long ldb,
-             float beta, float *C, long ldc) {
-  if (M <= 0 || N <= 0) return;
-  pthread_once(&blas_once, blas_single_threaded);
-  const int by_rows = M >= N;
-  const long len = by_rows ? M : N, bs = by_rows && M > 4 * GEMM_TALL_BLOCK ? GEMM_TALL_BLOCK : GEMM_BLOCK;
-  const long nb = (len + bs - 1) / bs;
-  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-#pragma omp parallel for schedule(dynamic, 1) if (nb > 1 && M * N * K > GEMM_PAR_MIN)
-  for (long i = 0; i < nb; ++i) {
-    const long o = i * bs, n = len - o < bs ? len - o : bs;
-    if (by_rows)
-      cblas_sgemm(CblasRowMajor, ta, tb, (int)n, (int)N, (int)K, 1.0f, A + (trans_a ? o : o * lda), (int)lda, B,
-                  (int)ldb, beta, C + o * ldc, (int)ldc);
-    else
-      cblas_sgemm(CblasRowMajor, ta, tb, (int)M, (int)n, (int)K, 1.0f, A, (int)lda, B + (trans_b ? o * ldb : o),
-                  (int)ldb, beta, C + o, (int)ldc);
   }
 }
 

@@ -1,7 +1,7 @@
 /* The CPU loops behind the networks: a linear layer's forward product with a
  * fixed summation order, LIF forward and backward over a tile of a sequence,
- * and the GEMMs of backpropagation through OpenBLAS. sf_snn.c and sf_mlp.c
- * call them; they hold no state.
+ * and the dense products (sf_gemm.c). sf_snn.c and sf_mlp.c call them; they
+ * hold no state.
  *
  * Why the SNN's forward product is not cblas_sgemm: OpenBLAS picks kernels by
  * matrix shape, so the bits of a row of X W^T depend on how many rows are in
@@ -59,8 +59,10 @@ void sf_linear_backward(long rows, int K, int N, const float *x, int ldx, const 
                         float *dW, float *db, float *dx, int ldx_out);
 
 /* C = op(A) op(B) + beta C, row-major (op: transposed where trans_* is
- * non-zero), as cblas_sgemm with alpha 1, cut into blocks that depend on the
- * shape only and run by the OpenMP team, OpenBLAS single-threaded within:
+ * non-zero), as cblas_sgemm with alpha 1, run by the OpenMP team (sf_gemm.c).
+ * With AVX-512, for beta 0 or 1, each element is one chain of fused
+ * multiply-adds over k ascending from 0 or from C: its bits depend on the
+ * operands only. Elsewhere OpenBLAS runs it in blocks fixed by the shape:
  * the bits do not depend on the thread count. */
 void sf_gemm(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B, long ldb,
              float beta, float *C, long ldc);

@@ -17,6 +17,20 @@ TAGS = ["return_final", "return_current", "episode_len", "survival", "survive_wa
         "bc_weight", "horizon", "critic_loss", "actor_loss", "mean_q", "env_steps", "wall_s"]
 
 
+def same_value(event, d):
+    """The events hold float32(v) of the double v that progress.csv prints
+    with 9 significant digits (d, read back as a double): float32(d) can land
+    one float32 step from float32(v) (double rounding). Equal, or the event
+    within half a float32 step of d plus d's own decimal rounding."""
+    if event == np.float32(d):
+        return True
+    if d == 0.0 or not math.isfinite(d):
+        return False
+    half_step = 0.5 * float(np.spacing(np.abs(event)))
+    decimal = 0.5 * 10.0 ** (math.floor(math.log10(abs(d))) - 8)
+    return abs(float(event) - d) <= half_step + decimal
+
+
 def compare(run, failures):
     """Every scalar of progress.csv appears in TensorBoard exactly once, under
     its agent's setting ("td3 seed=1" -> "td3,seed=1/return_final")."""
@@ -29,7 +43,7 @@ def compare(run, failures):
         if f"seed={agent + 1}" not in setting:
             failures.append(f"{run}: agent {agent}: setting '{setting}' does not name its seed")
         for tag in TAGS:
-            want = [(int(r["epoch"]), np.float32(float(r[tag]))) for r in rows
+            want = [(int(r["epoch"]), float(r[tag])) for r in rows
                     if int(r["agent"]) == agent and not math.isnan(float(r[tag]))]
             name = setting.replace(" ", ",") + "/" + tag
             if not want and name not in have:
@@ -38,7 +52,7 @@ def compare(run, failures):
                 failures.append(f"{run}: no scalar {name}")
                 continue
             got = [(e.step, np.float32(e.value)) for e in acc.Scalars(name)]
-            if got != want:
+            if len(got) != len(want) or not all(g[0] == w[0] and same_value(g[1], w[1]) for g, w in zip(got, want)):
                 failures.append(f"{run}: {name}: events {got} != csv {want}")
 
 
