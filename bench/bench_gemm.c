@@ -9,13 +9,17 @@
  *        bench_gemm loop N       one streaming SNN step for N envs (forward)
  *        bench_gemm update B T   one TD3BC+JSRL update (critic every time,
  *                                actor every second time: half its share)
- * OpenBLAS runs with OMP_NUM_THREADS threads (default: all cores). */
+ * OpenBLAS runs with OMP_NUM_THREADS threads (default: all cores). A second
+ * line times the same list through the engine's sf_gemm (its AVX-512 kernel
+ * where the processor has one), on as many OpenMP threads. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "models/sf_cpu_kernels.h"
 
 void openblas_set_num_threads(int);
 
@@ -66,8 +70,9 @@ static double now_s(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Seconds for one pass over the list (weights applied), the best of `reps`. */
-static double time_list(int reps) {
+/* Seconds for one pass over the list (weights applied), the best of `reps`,
+ * through OpenBLAS (engine 0) or the engine's own sf_gemm (engine 1). */
+static double time_list(int engine, int reps) {
   long maxa = 1, maxb = 1, maxc = 1;
   for (int i = 0; i < ngemm; ++i) {
     gemm g = list[i];
@@ -89,8 +94,11 @@ static double time_list(int reps) {
     for (int i = 0; i < ngemm; ++i) {
       gemm g = list[i];
       double t0 = now_s();
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.M, (int)g.N, (int)g.K, 1.0f, A, (int)g.K, B,
-                  (int)g.N, 1.0f, C, (int)g.N);
+      if (engine)
+        sf_gemm(0, 0, g.M, g.N, g.K, A, g.K, B, g.N, 1.0f, C, g.N);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.M, (int)g.N, (int)g.K, 1.0f, A, (int)g.K, B,
+                    (int)g.N, 1.0f, C, (int)g.N);
       total += (now_s() - t0) * g.weight;
     }
     if (r >= 0 && total < best) best = total;
@@ -124,8 +132,9 @@ int main(int argc, char **argv) {
   }
   double flops = 0;
   for (int i = 0; i < ngemm; ++i) flops += 2.0 * list[i].M * list[i].N * list[i].K * list[i].weight;
-  double s = time_list(5);
+  double s = time_list(0, 5), e = time_list(1, 5);
   printf("bench_gemm %s: %d threads, %.4g s for %.4g flops: %.4g GFLOP/s\n", argv[1], threads, s, flops,
          flops / s * 1e-9);
+  printf("sf_gemm (the engine's products, OpenMP): %.4g s: %.4g GFLOP/s, %.2fx OpenBLAS\n", e, flops / e * 1e-9, s / e);
   return 0;
 }

@@ -6,10 +6,13 @@
  * nothing but the operands: not on the thread count, the blocking, or how
  * many rows a call has (a row of X W^T is the same in a 16-row call as in a
  * 25,600-row call), and not on the BLAS library or its kernel choice.
- * Measured on the development machine (AMD EPYC, Zen 5, 2 cores), one
- * TD3BC+JSRL update's products at configs/quick.ini's shapes run at about
- * 190 GFLOP/s per core here, against 85-90 for OpenBLAS 0.3.21's AVX2
- * kernels and 150-175 for its AVX-512 ones (bench_gemm).
+ * Thin products (C with 8 or fewer rows or columns) run 16 elements of C's
+ * long side per vector, each still its own chain.
+ *
+ * On the development machine (AMD EPYC, Zen 5) the products of a TD3BC+JSRL
+ * update at configs/quick.ini's shapes ran at 1.6-1.9x OpenBLAS 0.3.21's
+ * AVX2 kernels (the ones that machine's environment selects) and 0.8-1.1x
+ * its AVX-512 ones, at 1 and 2 threads (bench_gemm update 32 100).
  *
  * Elsewhere the products go to OpenBLAS, single-threaded, in blocks that
  * depend on the shape only, run by the OpenMP team: the bits do not depend on
@@ -72,51 +75,61 @@ static void gemm_openblas(int trans_a, int trans_b, long M, long N, long K, cons
 /* op(A) and op(B) are taken KC values of k at a time, so a tile's packed
  * op(A) (12 KB) stays in L1 and the rows of op(B) it meets in L2. */
 #define KC 256
+/* Below this many multiply-adds a product runs on the calling thread. */
+#define KERNEL_PAR_MIN (1L << 20)
+
+static inline __mmask16 lane_mask(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u); }
 
 /* A tile's op(A) rows i0.. (MR of them, zeros past M) for k in [k0, k0 + kc),
- * packed k-major: ap[k][i]. */
-static void pack_a(int trans_a, const float *A, long lda, long M, long i0, long k0, int kc, float *ap) {
-  const int rows = M - i0 < MR ? (int)(M - i0) : MR;
-  if (trans_a) { /* op(A)[i][k] = A[k][i]: each k's MR values are adjacent */
-    for (int k = 0; k < kc; ++k) {
-      const float *src = A + (k0 + k) * lda + i0;
-      float *dst = ap + (long)k * MR;
-      for (int i = 0; i < rows; ++i) dst[i] = src[i];
-      for (int i = rows; i < MR; ++i) dst[i] = 0.0f;
-    }
+ * packed k-major: ap[k][i]. Where A is not transposed each k's MR values are
+ * gathered from MR rows. */
+__attribute__((target("avx512f"))) static void pack_a(int trans_a, const float *A, long lda, long M, long i0,
+                                                     long k0, int kc, float *ap) {
+  const __mmask16 m = lane_mask(M - i0 < MR ? (int)(M - i0) : MR), tile = lane_mask(MR);
+  if (trans_a) { /* op(A)[i][k] = A[k][i] */
+    for (int k = 0; k < kc; ++k)
+      _mm512_mask_storeu_ps(ap + (long)k * MR, tile, _mm512_maskz_loadu_ps(m, A + (k0 + k) * lda + i0));
   } else {
-    for (int i = 0; i < rows; ++i) {
-      const float *src = A + (i0 + i) * lda + k0;
-      for (int k = 0; k < kc; ++k) ap[(long)k * MR + i] = src[k];
-    }
-    for (int i = rows; i < MR; ++i)
-      for (int k = 0; k < kc; ++k) ap[(long)k * MR + i] = 0.0f;
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int)lda));
+    const float *src = A + i0 * lda + k0;
+    for (int k = 0; k < kc; ++k)
+      _mm512_mask_storeu_ps(ap + (long)k * MR, tile,
+                            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, src + k, 4));
   }
 }
 
 /* op(B)'s columns j0.. (NR of them, zeros past N) for k in [k0, k0 + kc),
- * packed k-major: bp[k][j]. */
-static void pack_b(int trans_b, const float *B, long ldb, long N, long j0, long k0, int kc, float *bp) {
+ * packed k-major: bp[k][j]. Transposed, each k's values are gathered. */
+__attribute__((target("avx512f"))) static void pack_b(int trans_b, const float *B, long ldb, long N, long j0,
+                                                     long k0, int kc, float *bp) {
   const int cols = N - j0 < NR ? (int)(N - j0) : NR;
-  if (trans_b) { /* op(B)[k][j] = B[j][k] */
-    for (int j = 0; j < cols; ++j) {
-      const float *src = B + (j0 + j) * ldb + k0;
-      for (int k = 0; k < kc; ++k) bp[(long)k * NR + j] = src[k];
+  const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
+  if (trans_b) { /* op(B)[k][j] = B[j][k]: gathered from NR rows */
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int)ldb));
+    const float *src = B + j0 * ldb + k0;
+    for (int k = 0; k < kc; ++k) {
+      _mm512_store_ps(bp + (long)k * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, rows, src + k, 4));
+      _mm512_store_ps(bp + (long)k * NR + 16,
+                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, rows, src + 16 * ldb + k, 4));
     }
   } else {
-    for (int k = 0; k < kc; ++k) memcpy(bp + (long)k * NR, B + (k0 + k) * ldb + j0, sizeof(float) * cols);
+    for (int k = 0; k < kc; ++k) {
+      const float *src = B + (k0 + k) * ldb + j0;
+      _mm512_store_ps(bp + (long)k * NR, _mm512_maskz_loadu_ps(m0, src));
+      _mm512_store_ps(bp + (long)k * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+    }
   }
-  if (cols < NR)
-    for (int k = 0; k < kc; ++k) memset(bp + (long)k * NR + cols, 0, sizeof(float) * (NR - cols));
 }
 
-static inline __mmask16 lane_mask(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u); }
-
-/* C[i][j] (i < rows, j < cols) = start + sum over k < kc of ap[k][i] bp[k][j],
+/* C[i][j] (i < rows, j < cols) = start + sum over k < kc of a(i, k) bp[k][j],
  * one fused multiply-add per k in ascending order, where start is C's value
- * (load_c) or 0. Lanes past cols are neither read nor written in C. */
-__attribute__((target("avx512f"))) static void kernel(int kc, const float *restrict ap, const float *restrict bp,
-                                                     float *restrict c, long ldc, int rows, int cols, int load_c) {
+ * (load_c) or 0 and a(i, k) = a[i si + k sk] (MR rows of it are read). Lanes
+ * past cols are neither read nor written in C. */
+__attribute__((target("avx512f"))) static void kernel(int kc, const float *restrict a, long si, long sk,
+                                                     const float *restrict bp, float *restrict c, long ldc, int rows,
+                                                     int cols, int load_c) {
   const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 12
@@ -131,10 +144,10 @@ __attribute__((target("avx512f"))) static void kernel(int kc, const float *restr
   }
   for (int k = 0; k < kc; ++k) {
     const __m512 b0 = _mm512_load_ps(bp + (long)k * NR), b1 = _mm512_load_ps(bp + (long)k * NR + 16);
-    const float *a = ap + (long)k * MR;
+    const float *ak = a + k * sk;
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(ak[i * si]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
@@ -148,28 +161,98 @@ __attribute__((target("avx512f"))) static void kernel(int kc, const float *restr
 }
 
 /* One thread's rectangle of C: row tiles [ti0, ti1) by column panels
- * [tj0, tj1), MC_TILES row tiles at a time, through all of k KC at a time:
- * their op(A) packed once per pass of k, each panel's op(B) once per pass. */
+ * [tj0, tj1), MC_TILES row tiles at a time, through all of k KC at a time.
+ * op(B) is packed whole in bp ([panel][k][NR]). op(A) is read in place where
+ * A is not transposed (a tile's rows are contiguous in k); transposed, and
+ * for a last tile short of MR rows, it is packed into ap once per pass of k. */
 #define MC_TILES 64
-static void gemm_block(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B,
-                       long ldb, int beta1, float *C, long ldc, long ti0, long ti1, long tj0, long tj1, float *ap,
-                       float *bp) {
+static void gemm_block(int trans_a, long M, long N, long K, const float *A, long lda, const float *bp, int beta1,
+                       float *C, long ldc, long ti0, long ti1, long tj0, long tj1, float *ap) {
   for (long mb = ti0; mb < ti1; mb += MC_TILES) {
     const long me = ti1 - mb < MC_TILES ? ti1 : mb + MC_TILES;
     for (long k0 = 0; k0 < K; k0 += KC) {
       const int kc = K - k0 < KC ? (int)(K - k0) : KC;
-      for (long ti = mb; ti < me; ++ti) pack_a(trans_a, A, lda, M, ti * MR, k0, kc, ap + (ti - mb) * KC * MR);
+      for (long ti = mb; ti < me; ++ti)
+        if (trans_a || M - ti * MR < MR) pack_a(trans_a, A, lda, M, ti * MR, k0, kc, ap + (ti - mb) * KC * MR);
       for (long tj = tj0; tj < tj1; ++tj) {
         const long j0 = tj * NR;
         const int cols = N - j0 < NR ? (int)(N - j0) : NR;
-        pack_b(trans_b, B, ldb, N, j0, k0, kc, bp);
+        const float *b = bp + (tj * K + k0) * NR;
         for (long ti = mb; ti < me; ++ti) {
           const long i0 = ti * MR;
-          const int rows = M - i0 < MR ? (int)(M - i0) : MR;
-          kernel(kc, ap + (ti - mb) * KC * MR, bp, C + i0 * ldc + j0, ldc, rows, cols, beta1 || k0 > 0);
+          const int rows = M - i0 < MR ? (int)(M - i0) : MR, packed = trans_a || rows < MR;
+          const float *a = packed ? ap + (ti - mb) * KC * MR : A + i0 * lda + k0;
+          kernel(kc, a, packed ? 1 : lda, packed ? MR : 1, b, C + i0 * ldc + j0, ldc, rows, cols, beta1 || k0 > 0);
         }
       }
     }
+  }
+}
+
+/* Thin products, C with at most THIN columns (or rows), where a 12 x 32 tile
+ * would mostly multiply padding: 16 elements of C's long side per vector,
+ * each its own chain over k ascending, the long side's operand loaded (or
+ * gathered) 16 lanes at a time and the short side's broadcast. Element (i, k)
+ * of the long side's operand is a[i sai + k sak], (k, j) of the short side's
+ * b[k sbk + j sbj], and C's (i, j) is c[i sci + j scj]. fma(a, b, acc) is
+ * exact in the product, so swapping the operands' roles changes no bit. */
+#define THIN 8
+typedef struct {
+  const float *a, *b;
+  float *c;
+  long sai, sak, sbk, sbj, sci, scj;
+} thin_view;
+
+__attribute__((target("avx512f"))) static void thin_block(const thin_view *v, long i0, int lanes, int n, long k0,
+                                                         int kc, int load_c) {
+  const __mmask16 m = lane_mask(lanes);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i ia = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)v->sai)),
+                ic = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)v->sci));
+  float *c = v->c + i0 * v->sci;
+  __m512 acc[THIN];
+#pragma GCC unroll 8
+  for (int j = 0; j < THIN; ++j)
+    acc[j] = load_c && j < n ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ic, c + j * v->scj, 4)
+                             : _mm512_setzero_ps();
+  const float *a = v->a + i0 * v->sai;
+  for (long k = k0; k < k0 + kc; ++k) {
+    const __m512 x = v->sai == 1 ? _mm512_maskz_loadu_ps(m, a + k * v->sak)
+                                 : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ia, a + k * v->sak, 4);
+    const float *b = v->b + k * v->sbk;
+#pragma GCC unroll 8
+    for (int j = 0; j < THIN; ++j)
+      if (j < n) acc[j] = _mm512_fmadd_ps(x, _mm512_set1_ps(b[j * v->sbj]), acc[j]);
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < THIN; ++j)
+    if (j < n) _mm512_mask_i32scatter_ps(c + j * v->scj, m, ic, acc[j], 4);
+}
+
+static void gemm_thin(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B,
+                      long ldb, float beta, float *C, long ldc) {
+  thin_view v;
+  long len;
+  int n;
+  if (N <= THIN) { /* lanes along C's rows: op(A) is the long side */
+    v = (thin_view){A, B, C, trans_a ? 1 : lda, trans_a ? lda : 1, trans_b ? 1 : ldb, trans_b ? ldb : 1, ldc, 1};
+    len = M, n = (int)N;
+  } else { /* lanes along C's columns: op(B) is the long side */
+    v = (thin_view){B, A, C, trans_b ? ldb : 1, trans_b ? 1 : ldb, trans_a ? lda : 1, trans_a ? 1 : lda, 1, ldc};
+    len = N, n = (int)M;
+  }
+  const long blocks = (len + 15) / 16;
+  const int beta1 = beta != 0.0f;
+#pragma omp parallel if (M * N * K > KERNEL_PAR_MIN && blocks > 1)
+  {
+    /* KC values of k at a time across the thread's blocks, so the rows of
+     * the long side's operand they share are read once from memory. */
+    const long nth = omp_get_num_threads(), tid = omp_get_thread_num();
+    const long t0 = blocks * tid / nth, t1 = blocks * (tid + 1) / nth;
+    for (long k0 = 0; k0 < K; k0 += KC)
+      for (long t = t0; t < t1; ++t)
+        thin_block(&v, t * 16, len - t * 16 < 16 ? (int)(len - t * 16) : 16, n, k0, K - k0 < KC ? (int)(K - k0) : KC,
+                   beta1 || k0 > 0);
   }
 }
 
@@ -182,32 +265,59 @@ static void choose_kernel(void) {
   use_kernel = __builtin_cpu_supports("avx512f") && !(e && *e && strcmp(e, "0"));
 }
 
-/* Below this many multiply-adds a product runs on the calling thread. */
-#define KERNEL_PAR_MIN (1L << 17)
+
+/* Each thread's packing space, kept from call to call: a fresh allocation of
+ * this size per product costs page faults on every call. Slot 0 holds the
+ * op(B) a calling thread packs for its team, slot 1 a thread's op(A). */
+static _Thread_local float *space[2];
+static _Thread_local size_t space_len[2];
+
+static float *thread_space(int slot, size_t len) {
+  if (len > space_len[slot]) {
+    free(space[slot]);
+    space[slot] = aligned_alloc(64, sizeof(float) * len);
+    space_len[slot] = space[slot] ? len : 0;
+  }
+  return space[slot];
+}
 
 static int gemm_avx512(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B,
                        long ldb, float beta, float *C, long ldc) {
   const long mt = (M + MR - 1) / MR, nt = (N + NR - 1) / NR;
-  const int par = M * N * K > KERNEL_PAR_MIN && mt * nt > 1, most = par ? omp_get_max_threads() : 1;
-  /* Every thread's packing space, taken before anything is written so a
-   * failure leaves C as it was. */
-  const size_t per = (size_t)(mt < MC_TILES ? mt : MC_TILES) * KC * MR + KC * NR;
-  float *space = aligned_alloc(64, sizeof(float) * per * (size_t)most);
-  if (!space) return -1;
-#pragma omp parallel if (par) num_threads(most)
+  const size_t per = (size_t)(mt < MC_TILES ? mt : MC_TILES) * KC * MR;
+  float *bp = thread_space(0, (size_t)(nt * K * NR));
+  if (!bp) return -1;
+  int failed = 0;
+#pragma omp parallel if (M * N * K > KERNEL_PAR_MIN && mt * nt > 1)
   {
-    /* Each thread takes a share of the row tiles, or of the column panels
-     * when there are few row tiles. */
-    const long nth = omp_get_num_threads(), tid = omp_get_thread_num();
-    const int by_rows = mt >= 2 * nth || mt >= nt;
-    const long n = by_rows ? mt : nt, s0 = n * tid / nth, s1 = n * (tid + 1) / nth;
-    float *ap = space + per * (size_t)tid, *bp = ap + per - KC * NR;
-    if (s1 > s0)
-      gemm_block(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta != 0.0f, C, ldc, by_rows ? s0 : 0, by_rows ? s1 : mt,
-                 by_rows ? 0 : s0, by_rows ? nt : s1, ap, bp);
+    float *ap = thread_space(1, per);
+    if (!ap) {
+#pragma omp atomic write
+      failed = 1;
+    }
+    /* op(B) once for the team, a panel's k in KC pieces. */
+#pragma omp for schedule(static)
+    for (long t = 0; t < nt * ((K + KC - 1) / KC); ++t) {
+      const long tj = t / ((K + KC - 1) / KC), k0 = t % ((K + KC - 1) / KC) * KC;
+      pack_b(trans_b, B, ldb, N, tj * NR, k0, K - k0 < KC ? (int)(K - k0) : KC, bp + (tj * K + k0) * NR);
+    }
+    /* (the loop's barrier) Nothing is written unless every thread has its
+     * space. */
+    int bad;
+#pragma omp atomic read
+    bad = failed;
+    if (!bad) {
+      /* Each thread takes a share of the row tiles, or of the column panels
+       * when there are few row tiles. */
+      const long nth = omp_get_num_threads(), tid = omp_get_thread_num();
+      const int by_rows = mt >= 2 * nth || mt >= nt;
+      const long n = by_rows ? mt : nt, s0 = n * tid / nth, s1 = n * (tid + 1) / nth;
+      if (s1 > s0)
+        gemm_block(trans_a, M, N, K, A, lda, bp, beta != 0.0f, C, ldc, by_rows ? s0 : 0, by_rows ? s1 : mt,
+                   by_rows ? 0 : s0, by_rows ? nt : s1, ap);
+    }
   }
-  free(space);
-  return 0;
+  return failed ? -1 : 0;
 }
 #endif
 
@@ -221,7 +331,15 @@ void sf_gemm(int trans_a, int trans_b, long M, long N, long K, const float *A, l
   }
 #ifdef SF_GEMM_AVX512
   pthread_once(&kernel_once, choose_kernel);
-  if (use_kernel && (beta == 0.0f || beta == 1.0f) && gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc) == 0) return;
+  /* The kernels index rows with 32-bit lane offsets (up to 15 strides). */
+  const long most = 1L << 26;
+  if (use_kernel && (beta == 0.0f || beta == 1.0f) && lda < most && ldb < most && ldc < most) {
+    if (M <= THIN || N <= THIN) {
+      gemm_thin(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+    if (gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc) == 0) return;
+  }
 #endif
   gemm_openblas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
