@@ -75,7 +75,9 @@ static void gemm_openblas(int trans_a, int trans_b, long M, long N, long K, cons
 /* op(A) and op(B) are taken KC values of k at a time, so a tile's packed
  * op(A) (12 KB) stays in L1 and the rows of op(B) it meets in L2. */
 #define KC 256
-/* Below this many multiply-adds a product runs on the calling thread. */
+/* Below this much work a product runs on the calling thread: its
+ * multiply-adds plus its writes of C, each weighed as 16 multiply-adds (a
+ * product with k = 1 is all writes). */
 #define KERNEL_PAR_MIN (1L << 20)
 
 static inline __mmask16 lane_mask(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u); }
@@ -203,30 +205,127 @@ typedef struct {
   long sai, sak, sbk, sbj, sci, scj;
 } thin_view;
 
-__attribute__((target("avx512f"))) static void thin_block(const thin_view *v, long i0, int lanes, int n, long k0,
-                                                         int kc, int load_c) {
-  const __mmask16 m = lane_mask(lanes);
+/* A block of V vectors of the long side (16 V elements from i0, lanes past
+ * len masked off) for n <= NM columns of the short side, over k in
+ * [k0, k0 + kc). NM V accumulators: at least 8 chains in flight when n is
+ * small (a chain waits for its last fused multiply-add). */
+#define SF_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+/* r[l] (row l, 16 values of k) becomes r[k] (16 rows at k). */
+SF_AVX512_INLINE void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) { /* per 128-bit block: rows 2i, 2i + 1 interleaved */
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) { /* r[4i + j], block q: rows 4i..4i+3 at k = 4q + j */
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]),
+                  c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  __m512 o[16];
+  for (int j = 0; j < 4; ++j) { /* block p of k = 4q + j: r[4p + j]'s block q */
+    const __m512 u0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), u1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD),
+                 u2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88),
+                 u3 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    o[j] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+    o[8 + j] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+    o[4 + j] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+    o[12 + j] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = o[i];
+}
+
+SF_AVX512_INLINE void thin_body(const thin_view *v, long i0, long len, int n, long k0, int kc, int load_c,
+                                const int NM, const int V) {
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i ia = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)v->sai)),
                 ic = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)v->sci));
-  float *c = v->c + i0 * v->sci;
-  __m512 acc[THIN];
+  __mmask16 m[4];
+  __m512 acc[8][4];
+#pragma GCC unroll 4
+  for (int u = 0; u < V; ++u) m[u] = lane_mask((int)(len - i0 - 16 * u < 16 ? len - i0 - 16 * u : 16));
 #pragma GCC unroll 8
-  for (int j = 0; j < THIN; ++j)
-    acc[j] = load_c && j < n ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ic, c + j * v->scj, 4)
-                             : _mm512_setzero_ps();
-  const float *a = v->a + i0 * v->sai;
-  for (long k = k0; k < k0 + kc; ++k) {
-    const __m512 x = v->sai == 1 ? _mm512_maskz_loadu_ps(m, a + k * v->sak)
-                                 : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ia, a + k * v->sak, 4);
-    const float *b = v->b + k * v->sbk;
+  for (int j = 0; j < NM; ++j)
+#pragma GCC unroll 4
+    for (int u = 0; u < V; ++u) {
+      float *c = v->c + (i0 + 16 * u) * v->sci + j * v->scj;
+      acc[j][u] = !load_c || j >= n ? _mm512_setzero_ps()
+                  : v->sci == 1     ? _mm512_maskz_loadu_ps(m[u], c)
+                                    : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m[u], ic, c, 4);
+    }
+  if (v->sai != 1 && v->sak == 1) {
+    /* The long side's rows are contiguous in k: 16 rows by 16 k at a time,
+     * transposed in registers (gathering each k costs more). */
+    float xs[16][4][16] __attribute__((aligned(64)));
+    for (long kb = k0; kb < k0 + kc; kb += 16) {
+      const int kn = k0 + kc - kb < 16 ? (int)(k0 + kc - kb) : 16;
+#pragma GCC unroll 4
+      for (int u = 0; u < V; ++u) {
+        __m512 r[16];
+        for (int l = 0; l < 16; ++l) {
+          const long row = i0 + 16 * u + l;
+          r[l] = row < len ? _mm512_maskz_loadu_ps(lane_mask(kn), v->a + row * v->sai + kb) : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        for (int kk = 0; kk < 16; ++kk) _mm512_store_ps(xs[kk][u], r[kk]);
+      }
+      for (int kk = 0; kk < kn; ++kk) {
+        const float *b = v->b + (kb + kk) * v->sbk;
 #pragma GCC unroll 8
-    for (int j = 0; j < THIN; ++j)
-      if (j < n) acc[j] = _mm512_fmadd_ps(x, _mm512_set1_ps(b[j * v->sbj]), acc[j]);
+        for (int j = 0; j < NM; ++j)
+          if (j < n) {
+            const __m512 bj = _mm512_set1_ps(b[j * v->sbj]);
+#pragma GCC unroll 4
+            for (int u = 0; u < V; ++u) acc[j][u] = _mm512_fmadd_ps(_mm512_load_ps(xs[kk][u]), bj, acc[j][u]);
+          }
+      }
+    }
+  } else {
+    for (long k = k0; k < k0 + kc; ++k) {
+      __m512 x[4];
+#pragma GCC unroll 4
+      for (int u = 0; u < V; ++u) {
+        const float *a = v->a + (i0 + 16 * u) * v->sai + k * v->sak;
+        x[u] = v->sai == 1 ? _mm512_maskz_loadu_ps(m[u], a)
+                           : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m[u], ia, a, 4);
+      }
+      const float *b = v->b + k * v->sbk;
+#pragma GCC unroll 8
+      for (int j = 0; j < NM; ++j)
+        if (j < n) {
+          const __m512 bj = _mm512_set1_ps(b[j * v->sbj]);
+#pragma GCC unroll 4
+          for (int u = 0; u < V; ++u) acc[j][u] = _mm512_fmadd_ps(x[u], bj, acc[j][u]);
+        }
+    }
   }
 #pragma GCC unroll 8
-  for (int j = 0; j < THIN; ++j)
-    if (j < n) _mm512_mask_i32scatter_ps(c + j * v->scj, m, ic, acc[j], 4);
+  for (int j = 0; j < NM; ++j)
+#pragma GCC unroll 4
+    for (int u = 0; u < V; ++u)
+      if (j < n) {
+        float *c = v->c + (i0 + 16 * u) * v->sci + j * v->scj;
+        if (v->sci == 1)
+          _mm512_mask_storeu_ps(c, m[u], acc[j][u]);
+        else
+          _mm512_mask_i32scatter_ps(c, m[u], ic, acc[j][u], 4);
+      }
+}
+
+/* Lanes per block for n columns: 64 (n <= 2), 32 (n <= 4) or 16. */
+static int thin_lanes(int n) { return n <= 2 ? 64 : n <= 4 ? 32 : 16; }
+
+__attribute__((target("avx512f"))) static void thin_block(const thin_view *v, long i0, long len, int n, long k0,
+                                                         int kc, int load_c) {
+  if (n <= 2)
+    thin_body(v, i0, len, n, k0, kc, load_c, 2, 4);
+  else if (n <= 4)
+    thin_body(v, i0, len, n, k0, kc, load_c, 4, 2);
+  else
+    thin_body(v, i0, len, n, k0, kc, load_c, 8, 1);
 }
 
 static void gemm_thin(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B,
@@ -241,9 +340,9 @@ static void gemm_thin(int trans_a, int trans_b, long M, long N, long K, const fl
     v = (thin_view){B, A, C, trans_b ? ldb : 1, trans_b ? 1 : ldb, trans_a ? lda : 1, trans_a ? 1 : lda, 1, ldc};
     len = N, n = (int)M;
   }
-  const long blocks = (len + 15) / 16;
+  const long w = thin_lanes(n), blocks = (len + w - 1) / w;
   const int beta1 = beta != 0.0f;
-#pragma omp parallel if (M * N * K > KERNEL_PAR_MIN && blocks > 1)
+#pragma omp parallel if (M * N * (K + 16) > KERNEL_PAR_MIN && blocks > 1)
   {
     /* KC values of k at a time across the thread's blocks, so the rows of
      * the long side's operand they share are read once from memory. */
@@ -251,8 +350,7 @@ static void gemm_thin(int trans_a, int trans_b, long M, long N, long K, const fl
     const long t0 = blocks * tid / nth, t1 = blocks * (tid + 1) / nth;
     for (long k0 = 0; k0 < K; k0 += KC)
       for (long t = t0; t < t1; ++t)
-        thin_block(&v, t * 16, len - t * 16 < 16 ? (int)(len - t * 16) : 16, n, k0, K - k0 < KC ? (int)(K - k0) : KC,
-                   beta1 || k0 > 0);
+        thin_block(&v, t * w, len, n, k0, K - k0 < KC ? (int)(K - k0) : KC, beta1 || k0 > 0);
   }
 }
 
@@ -288,7 +386,7 @@ static int gemm_avx512(int trans_a, int trans_b, long M, long N, long K, const f
   float *bp = thread_space(0, (size_t)(nt * K * NR));
   if (!bp) return -1;
   int failed = 0;
-#pragma omp parallel if (M * N * K > KERNEL_PAR_MIN && mt * nt > 1)
+#pragma omp parallel if (M * N * (K + 16) > KERNEL_PAR_MIN && mt * nt > 1)
   {
     float *ap = thread_space(1, per);
     if (!ap) {

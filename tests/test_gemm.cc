@@ -62,8 +62,11 @@ struct Case {
   }
 };
 
-const long kShapes[][3] = {{1, 1, 1},    {13, 17, 5},   {12, 32, 256}, {37, 150, 257}, {3200 / 16, 256, 150},
-                           {256, 150, 600}, {5, 1, 300}, {200, 4, 128},  {1, 128, 700}};
+// M, N, K: whole and partial tiles, k past one KC block, and thin products
+// (8 or fewer rows or columns) of every width from 1 to 8.
+const long kShapes[][3] = {{1, 1, 1},      {13, 17, 5},  {12, 32, 256}, {37, 150, 257}, {200, 256, 150},
+                           {256, 150, 600}, {5, 1, 300}, {200, 4, 128}, {1, 128, 700},  {100, 2, 50},
+                           {70, 3, 33},    {45, 7, 20},  {8, 300, 40},  {130, 6, 3},    {9, 9, 9}};
 
 TEST(Gemm, MatchesADoublePrecisionSum) {
   for (int ta = 0; ta < 2; ++ta)
