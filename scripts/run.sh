@@ -11,7 +11,6 @@ bash scripts/setup.sh
 # configs/quick.ini: 2 threads 1.83x 1 thread this way, 1.35x sleeping at
 # once with OMP_WAIT_POLICY=passive).
 if [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then export GOMP_SPINCOUNT=30000; fi
-source scripts/blas_env.sh
 ./build/spikefly train-guide --config configs/quick_guide.ini --overwrite
 ./build/spikefly train --config configs/quick.ini --guide runs/quick-guide/guide.safetensors --overwrite "$@"
 ./build/spikefly eval runs/quick/checkpoint.safetensors --episodes 100
