@@ -68,46 +68,48 @@ const long kShapes[][3] = {{1, 1, 1},      {13, 17, 5},  {12, 32, 256}, {37, 150
                            {256, 150, 600}, {5, 1, 300}, {200, 4, 128}, {1, 128, 700},  {100, 2, 50},
                            {70, 3, 33},    {45, 7, 20},  {8, 300, 40},  {130, 6, 3},    {9, 9, 9}};
 
-TEST(Gemm, MatchesADoublePrecisionSum) {
+// Every transposition, beta 0 and 1, every shape: f(case, C) after the call.
+template <class F>
+void for_each_case(uint64_t seed, F f) {
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb)
       for (float beta : {0.0f, 1.0f})
         for (const auto &s : kShapes) {
-          Case c(ta, tb, s[0], s[1], s[2], beta, 11);
-          std::vector<float> C = c.run();
-          for (long i = 0; i < c.M; ++i) {
-            for (long j = 0; j < c.N; ++j) {
-              double ref = beta ? c.C0[i * c.ldc + j] : 0.0, mag = std::fabs(ref);
-              for (long k = 0; k < c.K; ++k) {
-                ref += (double)c.a(i, k) * c.b(k, j);
-                mag += std::fabs((double)c.a(i, k) * c.b(k, j));
-              }
-              ASSERT_NEAR(C[i * c.ldc + j], ref, 1e-5 * mag + 1e-30)
-                  << "ta " << ta << " tb " << tb << " beta " << beta << " M " << c.M << " N " << c.N << " K " << c.K
-                  << " at " << i << "," << j;
-            }
-            for (long j = c.N; j < c.ldc; ++j)
-              ASSERT_EQ(C[i * c.ldc + j], c.C0[i * c.ldc + j]) << "wrote past column " << c.N;
-          }
+          Case c(ta, tb, s[0], s[1], s[2], beta, seed);
+          SCOPED_TRACE(testing::Message() << "ta " << ta << " tb " << tb << " beta " << beta << " M " << c.M << " N "
+                                          << c.N << " K " << c.K);
+          f(c, c.run());
+          if (testing::Test::HasFatalFailure()) return;
         }
+}
+
+TEST(Gemm, MatchesADoublePrecisionSum) {
+  for_each_case(11, [](const Case &c, const std::vector<float> &C) {
+    for (long i = 0; i < c.M; ++i) {
+      for (long j = 0; j < c.N; ++j) {
+        double ref = c.beta ? c.C0[i * c.ldc + j] : 0.0, mag = std::fabs(ref);
+        for (long k = 0; k < c.K; ++k) {
+          ref += (double)c.a(i, k) * c.b(k, j);
+          mag += std::fabs((double)c.a(i, k) * c.b(k, j));
+        }
+        ASSERT_NEAR(C[i * c.ldc + j], ref, 1e-5 * mag + 1e-30) << "at " << i << "," << j;
+      }
+      for (long j = c.N; j < c.ldc; ++j)
+        ASSERT_EQ(C[i * c.ldc + j], c.C0[i * c.ldc + j]) << "wrote past column " << c.N;
+    }
+  });
 }
 
 TEST(Gemm, EachElementIsOneFusedChainOverAscendingK) {
   if (!kernel_active()) GTEST_SKIP() << "this processor has no AVX-512: sf_gemm runs OpenBLAS, whose order is its own";
-  for (int ta = 0; ta < 2; ++ta)
-    for (int tb = 0; tb < 2; ++tb)
-      for (float beta : {0.0f, 1.0f})
-        for (const auto &s : kShapes) {
-          Case c(ta, tb, s[0], s[1], s[2], beta, 21);
-          std::vector<float> C = c.run();
-          for (long i = 0; i < c.M; ++i)
-            for (long j = 0; j < c.N; ++j) {
-              float acc = beta ? c.C0[i * c.ldc + j] : 0.0f;
-              for (long k = 0; k < c.K; ++k) acc = std::fmaf(c.a(i, k), c.b(k, j), acc);
-              ASSERT_EQ(C[i * c.ldc + j], acc) << "ta " << ta << " tb " << tb << " beta " << beta << " M " << c.M
-                                               << " N " << c.N << " K " << c.K << " at " << i << "," << j;
-            }
-        }
+  for_each_case(21, [](const Case &c, const std::vector<float> &C) {
+    for (long i = 0; i < c.M; ++i)
+      for (long j = 0; j < c.N; ++j) {
+        float acc = c.beta ? c.C0[i * c.ldc + j] : 0.0f;
+        for (long k = 0; k < c.K; ++k) acc = std::fmaf(c.a(i, k), c.b(k, j), acc);
+        ASSERT_EQ(C[i * c.ldc + j], acc) << "at " << i << "," << j;
+      }
+  });
 }
 
 TEST(Gemm, ARowIsTheSameInAOneRowCall) {
