@@ -1,8 +1,9 @@
 // Results do not depend on the thread count: the CPU kernels cut their work
-// by shape only (sf_gemm's blocks, the LIF tiles, the forward's row blocks)
-// and OpenBLAS runs single-threaded inside OpenMP, so 1 and 2 threads give
-// the same bits for the SNN's sequence forward and backward, its streaming
-// step, and the critic MLP's forward and backward.
+// by shape only (the LIF tiles, the forward's row blocks) and sf_gemm sums
+// each element in one fixed order (without AVX-512: OpenBLAS single-threaded
+// in blocks fixed by shape), so 1 and 2 threads give the same bits for the
+// SNN's sequence forward and backward, its streaming step, and the critic
+// MLP's forward and backward.
 #include <gtest/gtest.h>
 #include <omp.h>
 
