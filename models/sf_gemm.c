@@ -20,7 +20,6 @@
 #include <cblas.h>
 #include <omp.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,8 +78,15 @@ static void gemm_openblas(int trans_a, int trans_b, long M, long N, long K, cons
  * multiply-adds plus its writes of C, each weighed as 16 multiply-adds (a
  * product with k = 1 is all writes). */
 #define KERNEL_PAR_MIN (1L << 20)
+static int worth_a_team(long M, long N, long K) { return M * N * (K + 16) > KERNEL_PAR_MIN; }
 
 static inline __mmask16 lane_mask(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u); }
+
+/* Lane l's offset l * stride, for gathers and scatters across 16 rows. */
+__attribute__((target("avx512f"))) static inline __m512i lane_offsets(long stride) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32((int)stride));
+}
 
 /* A tile's op(A) rows i0.. (MR of them, zeros past M) for k in [k0, k0 + kc),
  * packed k-major: ap[k][i]. Where A is not transposed each k's MR values are
@@ -92,8 +98,7 @@ __attribute__((target("avx512f"))) static void pack_a(int trans_a, const float *
     for (int k = 0; k < kc; ++k)
       _mm512_mask_storeu_ps(ap + (long)k * MR, tile, _mm512_maskz_loadu_ps(m, A + (k0 + k) * lda + i0));
   } else {
-    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32((int)lda));
+    const __m512i rows = lane_offsets(lda);
     const float *src = A + i0 * lda + k0;
     for (int k = 0; k < kc; ++k)
       _mm512_mask_storeu_ps(ap + (long)k * MR, tile,
@@ -108,8 +113,7 @@ __attribute__((target("avx512f"))) static void pack_b(int trans_b, const float *
   const int cols = N - j0 < NR ? (int)(N - j0) : NR;
   const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
   if (trans_b) { /* op(B)[k][j] = B[j][k]: gathered from NR rows */
-    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32((int)ldb));
+    const __m512i rows = lane_offsets(ldb);
     const float *src = B + j0 * ldb + k0;
     for (int k = 0; k < kc; ++k) {
       _mm512_store_ps(bp + (long)k * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, rows, src + k, 4));
@@ -240,9 +244,7 @@ SF_AVX512_INLINE void transpose16(__m512 r[16]) {
 
 SF_AVX512_INLINE void thin_body(const thin_view *v, long i0, long len, int n, long k0, int kc, int load_c,
                                 const int NM, const int V) {
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i ia = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)v->sai)),
-                ic = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)v->sci));
+  const __m512i ia = lane_offsets(v->sai), ic = lane_offsets(v->sci);
   __mmask16 m[4];
   __m512 acc[8][4];
 #pragma GCC unroll 4
@@ -342,7 +344,7 @@ static void gemm_thin(int trans_a, int trans_b, long M, long N, long K, const fl
   }
   const long w = thin_lanes(n), blocks = (len + w - 1) / w;
   const int beta1 = beta != 0.0f;
-#pragma omp parallel if (M * N * (K + 16) > KERNEL_PAR_MIN && blocks > 1)
+#pragma omp parallel if (worth_a_team(M, N, K) && blocks > 1)
   {
     /* KC values of k at a time across the thread's blocks, so the rows of
      * the long side's operand they share are read once from memory. */
@@ -381,12 +383,12 @@ static float *thread_space(int slot, size_t len) {
 
 static int gemm_avx512(int trans_a, int trans_b, long M, long N, long K, const float *A, long lda, const float *B,
                        long ldb, float beta, float *C, long ldc) {
-  const long mt = (M + MR - 1) / MR, nt = (N + NR - 1) / NR;
+  const long mt = (M + MR - 1) / MR, nt = (N + NR - 1) / NR, kb = (K + KC - 1) / KC;
   const size_t per = (size_t)(mt < MC_TILES ? mt : MC_TILES) * KC * MR;
   float *bp = thread_space(0, (size_t)(nt * K * NR));
   if (!bp) return -1;
   int failed = 0;
-#pragma omp parallel if (M * N * (K + 16) > KERNEL_PAR_MIN && mt * nt > 1)
+#pragma omp parallel if (worth_a_team(M, N, K) && mt * nt > 1)
   {
     float *ap = thread_space(1, per);
     if (!ap) {
@@ -395,8 +397,8 @@ static int gemm_avx512(int trans_a, int trans_b, long M, long N, long K, const f
     }
     /* op(B) once for the team, a panel's k in KC pieces. */
 #pragma omp for schedule(static)
-    for (long t = 0; t < nt * ((K + KC - 1) / KC); ++t) {
-      const long tj = t / ((K + KC - 1) / KC), k0 = t % ((K + KC - 1) / KC) * KC;
+    for (long t = 0; t < nt * kb; ++t) {
+      const long tj = t / kb, k0 = t % kb * KC;
       pack_b(trans_b, B, ldb, N, tj * NR, k0, K - k0 < KC ? (int)(K - k0) : KC, bp + (tj * K + k0) * NR);
     }
     /* (the loop's barrier) Nothing is written unless every thread has its
